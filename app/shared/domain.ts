@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** Mirrors relay/protocol's USERNAME_PATTERN; shared may not import the relay's limits at runtime in the renderer. */
+export const Username = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9][a-z0-9._-]{2,31}$/, 'Usernames are 3-32 characters: a-z, 0-9, ".", "_" and "-", starting with a letter or digit');
+
+export const Passphrase = z.string().min(8, 'Passphrases are at least 8 characters').max(1024);
+
+export const RelayUrl = z
+  .string()
+  .trim()
+  .url()
+  .refine((url) => /^wss?:\/\//.test(url), 'The relay URL starts with ws:// or wss://');
+
+/** Longest message text, in characters; the sealed envelope must fit the relay's envelope limit. */
+export const MAX_MESSAGE_CHARS = 16_000;
+export const MessageText = z.string().min(1, 'A message cannot be empty').max(MAX_MESSAGE_CHARS);
+
+export const ProfileStatus = z.object({
+  state: z.enum(['none', 'locked', 'unlocked']),
+  username: z.string().optional(),
+  relayUrl: z.string().optional(),
+});
+export type ProfileStatus = z.infer<typeof ProfileStatus>;
+
+export const ProfileInfo = z.object({ username: z.string(), relayUrl: z.string() });
+export type ProfileInfo = z.infer<typeof ProfileInfo>;
+
+export const Contact = z.object({
+  username: z.string(),
+  /** Hex of the contact's Ed25519 identity key, for display and later verification. */
+  identityKey: z.string(),
+  addedAt: z.number(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+export const MessageStatus = z.enum(['pending', 'sent', 'received', 'failed']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+export const Message = z.object({
+  /** 32 hex characters, the id both sides and the relay share. */
+  id: z.string(),
+  contact: z.string(),
+  direction: z.enum(['out', 'in']),
+  text: z.string(),
+  sentAt: z.number(),
+  status: MessageStatus,
+});
+export type Message = z.infer<typeof Message>;
+
+export const ConnectionState = z.object({
+  state: z.enum(['offline', 'connecting', 'online']),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ConnectionState = z.infer<typeof ConnectionState>;

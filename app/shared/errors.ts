@@ -1,0 +1,55 @@
+/** Stable error codes that cross every boundary (IPC, devhost bridge, CLI). Clients match on these strings. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'IPC_UNKNOWN_METHOD',
+  'IPC_FORBIDDEN_SENDER',
+  'VAULT_NO_PROFILE',
+  'VAULT_PROFILE_EXISTS',
+  'VAULT_WRONG_PASSPHRASE',
+  'VAULT_LOCKED',
+  'VAULT_CORRUPT',
+  'RELAY_UNREACHABLE',
+  'RELAY_REJECTED',
+  'RELAY_USERNAME_TAKEN',
+  'RELAY_PROTOCOL_ERROR',
+  'CONTACT_UNKNOWN_USER',
+  'CONTACT_IS_SELF',
+  'CONTACT_NOT_FOUND',
+  'CONTACT_KEY_MISMATCH',
+  'MESSAGE_TOO_LARGE',
+  'DECRYPT_FAILED',
+  'DECRYPT_BAD_SIGNATURE',
+  'RUNTIME_MISSING',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ParleyErrorShape {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An error with a stable code, thrown inside core and turned into a Result at every boundary. */
+export class ParleyError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ParleyError';
+  }
+
+  toJSON(): ParleyErrorShape {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** For exhaustive switches: a case that TypeScript proves unreachable. */
+export function missingCaseError(value: never): Error {
+  return new Error(`unhandled case: ${String(value)}`);
+}

@@ -1,0 +1,162 @@
+import { FrameError } from './errors.js';
+import { MAX_FRAME_BYTES, MAX_STRING_BYTES, PROTOCOL_VERSION } from './limits.js';
+import { FRAME_SCHEMA, type FieldKind, type Frame, type FrameName } from './schema.js';
+
+const HEADER_BYTES = 6;
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+const NAME_BY_TYPE = new Map<number, FrameName>(
+  (Object.keys(FRAME_SCHEMA) as FrameName[]).map((name) => [FRAME_SCHEMA[name].type, name]),
+);
+
+type FieldEntries = ReadonlyArray<readonly [string, FieldKind]>;
+const FIELDS: Record<FrameName, FieldEntries> = Object.fromEntries(
+  (Object.keys(FRAME_SCHEMA) as FrameName[]).map((name) => [
+    name,
+    Object.entries(FRAME_SCHEMA[name].fields) as FieldEntries,
+  ]),
+) as Record<FrameName, FieldEntries>;
+
+function fieldSize(kind: FieldKind, value: unknown): number {
+  if (typeof kind === 'object') return kind.fixed;
+  switch (kind) {
+    case 'u32':
+      return 4;
+    case 'u53':
+      return 8;
+    case 'string':
+      return 2 + (value as Uint8Array).length;
+    case 'bytes':
+      return 4 + (value as Uint8Array).length;
+  }
+}
+
+/** Encode a frame. Throws FrameError if a field does not fit its schema or the frame exceeds maxBytes. */
+export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES): Uint8Array {
+  const fields = FIELDS[frame.name];
+  const record = frame as unknown as Record<string, unknown>;
+  const values: unknown[] = [];
+  let size = HEADER_BYTES;
+  for (const [field, kind] of fields) {
+    let value = record[field];
+    if (kind === 'string') {
+      if (typeof value !== 'string') throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} must be a string`);
+      value = utf8Encoder.encode(value);
+      if ((value as Uint8Array).length > MAX_STRING_BYTES) {
+        throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
+      }
+    } else if (kind === 'u32' || kind === 'u53') {
+      const max = kind === 'u32' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+        throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} must be an integer in 0..${max}`);
+      }
+    } else {
+      if (!(value instanceof Uint8Array)) throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} must be bytes`);
+      if (typeof kind === 'object' && value.length !== kind.fixed) {
+        throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} must be ${kind.fixed} bytes`);
+      }
+    }
+    values.push(value);
+    size += fieldSize(kind, value);
+  }
+  if (size > maxBytes) throw new FrameError('PROTO_FRAME_TOO_LARGE', `${frame.name} is ${size} bytes, over the ${maxBytes}-byte limit`);
+  if (!Number.isInteger(frame.requestId) || frame.requestId < 0 || frame.requestId > 0xffffffff) {
+    throw new FrameError('PROTO_MALFORMED_FRAME', 'requestId must be a u32');
+  }
+
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out[0] = PROTOCOL_VERSION;
+  out[1] = FRAME_SCHEMA[frame.name].type;
+  view.setUint32(2, frame.requestId);
+  let at = HEADER_BYTES;
+  fields.forEach(([, kind], i) => {
+    const value = values[i];
+    if (kind === 'u32') {
+      view.setUint32(at, value as number);
+      at += 4;
+    } else if (kind === 'u53') {
+      view.setUint32(at, Math.floor((value as number) / 2 ** 32));
+      view.setUint32(at + 4, (value as number) >>> 0);
+      at += 8;
+    } else {
+      const bytes = value as Uint8Array;
+      if (kind === 'string') {
+        view.setUint16(at, bytes.length);
+        at += 2;
+      } else if (kind === 'bytes') {
+        view.setUint32(at, bytes.length);
+        at += 4;
+      }
+      out.set(bytes, at);
+      at += bytes.length;
+    }
+  });
+  return out;
+}
+
+/** Decode one frame. Throws FrameError with a stable code on anything that is not exactly one valid frame. */
+export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTES): Frame {
+  if (input.length > maxBytes) throw new FrameError('PROTO_FRAME_TOO_LARGE', `frame is ${input.length} bytes, over the ${maxBytes}-byte limit`);
+  if (input.length < HEADER_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', 'frame is shorter than its header');
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const version = input[0];
+  if (version !== PROTOCOL_VERSION) throw new FrameError('PROTO_UNSUPPORTED_VERSION', `protocol version ${version} is not supported (this side speaks ${PROTOCOL_VERSION})`);
+  const name = NAME_BY_TYPE.get(input[1] as number);
+  if (name === undefined) throw new FrameError('PROTO_UNKNOWN_TYPE', `unknown frame type 0x${(input[1] as number).toString(16)}`);
+
+  const frame: Record<string, unknown> = { name, requestId: view.getUint32(2) };
+  let at = HEADER_BYTES;
+  const need = (n: number, field: string): void => {
+    if (at + n > input.length) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is truncated`);
+  };
+  for (const [field, kind] of FIELDS[name]) {
+    if (typeof kind === 'object') {
+      need(kind.fixed, field);
+      frame[field] = input.slice(at, at + kind.fixed);
+      at += kind.fixed;
+      continue;
+    }
+    switch (kind) {
+      case 'u32':
+        need(4, field);
+        frame[field] = view.getUint32(at);
+        at += 4;
+        break;
+      case 'u53': {
+        need(8, field);
+        const high = view.getUint32(at);
+        if (high > 0x1fffff) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} exceeds 2^53`);
+        frame[field] = high * 2 ** 32 + view.getUint32(at + 4);
+        at += 8;
+        break;
+      }
+      case 'string': {
+        need(2, field);
+        const length = view.getUint16(at);
+        at += 2;
+        if (length > MAX_STRING_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
+        need(length, field);
+        try {
+          frame[field] = utf8Decoder.decode(input.subarray(at, at + length));
+        } catch {
+          throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is not valid UTF-8`);
+        }
+        at += length;
+        break;
+      }
+      case 'bytes': {
+        need(4, field);
+        const length = view.getUint32(at);
+        at += 4;
+        need(length, field);
+        frame[field] = input.slice(at, at + length);
+        at += length;
+        break;
+      }
+    }
+  }
+  if (at !== input.length) throw new FrameError('PROTO_MALFORMED_FRAME', `${name} has ${input.length - at} trailing bytes`);
+  return frame as unknown as Frame;
+}

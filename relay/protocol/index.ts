@@ -1,0 +1,5 @@
+export * from './limits.js';
+export * from './errors.js';
+export * from './schema.js';
+export * from './codec.js';
+export * from './auth.js';

@@ -1,0 +1,84 @@
+import { KEY_BYTES, MESSAGE_ID_BYTES, NONCE_BYTES, SIGNATURE_BYTES } from './limits.js';
+
+/**
+ * The wire schema. Every frame is:
+ *
+ *   u8 version | u8 type | u32 requestId (big-endian) | fields, in the order listed below
+ *
+ * Field encodings (all integers big-endian):
+ *   u32     4 bytes
+ *   u53     8 bytes, an unsigned integer below 2^53 (timestamps in ms)
+ *   string  u16 byte length, then UTF-8 (at most MAX_STRING_BYTES)
+ *   bytes   u32 byte length, then the bytes (bounded by the frame size)
+ *   fixed:N exactly N bytes, no length prefix
+ *
+ * requestId is chosen by the client for requests; a reply (OK, ERROR, USER) echoes it.
+ * Frames the server sends unprompted (CHALLENGE, DELIVER) carry requestId 0.
+ * A frame with bytes left over after its last field is malformed.
+ */
+export type FieldKind = 'u32' | 'u53' | 'string' | 'bytes' | { fixed: number };
+
+export const FRAME_SCHEMA = {
+  /** server -> client, on connect: sign this nonce to authenticate. */
+  CHALLENGE: { type: 0x01, fields: { nonce: { fixed: NONCE_BYTES }, serverTime: 'u53' } },
+  /** server -> client: the request with this id succeeded. */
+  OK: { type: 0x02, fields: {} },
+  /** server -> client: the request with this id (or 0: the connection) failed. */
+  ERROR: { type: 0x03, fields: { code: 'string', message: 'string', retryAfterMs: 'u32' } },
+  /** server -> client: reply to LOOKUP. */
+  USER: {
+    type: 0x04,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+    },
+  },
+  /** server -> client: an envelope for this user; answer with ACK once it is stored. */
+  DELIVER: {
+    type: 0x05,
+    fields: { messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', receivedAt: 'u53' },
+  },
+  /** client -> server: bind a new username to these keys and authenticate. */
+  REGISTER: {
+    type: 0x10,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signature: { fixed: SIGNATURE_BYTES },
+    },
+  },
+  /** client -> server: authenticate as an existing username. */
+  AUTH: { type: 0x11, fields: { username: 'string', signature: { fixed: SIGNATURE_BYTES } } },
+  /** client -> server: fetch a user's public keys. */
+  LOOKUP: { type: 0x12, fields: { username: 'string' } },
+  /** client -> server: queue an envelope for a user. */
+  SEND: {
+    type: 0x13,
+    fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes' },
+  },
+  /** client -> server: the delivered envelope is stored; drop it from the queue. No reply. */
+  ACK: { type: 0x14, fields: { messageId: { fixed: MESSAGE_ID_BYTES } } },
+} as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
+
+export type FrameName = keyof typeof FRAME_SCHEMA;
+
+type FieldValue<K> = K extends 'u32' | 'u53' ? number : K extends 'string' ? string : Uint8Array;
+
+type FieldsOf<N extends FrameName> = {
+  -readonly [F in keyof (typeof FRAME_SCHEMA)[N]['fields']]: FieldValue<(typeof FRAME_SCHEMA)[N]['fields'][F]>;
+};
+
+/** A decoded frame: its name, request id and typed fields. */
+export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsOf<N> }[FrameName];
+
+export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
+
+/** Frames a client may send, and frames a server may send. */
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER'] as const satisfies readonly FrameName[];
+export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
+export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;
