@@ -13,7 +13,7 @@ import { KEY_BYTES, MESSAGE_ID_BYTES, NONCE_BYTES, SIGNATURE_BYTES } from './lim
  *   fixed:N exactly N bytes, no length prefix
  *
  * requestId is chosen by the client for requests; a reply (OK, ERROR, USER) echoes it.
- * Frames the server sends unprompted (CHALLENGE, DELIVER) carry requestId 0.
+ * Frames the server sends unprompted (CHALLENGE, DELIVER, DRAINED) carry requestId 0.
  * A frame with bytes left over after its last field is malformed.
  */
 export type FieldKind = 'u32' | 'u53' | 'string' | 'bytes' | { fixed: number };
@@ -40,6 +40,8 @@ export const FRAME_SCHEMA = {
     type: 0x05,
     fields: { messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', receivedAt: 'u53' },
   },
+  /** server -> client: every envelope queued when this connection authenticated has been sent (count of them). */
+  DRAINED: { type: 0x06, fields: { count: 'u32' } },
   /** client -> server: bind a new username to these keys and authenticate. */
   REGISTER: {
     type: 0x10,
@@ -79,6 +81,6 @@ export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
 export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;
