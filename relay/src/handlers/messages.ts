@@ -1,0 +1,38 @@
+import { MAX_ENVELOPE_BYTES, type FrameOf } from '../../protocol/index.js';
+import { missingCaseError } from '../missing-case.js';
+import { deliverFrame, errorFrame, okFrame } from '../replies.js';
+import type { RelayStore } from '../store/ports.js';
+
+/** The reply to a SEND, and the DELIVER to push if the envelope was queued just now. */
+export interface SendOutcome {
+  readonly reply: FrameOf<'OK'> | FrameOf<'ERROR'>;
+  readonly push?: { readonly to: string; readonly frame: FrameOf<'DELIVER'> };
+}
+
+/** Queue an envelope for its recipient. The sender is deliberately not recorded. */
+export function handleSend(frame: FrameOf<'SEND'>, store: RelayStore, maxQueuedPerUser: number, now: number): SendOutcome {
+  if (frame.envelope.length > MAX_ENVELOPE_BYTES) {
+    return { reply: errorFrame(frame.requestId, 'ENVELOPE_TOO_LARGE', `envelopes are at most ${MAX_ENVELOPE_BYTES} bytes`) };
+  }
+  if (store.users.find(frame.to) === undefined) {
+    return { reply: errorFrame(frame.requestId, 'USER_NOT_FOUND', 'no such user') };
+  }
+  const item = { messageId: frame.messageId, envelope: frame.envelope, receivedAt: now };
+  const result = store.queue.enqueue(frame.to, item, maxQueuedPerUser);
+  switch (result) {
+    case 'queued':
+      return { reply: okFrame(frame.requestId), push: { to: frame.to, frame: deliverFrame(item) } };
+    case 'duplicate':
+      // Already waiting: the sender retried after a lost OK. Accept it, queue it once.
+      return { reply: okFrame(frame.requestId) };
+    case 'full':
+      return { reply: errorFrame(frame.requestId, 'QUEUE_FULL', "the recipient's queue is full") };
+    default:
+      throw missingCaseError(result);
+  }
+}
+
+/** The recipient has stored the envelope: it leaves the queue. Unknown ids are ignored (acks may repeat). */
+export function handleAck(frame: FrameOf<'ACK'>, username: string, store: RelayStore): void {
+  store.queue.ack(username, frame.messageId);
+}

@@ -1,0 +1,15 @@
+/** What a log line may carry: identifiers, codes and counts. No byte fields, so keys and envelopes cannot slip in. */
+export type LogFields = Readonly<Record<string, string | number | boolean>>;
+
+export type Log = (event: string, fields?: LogFields) => void;
+
+/** One JSON line per event on stderr (stdout is kept for the CLI's own output). */
+export const log: Log = (event, fields = {}) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
+};
+
+/** Name and message of a thrown value, shortened: enough to debug, never a payload. */
+export function describeError(error: unknown): LogFields {
+  if (error instanceof Error) return { error: error.name, detail: error.message.slice(0, 200) };
+  return { error: typeof error };
+}

@@ -1,0 +1,44 @@
+/** A registered user: public keys only, the relay never holds a private key. */
+export interface UserRecord {
+  readonly username: string;
+  readonly identityKey: Uint8Array;
+  readonly agreementKey: Uint8Array;
+  readonly agreementSig: Uint8Array;
+  readonly registeredAt: number;
+}
+
+export interface UserStore {
+  find(username: string): UserRecord | undefined;
+  /** Insert a user whose username is free (the caller checked with find). */
+  create(user: UserRecord): void;
+}
+
+/** An envelope waiting for its recipient. The sender is not stored: it is known only inside the ciphertext. */
+export interface QueuedEnvelope {
+  /** Arrival order within the relay; later envelopes have larger values. */
+  readonly seq: number;
+  readonly messageId: Uint8Array;
+  readonly envelope: Uint8Array;
+  readonly receivedAt: number;
+}
+
+export type NewEnvelope = Omit<QueuedEnvelope, 'seq'>;
+
+/** queued: stored now; duplicate: this (recipient, messageId) is already waiting; full: the recipient's queue is at its limit. */
+export type EnqueueResult = 'queued' | 'duplicate' | 'full';
+
+export interface QueueStore {
+  /** Store durably before returning; a duplicate is reported before the limit is checked. */
+  enqueue(recipient: string, envelope: NewEnvelope, limit: number): EnqueueResult;
+  /** Up to `limit` envelopes for the recipient with seq > afterSeq, in arrival order. */
+  page(recipient: string, afterSeq: number, limit: number): QueuedEnvelope[];
+  /** Remove one envelope; false if it was not queued (already acked, or never there). */
+  ack(recipient: string, messageId: Uint8Array): boolean;
+  depth(recipient: string): number;
+}
+
+export interface RelayStore {
+  readonly users: UserStore;
+  readonly queue: QueueStore;
+  close(): void;
+}

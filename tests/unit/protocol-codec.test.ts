@@ -1,0 +1,231 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  FRAME_SCHEMA,
+  FrameError,
+  MAX_FRAME_BYTES,
+  MAX_STRING_BYTES,
+  PROTOCOL_VERSION,
+  decodeFrame,
+  encodeFrame,
+  type FieldKind,
+  type Frame,
+  type FrameName,
+  type FrameOf,
+} from '../../relay/protocol/index.js';
+
+function hex(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+}
+
+function filled(length: number, byte: number): Uint8Array {
+  return new Uint8Array(length).fill(byte);
+}
+
+/** The FrameError code a call throws; fails the test if it returns or throws anything else. */
+function frameErrorCode(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof FrameError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a FrameError');
+}
+
+const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
+  CHALLENGE: { name: 'CHALLENGE', requestId: 0, nonce: filled(32, 0x11), serverTime: 1_700_000_000_000 },
+  OK: { name: 'OK', requestId: 9 },
+  ERROR: { name: 'ERROR', requestId: 3, code: 'QUEUE_FULL', message: 'queue is full: ü ✓ 💬', retryAfterMs: 5_000 },
+  USER: {
+    name: 'USER',
+    requestId: 4,
+    username: 'alice',
+    identityKey: filled(32, 1),
+    agreementKey: filled(32, 2),
+    agreementSig: filled(64, 3),
+  },
+  DELIVER: { name: 'DELIVER', requestId: 0, messageId: filled(16, 4), envelope: Uint8Array.of(1, 2, 3), receivedAt: 2 ** 53 - 1 },
+  DRAINED: { name: 'DRAINED', requestId: 0, count: 0xffffffff },
+  REGISTER: {
+    name: 'REGISTER',
+    requestId: 0xffffffff,
+    username: 'bob.b-2_x',
+    identityKey: filled(32, 5),
+    agreementKey: filled(32, 6),
+    agreementSig: filled(64, 7),
+    signature: filled(64, 8),
+  },
+  AUTH: { name: 'AUTH', requestId: 1, username: 'carol', signature: filled(64, 9) },
+  LOOKUP: { name: 'LOOKUP', requestId: 2, username: '' },
+  SEND: { name: 'SEND', requestId: 5, to: 'dave', messageId: filled(16, 10), envelope: new Uint8Array() },
+  ACK: { name: 'ACK', requestId: 6, messageId: filled(16, 11) },
+};
+
+// Written out by hand from the schema comment in relay/protocol/schema.ts.
+const FIXTURES: ReadonlyArray<{ hex: string; frame: Frame }> = [
+  {
+    // version 1 | ACK 0x14 | requestId 7 | messageId (16 bytes)
+    hex: '01 14 00000007 00112233445566778899aabbccddeeff',
+    frame: { name: 'ACK', requestId: 7, messageId: hex('00112233445566778899aabbccddeeff') },
+  },
+  {
+    // version 1 | ERROR 0x03 | requestId 42 | code "QUEUE_FULL" (u16 10) | message "full" (u16 4) | retryAfterMs 1000
+    hex: '01 03 0000002a 000a 51554555455f46554c4c 0004 66756c6c 000003e8',
+    frame: { name: 'ERROR', requestId: 42, code: 'QUEUE_FULL', message: 'full', retryAfterMs: 1000 },
+  },
+  {
+    // version 1 | DRAINED 0x06 | requestId 0 | count 3
+    hex: '01 06 00000000 00000003',
+    frame: { name: 'DRAINED', requestId: 0, count: 3 },
+  },
+  {
+    // version 1 | CHALLENGE 0x01 | requestId 0 | nonce (32 x 0xab) | serverTime 1_700_000_000_000 = 0x18bcfe56800
+    hex: `01 01 00000000 ${'ab'.repeat(32)} 0000018bcfe56800`,
+    frame: { name: 'CHALLENGE', requestId: 0, nonce: filled(32, 0xab), serverTime: 1_700_000_000_000 },
+  },
+  {
+    // version 1 | SEND 0x13 | requestId 1 | to "bob" (u16 3) | messageId (16 x 0x01) | envelope (u32 2) ca fe
+    hex: `01 13 00000001 0003 626f62 ${'01'.repeat(16)} 00000002 cafe`,
+    frame: { name: 'SEND', requestId: 1, to: 'bob', messageId: filled(16, 1), envelope: hex('cafe') },
+  },
+];
+
+describe('protocol codec: round trips', () => {
+  it.each(Object.keys(SAMPLES) as FrameName[])('%s encodes and decodes to the same frame', (name) => {
+    const frame = SAMPLES[name];
+    const bytes = encodeFrame(frame);
+    expect(bytes[0]).toBe(PROTOCOL_VERSION);
+    expect(bytes[1]).toBe(FRAME_SCHEMA[name].type);
+    expect(decodeFrame(bytes)).toEqual(frame);
+  });
+
+  it.each(FIXTURES.map((fixture) => [fixture.frame.name, fixture] as const))('hex fixture %s decodes and encodes', (_name, fixture) => {
+    const bytes = hex(fixture.hex);
+    expect(decodeFrame(bytes)).toEqual(fixture.frame);
+    expect(Buffer.from(encodeFrame(fixture.frame)).toString('hex')).toBe(fixture.hex.replace(/\s+/g, ''));
+  });
+
+  it('decodes from a view into a larger buffer', () => {
+    const backing = hex(`ffff ${FIXTURES[0]?.hex ?? ''} ffff`);
+    const view = backing.subarray(2, backing.length - 2);
+    expect(decodeFrame(view)).toEqual(FIXTURES[0]?.frame);
+  });
+});
+
+describe('protocol codec: rejects bad bytes with a stable code', () => {
+  const ack = '01 14 00000007 00112233445566778899aabbccddeeff';
+
+  it.each([
+    ['a header cut short', '01 14 0000', 'PROTO_MALFORMED_FRAME'],
+    ['a truncated field', ack.slice(0, -2), 'PROTO_MALFORMED_FRAME'],
+    ['trailing bytes', `${ack} 00`, 'PROTO_MALFORMED_FRAME'],
+    ['version 2', `02${ack.slice(2)}`, 'PROTO_UNSUPPORTED_VERSION'],
+    ['version 0', `00${ack.slice(2)}`, 'PROTO_UNSUPPORTED_VERSION'],
+    ['an unknown type', '01 7f 00000000', 'PROTO_UNKNOWN_TYPE'],
+    ['bad UTF-8 in a string', '01 12 00000001 0002 c328', 'PROTO_MALFORMED_FRAME'],
+    ['a lone surrogate encoded as UTF-8', '01 12 00000001 0003 eda080', 'PROTO_MALFORMED_FRAME'],
+    ['a string length over MAX_STRING_BYTES', `01 12 00000001 0401 ${'61'.repeat(1025)}`, 'PROTO_MALFORMED_FRAME'],
+    ['a string length past the end', '01 12 00000001 0010 6162', 'PROTO_MALFORMED_FRAME'],
+    ['a bytes length past the end', `01 13 00000001 0003 626f62 ${'01'.repeat(16)} ffffffff cafe`, 'PROTO_MALFORMED_FRAME'],
+    ['a u53 of exactly 2^53', `01 01 00000000 ${'ab'.repeat(32)} 0020000000000000`, 'PROTO_MALFORMED_FRAME'],
+    ['a u53 with the top bit set', `01 01 00000000 ${'ab'.repeat(32)} ffffffffffffffff`, 'PROTO_MALFORMED_FRAME'],
+  ])('%s', (_label, bytes, code) => {
+    expect(frameErrorCode(() => decodeFrame(hex(bytes)))).toBe(code);
+  });
+
+  it('accepts the largest u53, 2^53 - 1', () => {
+    const frame = decodeFrame(hex(`01 01 00000000 ${'ab'.repeat(32)} 001fffffffffffff`));
+    expect(frame).toMatchObject({ name: 'CHALLENGE', serverTime: Number.MAX_SAFE_INTEGER });
+  });
+
+  it('rejects input over MAX_FRAME_BYTES before reading it', () => {
+    expect(frameErrorCode(() => decodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('PROTO_FRAME_TOO_LARGE');
+  });
+
+  it('honours a smaller maxBytes', () => {
+    expect(frameErrorCode(() => decodeFrame(hex('01 06 00000000 00000003'), 9))).toBe('PROTO_FRAME_TOO_LARGE');
+  });
+});
+
+describe('protocol codec: refuses to encode frames that break the schema', () => {
+  it.each<[string, Frame, string]>([
+    ['a string over MAX_STRING_BYTES', { name: 'LOOKUP', requestId: 1, username: 'a'.repeat(MAX_STRING_BYTES + 1) }, 'PROTO_MALFORMED_FRAME'],
+    ['a fixed field of the wrong length', { name: 'ACK', requestId: 1, messageId: new Uint8Array(15) }, 'PROTO_MALFORMED_FRAME'],
+    ['a u32 above 2^32 - 1', { name: 'DRAINED', requestId: 0, count: 2 ** 32 }, 'PROTO_MALFORMED_FRAME'],
+    ['a negative integer', { name: 'DRAINED', requestId: 0, count: -1 }, 'PROTO_MALFORMED_FRAME'],
+    ['a u53 above 2^53 - 1', { ...SAMPLES.CHALLENGE, serverTime: 2 ** 53 }, 'PROTO_MALFORMED_FRAME'],
+    ['a requestId above 2^32 - 1', { name: 'OK', requestId: 2 ** 32 }, 'PROTO_MALFORMED_FRAME'],
+    ['a frame over MAX_FRAME_BYTES', { ...SAMPLES.SEND, envelope: new Uint8Array(MAX_FRAME_BYTES) }, 'PROTO_FRAME_TOO_LARGE'],
+  ])('%s', (_label, frame, code) => {
+    expect(frameErrorCode(() => encodeFrame(frame))).toBe(code);
+  });
+});
+
+function fieldArbitrary(kind: FieldKind): fc.Arbitrary<unknown> {
+  if (typeof kind === 'object') return fc.uint8Array({ minLength: kind.fixed, maxLength: kind.fixed });
+  switch (kind) {
+    case 'u32':
+      return fc.integer({ min: 0, max: 0xffffffff });
+    case 'u53':
+      return fc.maxSafeNat();
+    case 'string':
+      // At most 4 UTF-8 bytes per code point keeps every string under MAX_STRING_BYTES.
+      return fc.string({ unit: 'binary', maxLength: MAX_STRING_BYTES / 4 });
+    case 'bytes':
+      return fc.uint8Array({ maxLength: 2048 });
+  }
+}
+
+const anyFrame: fc.Arbitrary<Frame> = fc.oneof(
+  ...(Object.keys(FRAME_SCHEMA) as FrameName[]).map((name) => {
+    const fields = Object.fromEntries(
+      Object.entries(FRAME_SCHEMA[name].fields).map(([field, kind]) => [field, fieldArbitrary(kind as FieldKind)]),
+    );
+    return fc.record({ name: fc.constant(name), requestId: fc.integer({ min: 0, max: 0xffffffff }), ...fields }) as fc.Arbitrary<Frame>;
+  }),
+);
+
+/** decodeFrame either returns a frame or throws a FrameError, never anything else. */
+function decodesOrThrowsFrameError(bytes: Uint8Array): void {
+  try {
+    decodeFrame(bytes);
+  } catch (error) {
+    expect(error).toBeInstanceOf(FrameError);
+  }
+}
+
+describe('protocol codec: properties', () => {
+  it('round-trips arbitrary field values of every frame type', () => {
+    fc.assert(
+      fc.property(anyFrame, (frame) => {
+        expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('never throws anything but FrameError on arbitrary bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), decodesOrThrowsFrameError), { numRuns: 5_000 });
+  });
+
+  it('never throws anything but FrameError on arbitrary bytes behind a valid header', () => {
+    const types = Object.values(FRAME_SCHEMA).map((entry) => entry.type);
+    const headed = fc
+      .tuple(fc.constantFrom(...types), fc.uint8Array({ maxLength: 512 }))
+      .map(([type, rest]) => Uint8Array.from([PROTOCOL_VERSION, type, ...rest]));
+    fc.assert(fc.property(headed, decodesOrThrowsFrameError), { numRuns: 5_000 });
+  });
+
+  it('never throws anything but FrameError on truncated or corrupted valid frames', () => {
+    const mutated = fc
+      .tuple(anyFrame, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }))
+      .map(([frame, cut, at, byte]) => {
+        const bytes = encodeFrame(frame);
+        const corrupted = bytes.slice(0, cut % (bytes.length + 1));
+        if (corrupted.length > 0) corrupted[at % corrupted.length] = byte;
+        return corrupted;
+      });
+    fc.assert(fc.property(mutated, decodesOrThrowsFrameError), { numRuns: 5_000 });
+  });
+});
