@@ -10,6 +10,7 @@ import {
   RelayUrl,
   Username,
 } from './domain.js';
+import type { EventName, MethodName } from './names.js';
 
 const Empty = z.object({}).strict();
 
@@ -49,20 +50,17 @@ export const events = {
   'connection.changed': ConnectionState,
 } as const satisfies Record<string, z.ZodType>;
 
-export type MethodName = keyof typeof methods;
-export type EventName = keyof typeof events;
+export type { EventName, MethodName } from './names.js';
+export { EVENT_NAMES, METHOD_NAMES, isEventName, isMethodName } from './names.js';
+
+// Compile-time proof that names.ts lists exactly the methods and events of these tables.
+type SameKeys<A extends PropertyKey, B extends PropertyKey> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const methodNamesMatch: SameKeys<keyof typeof methods, MethodName> = true;
+const eventNamesMatch: SameKeys<keyof typeof events, EventName> = true;
+void methodNamesMatch;
+void eventNamesMatch;
+
 export type MethodInput<M extends MethodName> = z.input<(typeof methods)[M]['input']>;
 export type MethodParsedInput<M extends MethodName> = z.output<(typeof methods)[M]['input']>;
 export type MethodOutput<M extends MethodName> = z.output<(typeof methods)[M]['output']>;
 export type EventPayload<E extends EventName> = z.output<(typeof events)[E]>;
-
-export const METHOD_NAMES = Object.keys(methods) as MethodName[];
-export const EVENT_NAMES = Object.keys(events) as EventName[];
-
-export function isMethodName(value: unknown): value is MethodName {
-  return typeof value === 'string' && Object.hasOwn(methods, value);
-}
-
-export function isEventName(value: unknown): value is EventName {
-  return typeof value === 'string' && Object.hasOwn(events, value);
-}

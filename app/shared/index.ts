@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './result.js';
 export * from './domain.js';
+export * from './names.js';
 export * from './contract.js';
 export * from './api.js';
 export * from './validate.js';

@@ -1,0 +1,27 @@
+/**
+ * The contract's method and event names, free of validators, so that the sandboxed preload can
+ * check names without bundling zod. contract.ts proves these lists match its tables.
+ */
+export const METHOD_NAMES = [
+  'profile.status',
+  'profile.create',
+  'profile.unlock',
+  'contacts.list',
+  'contacts.add',
+  'messages.list',
+  'messages.send',
+  'connection.status',
+] as const;
+
+export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed'] as const;
+
+export type MethodName = (typeof METHOD_NAMES)[number];
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export function isMethodName(value: unknown): value is MethodName {
+  return typeof value === 'string' && (METHOD_NAMES as readonly string[]).includes(value);
+}
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+}
