@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'DECRYPT_BAD_SIGNATURE',
   'RUNTIME_MISSING',
   'INTERNAL',
+  'HOST_DISCONNECTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

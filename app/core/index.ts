@@ -1,0 +1,72 @@
+import { mkdir } from 'node:fs/promises';
+import type { ParleyApi } from '../shared/api.js';
+import { ParleyError } from '../shared/errors.js';
+import { createApi } from './api.js';
+import { loadSodium } from './crypto/sodium.js';
+import { CoreEvents } from './events.js';
+import { AccountService } from './services/account.js';
+
+export interface CoreOptions {
+  profileDir: string;
+  /** offered by profile.status while no profile exists */
+  defaultRelayUrl?: string;
+}
+
+export interface Core extends ParleyApi {
+  /** Resolves once connected and authenticated; rejects ParleyError RELAY_UNREACHABLE after timeoutMs (default 10s). */
+  whenOnline(timeoutMs?: number): Promise<void>;
+  /** Resolves once the relay's DRAINED arrived for the current connection and every delivered envelope is stored and acknowledged. */
+  whenSynced(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_WAIT_MS = 10_000;
+
+/** Open the messenger engine over one profile folder (created if missing). The profile starts locked. */
+export async function openCore(options: CoreOptions): Promise<Core> {
+  const sodium = await loadSodium();
+  await mkdir(options.profileDir, { recursive: true, mode: 0o700 });
+  const events = new CoreEvents();
+  const account = new AccountService({ sodium, profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl, events });
+  const api = createApi(account, events);
+
+  const isOnline = (): boolean => account.session?.context.relay.online ?? false;
+
+  const whenOnline = (timeoutMs = DEFAULT_WAIT_MS): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (isOnline()) {
+        resolve();
+        return;
+      }
+      const unsubscribe = events.on('connection.changed', (state) => {
+        if (state.state !== 'online') return;
+        finish();
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        finish();
+        reject(new ParleyError('RELAY_UNREACHABLE', 'The relay could not be reached in time'));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+      };
+    });
+
+  return {
+    invoke: api.invoke,
+    on: api.on,
+    whenOnline,
+    async whenSynced(timeoutMs = DEFAULT_WAIT_MS) {
+      const started = Date.now();
+      await whenOnline(timeoutMs);
+      const session = account.session;
+      if (session === undefined) throw new ParleyError('VAULT_LOCKED', 'Unlock the profile first');
+      await session.whenSynced(Math.max(0, timeoutMs - (Date.now() - started)));
+    },
+    async close() {
+      await account.close();
+      events.clear();
+    },
+  };
+}

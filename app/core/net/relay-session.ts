@@ -1,0 +1,203 @@
+import WebSocket from 'ws';
+import { ParleyError } from '../../shared/errors.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameError,
+  MAX_FRAME_BYTES,
+  type ClientFrame,
+  type FrameOf,
+  type ServerFrame,
+} from '../../../relay/protocol/index.js';
+import { RelayReplyError, unreachable } from './errors.js';
+
+type WithoutRequestId<F> = F extends unknown ? Omit<F, 'requestId'> : never;
+/** Client frames that get a reply, without the requestId the session assigns. */
+export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' }>>;
+export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'>;
+/** Frames the relay pushes after authentication. */
+export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'>;
+
+interface Pending {
+  resolve(reply: RelayReply): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_REQUEST_ID = 0xffffffff;
+
+/**
+ * One WebSocket connection to the relay: the CHALLENGE, request/reply matched by requestId with timeouts,
+ * and pushed frames. Pushed frames are held until a listener is attached, because the relay may push
+ * right behind the OK that authenticates the connection.
+ */
+export class RelaySession {
+  readonly challenge: FrameOf<'CHALLENGE'>;
+  readonly #socket: WebSocket;
+  readonly #pending = new Map<number, Pending>();
+  #nextRequestId = 1;
+  #held: PushFrame[] = [];
+  #onPush: ((frame: PushFrame) => void) | undefined;
+  #onClose: (() => void) | undefined;
+  #closed = false;
+
+  private constructor(socket: WebSocket, challenge: FrameOf<'CHALLENGE'>) {
+    this.#socket = socket;
+    this.challenge = challenge;
+    socket.on('message', (data) => this.#receive(toBytes(data)));
+    socket.on('close', () => this.#finish());
+    socket.on('error', () => socket.terminate());
+  }
+
+  /** Connect and wait for the relay's CHALLENGE; RELAY_UNREACHABLE on failure or after timeoutMs. */
+  static connect(url: string, timeoutMs: number): Promise<RelaySession> {
+    return new Promise((resolve, reject) => {
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: timeoutMs });
+      } catch {
+        reject(unreachable('The relay URL cannot be used'));
+        return;
+      }
+      const fail = (error: ParleyError): void => {
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        socket.on('error', () => undefined);
+        socket.terminate();
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(unreachable('The relay did not answer in time')), timeoutMs);
+      socket.on('error', () => fail(unreachable()));
+      socket.on('close', () => fail(unreachable()));
+      socket.once('message', (data) => {
+        let frame: ServerFrame;
+        try {
+          frame = decodeFrame(toBytes(data)) as ServerFrame;
+        } catch {
+          fail(new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay sent a malformed frame'));
+          return;
+        }
+        if (frame.name !== 'CHALLENGE') {
+          fail(new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay did not start with a challenge'));
+          return;
+        }
+        clearTimeout(timer);
+        socket.removeAllListeners();
+        resolve(new RelaySession(socket, frame));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Send a request and await its OK or USER; rejects RelayReplyError on ERROR, ParleyError on loss or timeout. */
+  request(frame: RelayRequest, timeoutMs: number): Promise<RelayReply> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) {
+        reject(unreachable('The relay connection is closed'));
+        return;
+      }
+      const requestId = this.#nextRequestId;
+      this.#nextRequestId = requestId >= MAX_REQUEST_ID ? 1 : requestId + 1;
+      const timer = setTimeout(() => {
+        this.#pending.delete(requestId);
+        reject(unreachable('The relay did not answer in time'));
+      }, timeoutMs);
+      this.#pending.set(requestId, { resolve, reject, timer });
+      try {
+        this.#socket.send(encodeFrame({ ...frame, requestId } as ClientFrame));
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(requestId);
+        reject(error instanceof FrameError ? new ParleyError('MESSAGE_TOO_LARGE', 'The request does not fit in a frame') : unreachable());
+      }
+    });
+  }
+
+  /** Acknowledge a delivered envelope. Best effort: unacknowledged envelopes are simply delivered again. */
+  acknowledge(messageId: Uint8Array): void {
+    if (this.#closed) return;
+    try {
+      this.#socket.send(encodeFrame({ name: 'ACK', requestId: 0, messageId }));
+    } catch {
+      /* the connection is going away; the relay redelivers */
+    }
+  }
+
+  /** Receive pushed frames (and any held so far). */
+  onPush(listener: (frame: PushFrame) => void): void {
+    this.#onPush = listener;
+    const held = this.#held;
+    this.#held = [];
+    for (const frame of held) listener(frame);
+  }
+
+  onClose(listener: () => void): void {
+    this.#onClose = listener;
+    if (this.#closed) listener();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#socket.close(1000);
+    // A peer that does not complete the closing handshake is cut off.
+    setTimeout(() => this.#socket.terminate(), 1000).unref();
+    this.#finish();
+  }
+
+  #receive(bytes: Uint8Array): void {
+    let frame: ServerFrame;
+    try {
+      frame = decodeFrame(bytes) as ServerFrame;
+    } catch {
+      this.#socket.terminate();
+      return;
+    }
+    switch (frame.name) {
+      case 'OK':
+      case 'USER':
+        this.#settle(frame.requestId, (pending) => pending.resolve(frame));
+        return;
+      case 'ERROR':
+        if (frame.requestId === 0) return; // a connection-level error; the relay closes the socket next
+        this.#settle(frame.requestId, (pending) => pending.reject(RelayReplyError.fromFrame(frame)));
+        return;
+      case 'DELIVER':
+      case 'DRAINED':
+        if (this.#onPush === undefined) this.#held.push(frame);
+        else this.#onPush(frame);
+        return;
+      case 'CHALLENGE':
+        return; // only the first CHALLENGE means anything
+    }
+  }
+
+  #settle(requestId: number, action: (pending: Pending) => void): void {
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined) return;
+    this.#pending.delete(requestId);
+    clearTimeout(pending.timer);
+    action(pending);
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(unreachable('The relay connection was lost'));
+    }
+    this.#pending.clear();
+    this.#held = [];
+    this.#onClose?.();
+  }
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return Uint8Array.from(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data.slice(0));
+  // Copy: decoded fields must not alias ws's reusable buffers.
+  return Uint8Array.from(data);
+}

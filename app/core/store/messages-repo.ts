@@ -1,0 +1,75 @@
+import type { Message, MessageStatus } from '../../shared/domain.js';
+import type { Db } from './db.js';
+
+interface MessageRow {
+  id: string;
+  contact: string;
+  direction: Message['direction'];
+  text: string;
+  sent_at: number;
+  status: MessageStatus;
+}
+
+const COLUMNS = 'id, contact, direction, text, sent_at, status';
+
+const fromRow = (row: MessageRow): Message => ({
+  id: row.id,
+  contact: row.contact,
+  direction: row.direction,
+  text: row.text,
+  sentAt: row.sent_at,
+  status: row.status,
+});
+
+export class MessagesRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Insert unless a message with this id exists (redelivery); true when a row was added. */
+  insert(message: Message): boolean {
+    const result = this.db
+      .prepare(`INSERT OR IGNORE INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(message.id, message.contact, message.direction, message.text, message.sentAt, message.status);
+    return result.changes > 0;
+  }
+
+  get(id: string): Message | undefined {
+    const row = this.db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  setStatus(id: string, status: MessageStatus): Message | undefined {
+    this.db.prepare('UPDATE messages SET status = ? WHERE id = ?').run(status, id);
+    return this.get(id);
+  }
+
+  /**
+   * One page of a conversation in chronological order (by sentAt, then arrival): the newest `limit`
+   * messages, or the newest before the message `before`. An unknown cursor yields an empty page.
+   */
+  page(contact: string, limit: number, before?: string): Message[] {
+    let rows: MessageRow[];
+    if (before === undefined) {
+      rows = this.db
+        .prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE contact = ? ORDER BY sent_at DESC, seq DESC LIMIT ?`)
+        .all(contact, limit);
+    } else {
+      rows = this.db
+        .prepare<[{ contact: string; before: string; limit: number }], MessageRow>(
+          `SELECT ${COLUMNS} FROM messages
+           WHERE contact = @contact
+             AND (sent_at, seq) < (SELECT sent_at, seq FROM messages WHERE id = @before AND contact = @contact)
+           ORDER BY sent_at DESC, seq DESC LIMIT @limit`,
+        )
+        .all({ contact, before, limit });
+    }
+    return rows.reverse().map(fromRow);
+  }
+
+  /** Outgoing messages not yet accepted by the relay, oldest first. */
+  pendingIds(): string[] {
+    return this.db
+      .prepare<[], { id: string }>(`SELECT id FROM messages WHERE status = 'pending' AND direction = 'out' ORDER BY seq`)
+      .all()
+      .map((row) => row.id);
+  }
+}

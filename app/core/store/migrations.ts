@@ -1,0 +1,65 @@
+import { ParleyError } from '../../shared/errors.js';
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Db): void;
+}
+
+/** Numbered schema migrations; append only. Each runs in its own transaction with user_version. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'profile, contacts and messages',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE profile (
+          id               INTEGER PRIMARY KEY CHECK (id = 1),
+          username         TEXT NOT NULL,
+          relay_url        TEXT NOT NULL,
+          identity_key     BLOB NOT NULL,
+          identity_secret  BLOB NOT NULL,
+          agreement_key    BLOB NOT NULL,
+          agreement_secret BLOB NOT NULL,
+          agreement_sig    BLOB NOT NULL,
+          created_at       INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE contacts (
+          username      TEXT PRIMARY KEY,
+          identity_key  BLOB NOT NULL,
+          agreement_key BLOB NOT NULL,
+          added_at      INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE messages (
+          seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+          id        TEXT NOT NULL UNIQUE,
+          contact   TEXT NOT NULL REFERENCES contacts (username),
+          direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+          text      TEXT NOT NULL,
+          sent_at   INTEGER NOT NULL,
+          status    TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'received', 'failed'))
+        ) STRICT;
+        CREATE INDEX messages_by_conversation ON messages (contact, sent_at, seq);
+        CREATE INDEX messages_pending ON messages (seq) WHERE status = 'pending';
+      `),
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Bring the database up to SCHEMA_VERSION; refuses a database written by a newer Parley. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): void {
+  const current = schemaVersion(db);
+  if (current > migrations.length) throw new ParleyError('VAULT_CORRUPT', 'The profile was written by a newer version of Parley');
+  for (const migration of migrations.slice(current)) {
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

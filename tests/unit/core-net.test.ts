@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ParleyError } from '../../app/shared/errors.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../app/core/net/backoff.js';
+import { Outbox } from '../../app/core/net/outbox.js';
+
+describe('reconnect backoff', () => {
+  it('grows exponentially between half and all of each step, capped', () => {
+    const options = { baseMs: 100, maxMs: 1_000 };
+    expect(backoffDelay(0, options, () => 0)).toBe(50);
+    expect(backoffDelay(0, options, () => 1)).toBe(100);
+    expect(backoffDelay(3, options, () => 0)).toBe(400);
+    expect(backoffDelay(3, options, () => 1)).toBe(800);
+    expect(backoffDelay(10, options, () => 1)).toBe(1_000);
+    expect(backoffDelay(10_000, DEFAULT_BACKOFF, () => 1)).toBe(DEFAULT_BACKOFF.maxMs);
+  });
+});
+
+describe('outbox', () => {
+  it('never runs two attempts for one message at once', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const outbox = new Outbox(
+      () => ['a'],
+      () => {
+        calls += 1;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    );
+    const first = outbox.send('a');
+    const flush = outbox.flush();
+    expect(calls).toBe(1);
+    release();
+    await Promise.all([first, flush]);
+    expect(calls).toBe(1);
+  });
+
+  it('stops flushing when the relay is unreachable and skips past other failures', async () => {
+    const tried: string[] = [];
+    const outbox = new Outbox(
+      () => ['a', 'b', 'c', 'd'],
+      async (id) => {
+        tried.push(id);
+        if (id === 'b') throw new ParleyError('RELAY_PROTOCOL_ERROR', 'refused');
+        if (id === 'c') throw new ParleyError('RELAY_UNREACHABLE', 'gone');
+      },
+    );
+    await outbox.flush();
+    expect(tried).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('outbox flushing', () => {
+  it('flushes again after a flush that found nothing to send', async () => {
+    let pending: string[] = [];
+    const sent: string[] = [];
+    const outbox = new Outbox(
+      () => pending,
+      async (id) => {
+        sent.push(id);
+        pending = pending.filter((p) => p !== id);
+      },
+    );
+    await outbox.flush();
+    pending = ['late'];
+    await outbox.flush();
+    expect(sent).toEqual(['late']);
+  });
+
+  it('goes round again when a flush is requested while one runs', async () => {
+    let pending = ['a'];
+    const sent: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const outbox = new Outbox(
+      () => pending,
+      (id) => {
+        sent.push(id);
+        pending = pending.filter((p) => p !== id);
+        if (id !== 'a') return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          releaseFirst = resolve;
+        });
+      },
+    );
+    const first = outbox.flush();
+    pending = [...pending, 'b'];
+    const second = outbox.flush();
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(sent).toEqual(['a', 'b']);
+  });
+});
