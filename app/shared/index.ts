@@ -5,3 +5,4 @@ export * from './names.js';
 export * from './contract.js';
 export * from './api.js';
 export * from './validate.js';
+export * from './bridge.js';

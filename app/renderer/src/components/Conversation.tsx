@@ -1,0 +1,48 @@
+import { useEffect, useLayoutEffect, useRef } from 'react';
+import type { Contact } from '../../../shared/index.js';
+import { NO_MESSAGES, useMessages } from '../stores/messages.js';
+import { Avatar } from './Avatar.js';
+import { Composer } from './Composer.js';
+import { MessageBubble } from './MessageBubble.js';
+
+/** Groups of four hex digits, the way people compare keys aloud. */
+function fingerprint(identityKey: string): string {
+  return (identityKey.slice(0, 32).match(/.{1,4}/g) ?? []).join(' ');
+}
+
+export function Conversation({ contact }: { contact: Contact }) {
+  const messages = useMessages((state) => state.byContact[contact.username] ?? NO_MESSAGES);
+  const load = useMessages((state) => state.load);
+  const listRef = useRef<HTMLOListElement>(null);
+
+  useEffect(() => {
+    void load(contact.username);
+  }, [contact.username, load]);
+
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (list) list.scrollTop = list.scrollHeight;
+  }, [messages.length, contact.username]);
+
+  return (
+    <section className="conversation" aria-labelledby="conversation-title">
+      <header className="conversation-header">
+        <Avatar name={contact.username} />
+        <div>
+          <h2 id="conversation-title">{contact.username}</h2>
+          <p className="muted key" title={contact.identityKey}>
+            Identity key {fingerprint(contact.identityKey)}…
+          </p>
+        </div>
+      </header>
+      <ol className="messages" ref={listRef} role="log" aria-label={`Messages with ${contact.username}`} aria-live="polite">
+        {messages.length === 0 ? (
+          <li className="messages-empty muted">No messages yet. Say hello.</li>
+        ) : (
+          messages.map((message) => <MessageBubble key={message.id} message={message} />)
+        )}
+      </ol>
+      <Composer key={contact.username} contact={contact.username} />
+    </section>
+  );
+}

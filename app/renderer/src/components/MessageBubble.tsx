@@ -1,0 +1,33 @@
+import { missingCaseError, type Message, type MessageStatus } from '../../../shared/index.js';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+function statusText(status: MessageStatus): string {
+  switch (status) {
+    case 'pending':
+      return 'Sending…';
+    case 'sent':
+      return 'Sent';
+    case 'received':
+      return 'Received';
+    case 'failed':
+      return 'Not sent';
+    default:
+      throw missingCaseError(status);
+  }
+}
+
+export function MessageBubble({ message }: { message: Message }) {
+  const own = message.direction === 'out';
+  return (
+    <li className={`bubble-row ${own ? 'own' : 'theirs'}`} data-testid="message" data-direction={message.direction} data-status={message.status}>
+      <div className={`bubble status-${message.status}`}>
+        <p className="bubble-text">{message.text}</p>
+        <p className="bubble-meta">
+          <time dateTime={new Date(message.sentAt).toISOString()}>{timeFormat.format(message.sentAt)}</time>
+          {own ? <span className="bubble-status"> · {statusText(message.status)}</span> : null}
+        </p>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,16 @@
+import type { ErrorCode, ParleyErrorShape } from '../../shared/index.js';
+
+const SENTENCES: Partial<Record<ErrorCode, string>> = {
+  VAULT_WRONG_PASSPHRASE: 'That passphrase is not correct. Try again.',
+  RELAY_UNREACHABLE: 'Could not reach the relay. Check the address and that the relay is running.',
+  RELAY_USERNAME_TAKEN: 'That username is already taken on this relay. Pick another one.',
+  CONTACT_UNKNOWN_USER: 'Nobody with that username is registered on this relay.',
+  CONTACT_IS_SELF: 'That is your own username. Add someone else.',
+  HOST_DISCONNECTED: 'Lost the connection to Parley. Try again in a moment.',
+  INTERNAL: 'Something went wrong inside Parley. Try again.',
+};
+
+/** A sentence a person can act on; core's own message where it already is one. */
+export function errorText(error: ParleyErrorShape): string {
+  return SENTENCES[error.code] ?? error.message;
+}

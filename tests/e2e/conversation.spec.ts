@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import type { Browser, ConsoleMessage, Page } from '@playwright/test';
+import { WebSocket } from 'ws';
+import { expect, test } from './hosts.js';
+
+interface Person {
+  name: string;
+  passphrase: string;
+}
+
+/** A page that records console errors, so a CSP violation or an uncaught error fails the test. */
+async function openParley(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  return { page, errors };
+}
+
+async function onboard(page: Page, person: Person, relayUrl: string): Promise<void> {
+  await expect(page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
+  await expect(page.getByLabel('Relay URL')).toHaveValue(relayUrl);
+  await page.getByLabel('Username').fill(person.name);
+  await page.getByLabel('Passphrase', { exact: true }).fill(person.passphrase);
+  await page.getByLabel('Confirm passphrase').fill(person.passphrase);
+  await page.getByRole('button', { name: 'Create profile' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
+}
+
+async function addContact(page: Page, username: string): Promise<void> {
+  await page.getByLabel('Add contact').fill(username);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(page.getByRole('heading', { name: username, level: 2 })).toBeVisible();
+}
+
+function conversationWith(page: Page, username: string) {
+  return page.getByRole('log', { name: `Messages with ${username}` });
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  const composer = page.getByRole('textbox', { name: 'Message' });
+  await composer.fill(text);
+  await composer.press('Enter');
+  await expect(composer).toHaveValue('');
+}
+
+function tokenOf(devhostUrl: string): string {
+  const token = new URL(devhostUrl).hash.replace(/^#token=/, '');
+  expect(token.length).toBeGreaterThan(16);
+  return token;
+}
+
+test('two people onboard, add each other, talk live, and the history survives a reload', async ({ browser, hosts }, testInfo) => {
+  const run = randomBytes(3).toString('hex');
+  const alice: Person = { name: `alice-${run}`, passphrase: `alice passphrase ${run}` };
+  const bob: Person = { name: `bob-${run}`, passphrase: `bob passphrase ${run}` };
+  const a = await openParley(browser, hosts.alice);
+  const b = await openParley(browser, hosts.bob);
+
+  await test.step('the token leaves the address bar', () => {
+    expect(new URL(a.page.url()).hash).toBe('');
+  });
+
+  await test.step('both onboard and add each other', async () => {
+    await expect(a.page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
+    await a.page.screenshot({ path: testInfo.outputPath('onboarding.png') });
+    await onboard(a.page, alice, hosts.relayUrl);
+    await onboard(b.page, bob, hosts.relayUrl);
+    await addContact(a.page, bob.name);
+    await addContact(b.page, alice.name);
+  });
+
+  const hello = `Hello ${bob.name}, it is ${alice.name}`;
+  const reply = `Hi ${alice.name}! Loud and clear`;
+  await test.step('messages arrive live both ways', async () => {
+    await send(a.page, hello);
+    const sent = conversationWith(a.page, bob.name).getByTestId('message').filter({ hasText: hello });
+    await expect(sent).toHaveAttribute('data-direction', 'out');
+    await expect(sent).toContainText('Sent');
+    const received = conversationWith(b.page, alice.name).getByTestId('message').filter({ hasText: hello });
+    await expect(received).toBeVisible();
+    await expect(received).toHaveAttribute('data-direction', 'in');
+
+    await send(b.page, reply);
+    await expect(conversationWith(a.page, bob.name).getByText(reply)).toBeVisible();
+  });
+
+  await test.step('Shift+Enter writes a newline instead of sending', async () => {
+    const composer = a.page.getByRole('textbox', { name: 'Message' });
+    await composer.fill('first line');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('second line');
+    await expect(composer).toHaveValue('first line\nsecond line');
+    await composer.press('Enter');
+    const twoLines = conversationWith(b.page, alice.name).getByTestId('message').filter({ hasText: 'first line' });
+    await expect(twoLines).toContainText('second line');
+  });
+
+  await a.page.screenshot({ path: testInfo.outputPath('conversation-alice.png') });
+  await b.page.screenshot({ path: testInfo.outputPath('conversation-bob.png') });
+
+  await test.step('after a reload the profile is locked; a wrong passphrase is refused', async () => {
+    await a.page.reload();
+    await expect(a.page.getByRole('heading', { name: /^Welcome back/ })).toBeVisible();
+    await a.page.getByLabel('Passphrase').fill(`not ${alice.passphrase}`);
+    await a.page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(a.page.getByRole('alert')).toHaveText('That passphrase is not correct. Try again.');
+    await a.page.screenshot({ path: testInfo.outputPath('unlock-wrong-passphrase.png') });
+  });
+
+  await test.step('the right passphrase unlocks and shows the history', async () => {
+    await a.page.getByLabel('Passphrase').fill(alice.passphrase);
+    await a.page.getByRole('button', { name: 'Unlock' }).click();
+    const history = conversationWith(a.page, bob.name);
+    await expect(history.getByText(hello)).toBeVisible();
+    await expect(history.getByText(reply)).toBeVisible();
+    await expect(history.getByTestId('message').filter({ hasText: 'first line' })).toContainText('second line');
+  });
+
+  expect(a.errors).toEqual([]);
+  expect(b.errors).toEqual([]);
+});
+
+test('the bridge refuses a wrong token and a foreign origin, and survives malformed messages', async ({ browser, hosts }) => {
+  const { page } = await openParley(browser, hosts.alice);
+  const origin = new URL(hosts.alice).origin;
+  const bridgeUrl = (token: string): string => `ws://${new URL(hosts.alice).host}/bridge?token=${token}`;
+
+  const fromPage = await page.evaluate(
+    (url) =>
+      new Promise<string>((resolve) => {
+        // The page's own WebSocket, not the ws import: this function runs in the browser.
+        const socket = new window.WebSocket(url);
+        socket.onopen = () => resolve('open');
+        socket.onclose = () => resolve('refused');
+      }),
+    bridgeUrl('A'.repeat(43)),
+  );
+  expect(fromPage).toBe('refused');
+
+  const upgradeStatus = (url: string, socketOrigin: string): Promise<number | 'open'> =>
+    new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { origin: socketOrigin });
+      socket.on('open', () => {
+        socket.close();
+        resolve('open');
+      });
+      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+      socket.on('error', reject);
+    });
+  const token = tokenOf(hosts.alice);
+  expect(await upgradeStatus(bridgeUrl('wrong'), origin)).toBe(401);
+  expect(await upgradeStatus(bridgeUrl(token), 'http://evil.example')).toBe(403);
+  expect(await upgradeStatus(bridgeUrl(token), origin)).toBe('open');
+
+  const socket = new WebSocket(bridgeUrl(token), { origin });
+  const replies: unknown[] = [];
+  socket.on('message', (data: Buffer) => replies.push(JSON.parse(data.toString('utf8'))));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  try {
+    socket.send('{not json');
+    await expect.poll(() => replies).toContainEqual({ id: null, result: { ok: false, error: expect.objectContaining({ code: 'VALIDATION_FAILED' }) } });
+    socket.send(JSON.stringify({ id: 7, method: 'profile.delete', input: {} }));
+    await expect.poll(() => replies).toContainEqual({ id: 7, result: { ok: false, error: expect.objectContaining({ code: 'IPC_UNKNOWN_METHOD' }) } });
+    socket.send(JSON.stringify({ id: 8, method: 'profile.status', input: {} }));
+    await expect.poll(() => replies).toContainEqual({ id: 8, result: expect.objectContaining({ ok: true }) });
+  } finally {
+    socket.close();
+  }
+});
+
+test('the devhost sends a strict CSP and serves nothing outside the renderer', async ({ hosts }) => {
+  const base = new URL(hosts.alice);
+  const get = (rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const request = httpRequest({ host: base.hostname, port: base.port, path: rawPath, method: 'GET', headers }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers });
+      });
+      request.on('error', reject);
+      request.end();
+    });
+
+  const index = await get('/');
+  expect(index.status).toBe(200);
+  expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+  expect(index.headers['content-security-policy']).toContain("default-src 'none'");
+  expect(index.headers['content-security-policy']).toContain("script-src 'self'");
+  expect(index.headers['x-content-type-options']).toBe('nosniff');
+  expect(index.headers['referrer-policy']).toBe('no-referrer');
+
+  // A page on another name that resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+  expect((await get('/', { Host: `rebound.example:${base.port}` })).status).toBe(421);
+
+  for (const attempt of ['/../package.json', '/..%2f..%2fpackage.json', '/assets/..%2f..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/package.json']) {
+    const response = await get(attempt);
+    expect(response.status, attempt).toBe(404);
+  }
+});
