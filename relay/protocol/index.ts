@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './schema.js';
 export * from './codec.js';
 export * from './auth.js';
+export * from './close-codes.js';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
-import { CloseCode } from './close-codes.js';
+import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
 import { handleAuth, handleRegister } from './handlers/auth.js';
 import { handleLookup } from './handlers/directory.js';
 import { handleAck, handleSend } from './handlers/messages.js';

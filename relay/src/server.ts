@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { WebSocketServer } from 'ws';
-import { CloseCode } from './close-codes.js';
+import { CloseCode } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { describeError, log } from './log.js';
 import { resolveOptions, type RelayOptions } from './options.js';

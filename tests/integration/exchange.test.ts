@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -191,6 +191,28 @@ describe('two cores exchanging messages through a real relay', () => {
     expect(value(await a.invoke('connection.status', {}))).toEqual({ state: 'online' });
     expect((await aSent).status).toBe('sent');
     expect((await bGets).text).toBe(text);
+  });
+
+  it('goes offline without reconnecting when the same account connects from another place', async () => {
+    const relay = await relayForTest();
+    const dir = await tempDir('parley-a-');
+    const first = await openCore({ profileDir: dir });
+    await createProfile(first, username('a'), relay.current.url);
+    await first.close();
+    const copy = await tempDir('parley-copy-');
+    await cp(dir, copy, { recursive: true });
+
+    const original = await core(dir);
+    value(await original.invoke('profile.unlock', { passphrase: PASSPHRASE }));
+    await original.whenOnline();
+    const replaced = nextEvent(original, 'connection.changed', (state) => state.state === 'offline');
+    const elsewhere = await core(copy);
+    value(await elsewhere.invoke('profile.unlock', { passphrase: PASSPHRASE }));
+    await elsewhere.whenOnline();
+
+    expect((await replaced).error?.code).toBe('RELAY_SESSION_REPLACED');
+    expect(value(await original.invoke('connection.status', {})).error?.code).toBe('RELAY_SESSION_REPLACED');
+    expect(value(await elsewhere.invoke('connection.status', {})).state).toBe('online');
   });
 
   it('refuses a taken username and an unreachable relay, leaving no profile behind', async () => {

@@ -1,6 +1,6 @@
 import type { ConnectionState } from '../../shared/domain.js';
 import { ParleyError } from '../../shared/errors.js';
-import type { FrameOf } from '../../../relay/protocol/index.js';
+import { CloseCode, type FrameOf } from '../../../relay/protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { unreachable } from './errors.js';
 import { RelaySession, type RelayReply, type RelayRequest } from './relay-session.js';
@@ -167,7 +167,7 @@ export class RelayClient {
     this.#generation += 1;
     this.#attempt = 0;
     const generation = this.#generation;
-    session.onClose(() => this.#lost(session));
+    session.onClose((code) => this.#lost(session, code));
     this.#setState({ state: 'online' });
     this.#listeners.online(generation);
     session.onPush((frame) => {
@@ -179,10 +179,17 @@ export class RelayClient {
     });
   }
 
-  #lost(session: RelaySession): void {
+  #lost(session: RelaySession, code: number): void {
     if (this.#session !== session) return;
     this.#session = undefined;
     if (!this.#running) return;
+    if (code === CloseCode.REPLACED) {
+      // Reconnecting would only knock the newer session off in turn: stay offline and say why.
+      this.#running = false;
+      const replaced = new ParleyError('RELAY_SESSION_REPLACED', 'This account connected to the relay from another place');
+      this.#setState({ state: 'offline', error: replaced.toJSON() });
+      return;
+    }
     this.#setState({ state: 'offline', error: unreachable('The relay connection was lost').toJSON() });
     this.#scheduleReconnect();
   }

@@ -38,14 +38,15 @@ export class RelaySession {
   #nextRequestId = 1;
   #held: PushFrame[] = [];
   #onPush: ((frame: PushFrame) => void) | undefined;
-  #onClose: (() => void) | undefined;
+  #onClose: ((code: number) => void) | undefined;
+  #closeCode = 1006;
   #closed = false;
 
   private constructor(socket: WebSocket, challenge: FrameOf<'CHALLENGE'>) {
     this.#socket = socket;
     this.challenge = challenge;
     socket.on('message', (data) => this.#receive(toBytes(data)));
-    socket.on('close', () => this.#finish());
+    socket.on('close', (code) => this.#finish(code));
     socket.on('error', () => socket.terminate());
   }
 
@@ -134,9 +135,10 @@ export class RelaySession {
     for (const frame of held) listener(frame);
   }
 
-  onClose(listener: () => void): void {
+  /** The listener gets the WebSocket close code (1006 when the connection dropped without one). */
+  onClose(listener: (code: number) => void): void {
     this.#onClose = listener;
-    if (this.#closed) listener();
+    if (this.#closed) listener(this.#closeCode);
   }
 
   close(): void {
@@ -144,7 +146,7 @@ export class RelaySession {
     this.#socket.close(1000);
     // A peer that does not complete the closing handshake is cut off.
     setTimeout(() => this.#socket.terminate(), 1000).unref();
-    this.#finish();
+    this.#finish(1000);
   }
 
   #receive(bytes: Uint8Array): void {
@@ -182,16 +184,17 @@ export class RelaySession {
     action(pending);
   }
 
-  #finish(): void {
+  #finish(code = 1006): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closeCode = code;
     for (const [, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.reject(unreachable('The relay connection was lost'));
     }
     this.#pending.clear();
     this.#held = [];
-    this.#onClose?.();
+    this.#onClose?.(code);
   }
 }
 

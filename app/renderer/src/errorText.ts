@@ -6,6 +6,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   RELAY_USERNAME_TAKEN: 'That username is already taken on this relay. Pick another one.',
   CONTACT_UNKNOWN_USER: 'Nobody with that username is registered on this relay.',
   CONTACT_IS_SELF: 'That is your own username. Add someone else.',
+  RELAY_SESSION_REPLACED: 'Parley connected from another place with this account, so this one went offline. Reopen it to take over.',
   HOST_DISCONNECTED: 'Lost the connection to Parley. Try again in a moment.',
   INTERNAL: 'Something went wrong inside Parley. Try again.',
 };
