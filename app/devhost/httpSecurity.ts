@@ -1,17 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { rendererContentSecurityPolicy } from '../shared/web-serving.js';
 
 /** Headers on every devhost response: the renderer runs under the same strict CSP Electron gives it. */
 export function securityHeaders(bridgeOrigin: string): Record<string, string> {
-  const csp = [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src ${bridgeOrigin}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  const csp = rendererContentSecurityPolicy(bridgeOrigin);
   return {
     'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',

@@ -1,22 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
+import { rendererContentType } from '../shared/web-serving.js';
 
 type Headers = Record<string, string>;
 
@@ -74,7 +59,7 @@ export function createStaticHandler(rootDir: string, headers: Headers): (req: In
       return;
     }
     const body = await readFile(file);
-    const contentType = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const contentType = rendererContentType(path.extname(file));
     send(res, 200, { ...headers, 'Content-Type': contentType, 'Cache-Control': 'no-cache' }, body, method);
   };
 }

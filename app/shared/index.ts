@@ -6,3 +6,4 @@ export * from './contract.js';
 export * from './api.js';
 export * from './validate.js';
 export * from './bridge.js';
+export * from './web-serving.js';
