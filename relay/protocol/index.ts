@@ -5,3 +5,4 @@ export * from './codec.js';
 export * from './auth.js';
 export * from './close-codes.js';
 export * from './prekeys.js';
+export * from './prekey-lists.js';
