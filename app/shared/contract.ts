@@ -48,6 +48,7 @@ export const events = {
   'message.updated': Message,
   'contact.added': Contact,
   'connection.changed': ConnectionState,
+  'contact.updated': Contact,
 } as const satisfies Record<string, z.ZodType>;
 
 export type { EventName, MethodName } from './names.js';

@@ -13,7 +13,7 @@ export const METHOD_NAMES = [
   'connection.status',
 ] as const;
 
-export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed'] as const;
+export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'contact.updated'] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];
