@@ -35,11 +35,19 @@ export class RawSessionSender {
     this.#state = unwrap(initInitiator(sodium, handshake.sk, bundle.signedPrekey.publicKey, handshake.ad));
   }
 
-  /** The next envelope (always carrying the initial header: this sender never reads replies). */
-  envelope(payload: SessionPayload | Uint8Array): Uint8Array {
-    const plaintext = payload instanceof Uint8Array ? payload : encodePayload(payload);
-    const { state, message } = unwrap(ratchetEncrypt(this.sodium, this.#state, plaintext));
+  /** The next ratchet message, unsealed. */
+  next(payload: SessionPayload): Uint8Array {
+    const { state, message } = unwrap(ratchetEncrypt(this.sodium, this.#state, encodePayload(payload)));
     this.#state = state;
-    return sealSessionEnvelope(this.sodium, this.bundle.agreementKey, { senderIdentityKey: this.identity.identityKey, initialHeader: this.header, ratchetMessage: message });
+    return message;
+  }
+
+  /** Seal a ratchet message (always with the initial header: this sender never reads replies). */
+  seal(ratchetMessage: Uint8Array): Uint8Array {
+    return sealSessionEnvelope(this.sodium, this.bundle.agreementKey, { senderIdentityKey: this.identity.identityKey, initialHeader: this.header, ratchetMessage });
+  }
+
+  envelope(payload: SessionPayload): Uint8Array {
+    return this.seal(this.next(payload));
   }
 }
