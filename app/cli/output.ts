@@ -41,6 +41,7 @@ commands:
   send NAME TEXT                     send a message
   inbox                              print messages that arrived while offline
   listen                             print messages as they arrive, until interrupted
+  safety NAME                        print the safety number with a contact, and its QR code
 
 The passphrase comes from PARLEY_PASSPHRASE or is asked for on the terminal.
 --profile defaults to ~/.parley/cli-profile.`;

@@ -58,6 +58,19 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
+export const SafetyNumber = z.object({
+  contact: z.string(),
+  /** 60 digits, the same on both sides; shown in twelve groups of five. */
+  digits: z.string().regex(/^\d{60}$/),
+  /** What the QR code encodes; pasting the other side's scanned payload compares it. */
+  payload: z.string(),
+  /** The QR code as an SVG document, made in core (the renderer needs no Node for it). */
+  qrSvg: z.string(),
+  verified: z.boolean(),
+  identityChanged: z.boolean(),
+});
+export type SafetyNumber = z.infer<typeof SafetyNumber>;
+
 export const ConnectionState = z.object({
   state: z.enum(['offline', 'connecting', 'online']),
   error: z.object({ code: z.string(), message: z.string() }).optional(),

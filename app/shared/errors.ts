@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'PREKEY_BUNDLE_INVALID',
   'PREKEY_UNKNOWN',
   'IDENTITY_CHANGED',
+  'SAFETY_NUMBER_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

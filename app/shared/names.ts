@@ -11,6 +11,9 @@ export const METHOD_NAMES = [
   'messages.list',
   'messages.send',
   'connection.status',
+  'safety.get',
+  'safety.markVerified',
+  'contacts.acknowledgeIdentity',
 ] as const;
 
 export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'contact.updated'] as const;

@@ -12,6 +12,7 @@ import { ContactsService } from './contacts.js';
 import type { ProfileContext } from './context.js';
 import { MessagesService } from './messages.js';
 import { PrekeyService, type PrekeyPolicy } from './prekeys.js';
+import { SafetyService } from './safety.js';
 import { SerialQueue } from './serial-queue.js';
 import { SessionService } from './sessions.js';
 
@@ -35,6 +36,7 @@ export class ProfileSession {
   readonly messages: MessagesService;
   readonly prekeys: PrekeyService;
   readonly sessions: SessionService;
+  readonly safety: SafetyService;
   readonly #deliveries = new SerialQueue();
   /** Prekey publishing, one round at a time; profile creation waits for the first. */
   readonly #publishing = new SerialQueue();
@@ -71,6 +73,7 @@ export class ProfileSession {
     this.prekeys = new PrekeyService(this.context, options.prekeyPolicy);
     this.sessions = new SessionService(this.context, this.prekeys.repo);
     this.messages = new MessagesService(this.context, this.contacts, this.sessions);
+    this.safety = new SafetyService(this.context, () => void this.messages.outbox.flush());
   }
 
   /** Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us. */
