@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
+import { sealEnvelope } from '../../app/core/crypto/envelope.js';
 import { IdentityKeyPair } from '../../app/core/crypto/identity.js';
 import { deriveSubkey } from '../../app/core/crypto/kdf.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -214,6 +215,27 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     const gotGenuine = nextEvent(b, 'message.added', (m) => m.id === genuine.id);
     await send(genuine.id, genuineEnvelope);
     expect((await gotGenuine).text).toBe('still works');
+  });
+
+  it('still delivers a v1 envelope from a contact, as queued on the relay before the move to sessions', async () => {
+    const relay = await startTestRelay();
+    cleanups.push(() => relay.close());
+    const sodium = await loadSodium();
+    const b = await core(await tempDir('parley-sb-'));
+    const [nameB, nameM] = [username('b'), username('m')];
+    value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: relay.url }));
+    const old = IdentityKeyPair.generate(sodium);
+    const keys = old.toStored();
+    const wire = await WireClient.registered(relay.url, { username: nameM, identityKey: keys.identityKey, identitySecret: keys.identitySecret, agreementKey: keys.agreementKey, agreementSig: keys.agreementSig });
+    cleanups.push(() => wire.close());
+    value(await b.invoke('contacts.add', { username: nameM }));
+    const user = await wire.request({ name: 'LOOKUP', username: nameB });
+    if (user.name !== 'USER') throw new Error(`expected USER, got ${user.name}`);
+    const id = toHex(randomBytes(16));
+    const arrived = nextEvent(b, 'message.added', (m) => m.id === id);
+    const envelope = sealEnvelope(sodium, old, user.agreementKey, { v: 1, id, from: nameM, to: nameB, sentAt: Date.now(), text: 'from before sessions' });
+    expect((await wire.request({ name: 'SEND', to: nameB, messageId: Uint8Array.from(Buffer.from(id, 'hex')), envelope })).name).toBe('OK');
+    expect(await arrived).toMatchObject({ text: 'from before sessions', contact: nameM, direction: 'in' });
   });
 });
 

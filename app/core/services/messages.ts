@@ -96,13 +96,15 @@ export class MessagesService {
     const now = Date.now();
     const outcome = this.sessions.open(delivery.frame.envelope, messageId, now);
     switch (outcome.kind) {
-      case 'dropped':
+      case 'dropped': {
+        const legacy = this.#openLegacy(delivery.frame.envelope, messageId);
+        if (legacy !== undefined) this.#storeIncoming(legacy);
         delivery.acknowledge();
         return;
+      }
       case 'failed':
         this.#storeIncoming(
           { id: messageId, contact: outcome.contact.username, direction: 'in', text: '', sentAt: delivery.frame.receivedAt, status: 'received', kind: 'undecryptable', errorCode: outcome.code },
-          () => undefined,
         );
         delivery.acknowledge();
         return;
@@ -140,11 +142,26 @@ export class MessagesService {
     if (stored.messageAdded) this.ctx.events.emit('message.added', message);
   }
 
-  #storeIncoming(message: Message, alsoWrite: () => void): void {
-    const added = this.ctx.db.transaction(() => {
-      alsoWrite();
-      return this.ctx.messages.insert(message);
-    })();
+  /**
+   * An envelope v1 (sealed and signed, no session) from a known contact: what the relay may still hold
+   * from before this profile moved to sessions. Accepted so nothing queued at the upgrade is lost; never sent.
+   */
+  #openLegacy(envelope: Uint8Array, messageId: string): Message | undefined {
+    let opened;
+    try {
+      opened = this.ctx.crypto.open(envelope);
+    } catch {
+      return undefined;
+    }
+    const { payload, senderIdentityKey } = opened;
+    const contact = this.ctx.contacts.get(payload.from);
+    const genuine = contact !== undefined && equalBytes(contact.identityKey, senderIdentityKey);
+    if (!genuine || payload.to !== this.ctx.username || payload.id !== messageId) return undefined;
+    return { id: payload.id, contact: payload.from, direction: 'in', text: payload.text, sentAt: payload.sentAt, status: 'received' };
+  }
+
+  #storeIncoming(message: Message): void {
+    const added = this.ctx.messages.insert(message);
     if (added) this.ctx.events.emit('message.added', message);
   }
 
