@@ -169,6 +169,43 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     expect(onDevice).toEqual([false, true, true, true]);
   });
 
+  it('converges when both sides start a session at the same time', async () => {
+    const relay = await startTestRelay();
+    cleanups.push(() => relay.close());
+    const proxy = await startMitmProxy(relay.url);
+    cleanups.push(() => proxy.close());
+    const [a, b] = [await core(await tempDir('parley-sa-')), await core(await tempDir('parley-sb-'))];
+    const [nameA, nameB] = [username('a'), username('b')];
+    value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl: proxy.url }));
+    value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: proxy.url }));
+    value(await a.invoke('contacts.add', { username: nameB }));
+    value(await b.invoke('contacts.add', { username: nameA }));
+
+    const exchange = async (round: number, count: number): Promise<void> => {
+      const aGets = collect(a, count, (m) => m.text.startsWith(`b${round}-`));
+      const bGets = collect(b, count, (m) => m.text.startsWith(`a${round}-`));
+      await Promise.all([
+        (async () => {
+          for (let i = 0; i < count; i += 1) value(await a.invoke('messages.send', { contact: nameB, text: `a${round}-${i}` }));
+        })(),
+        (async () => {
+          for (let i = 0; i < count; i += 1) value(await b.invoke('messages.send', { contact: nameA, text: `b${round}-${i}` }));
+        })(),
+      ]);
+      await Promise.all([aGets, bGets]);
+    };
+    // Both fetch a bundle and write first: two sessions cross on the wire.
+    await exchange(1, 3);
+    await exchange(2, 3);
+    await exchange(3, 2);
+
+    const fromA = await transcript(a, nameB, nameA);
+    expect(fromA).toHaveLength(16);
+    expect(await transcript(b, nameA, nameB)).toEqual(fromA);
+    const everything = [...value(await a.invoke('messages.list', { contact: nameB, limit: 500 })), ...value(await b.invoke('messages.list', { contact: nameA, limit: 500 }))];
+    expect(everything.filter((m) => m.kind === 'undecryptable')).toEqual([]);
+  });
+
   it('records forged, truncated and replayed envelopes from a contact as undecryptable and keeps the session usable', async () => {
     const relay = await startTestRelay();
     cleanups.push(() => relay.close());

@@ -97,34 +97,51 @@ export class SessionService {
     const fail = (code: ErrorCode): OpenOutcome => (contact === undefined ? { kind: 'dropped', code } : { kind: 'failed', contact, code });
     if (header !== null && !equalBytes(header.identityKey, envelope.senderIdentityKey)) return fail('DECRYPT_MALFORMED');
 
-    const existing = contact === undefined ? undefined : this.repo.get(contact.username);
-    const sameSession = existing !== undefined && (header === null || equalBytes(existing.baseKey, header.ephemeralKey));
-    let start: SessionRecord | undefined;
+    const current = contact === undefined ? undefined : this.repo.get(contact.username);
+    const known = [...(current === undefined ? [] : [current]), ...(contact === undefined ? [] : this.repo.archived(contact.username))];
     const used: { oneTime: number | null; pq: number | null } = { oneTime: null, pq: null };
-    if (sameSession) {
-      start = existing;
-    } else if (header !== null) {
-      const responded = this.#respond(header);
-      if (!responded.ok) return fail(responded.code);
-      start = responded.record;
-      used.oneTime = header.oneTimePrekeyId;
-      used.pq = header.pqPrekeyId;
+    let candidates: SessionRecord[] = known;
+    if (header !== null) {
+      const same = known.find((record) => equalBytes(record.baseKey, header.ephemeralKey));
+      if (same !== undefined) {
+        candidates = [same];
+      } else {
+        const responded = this.#respond(header);
+        if (!responded.ok) return fail(responded.code);
+        candidates = [responded.record];
+        used.oneTime = header.oneTimePrekeyId;
+        used.pq = header.pqPrekeyId;
+      }
     }
-    if (start === undefined) return fail('DECRYPT_FAILED');
-
-    const decrypted = ratchetDecrypt(this.ctx.sodium, start.state, envelope.ratchetMessage, now);
-    if (!decrypted.ok) return fail(decrypted.error.code);
-    const payload = decodePayload(decrypted.value.plaintext);
+    // The current session first, then replaced ones (messages the peer sent before it saw ours).
+    let firstError: ErrorCode = 'DECRYPT_FAILED';
+    let start: SessionRecord | undefined;
+    let decrypted: { state: SessionRecord['state']; plaintext: Uint8Array } | undefined;
+    for (const [at, candidate] of candidates.entries()) {
+      const result = ratchetDecrypt(this.ctx.sodium, candidate.state, envelope.ratchetMessage, now);
+      if (result.ok) {
+        start = candidate;
+        decrypted = result.value;
+        break;
+      }
+      if (at === 0) firstError = result.error.code;
+    }
+    if (start === undefined || decrypted === undefined) return fail(firstError);
+    const payload = decodePayload(decrypted.plaintext);
     const addressed = payload !== undefined && payload.to === this.ctx.username && payload.id === messageId && payload.from !== this.ctx.username;
     if (payload === undefined || !addressed || (contact !== undefined && payload.from !== contact.username && header === null)) return fail('DECRYPT_MALFORMED');
 
-    const next: SessionRecord = { ...start, state: decrypted.value.state, initialHeader: null };
+    const next: SessionRecord = { ...start, state: decrypted.state, initialHeader: null };
     return {
       kind: 'opened',
       contact: contact?.username === payload.from ? contact : undefined,
       senderIdentityKey: envelope.senderIdentityKey,
       payload,
       commit: (username, at) => {
+        // The session that just worked becomes the current one; the one it replaces is archived.
+        const replaced = this.repo.get(username);
+        if (replaced !== undefined && !equalBytes(replaced.baseKey, next.baseKey)) this.repo.archive(replaced, at);
+        this.repo.unarchive(username, next.baseKey);
         this.repo.put({ ...next, contact: username }, at);
         if (used.oneTime !== null) this.prekeys.deleteOneTime(used.oneTime);
         if (used.pq !== null) this.prekeys.deletePqIfOneTime(used.pq);

@@ -81,6 +81,15 @@ export const MIGRATIONS: readonly Migration[] = [
           base_key       BLOB NOT NULL,
           updated_at     INTEGER NOT NULL
         ) STRICT;
+        -- Sessions replaced by a newer one (both sides started at once): still tried on decrypt, a few per contact.
+        CREATE TABLE sessions_archive (
+          contact        TEXT NOT NULL REFERENCES contacts (username),
+          base_key       BLOB NOT NULL,
+          state          BLOB NOT NULL,
+          initial_header BLOB,
+          archived_at    INTEGER NOT NULL,
+          PRIMARY KEY (contact, base_key)
+        ) STRICT;
         ALTER TABLE contacts ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
         -- Set when the contact's identity key changed: sending is held until the user acknowledges it.
         ALTER TABLE contacts ADD COLUMN identity_changed INTEGER NOT NULL DEFAULT 0;

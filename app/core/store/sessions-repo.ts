@@ -20,19 +20,48 @@ interface SessionRow {
   base_key: Uint8Array;
 }
 
-/** One Double Ratchet session per contact. Callers write it in the transaction that stores its message. */
+/** Replaced sessions kept per contact for messages still in flight on them. */
+export const MAX_ARCHIVED_SESSIONS = 3;
+
+const fromRow = (row: SessionRow): SessionRecord => ({
+  contact: row.contact,
+  state: decodeRatchetState(row.state),
+  initialHeader: row.initial_header === null ? null : (decodeInitialHeader(row.initial_header) ?? null),
+  baseKey: Uint8Array.from(row.base_key),
+});
+
+/** The current Double Ratchet session per contact (plus a few replaced ones). Callers write it in the transaction that stores its message. */
 export class SessionsRepository {
   constructor(private readonly db: Db) {}
 
   get(contact: string): SessionRecord | undefined {
     const row = this.db.prepare<[string], SessionRow>('SELECT contact, state, initial_header, base_key FROM sessions WHERE contact = ?').get(contact);
-    if (row === undefined) return undefined;
-    return {
-      contact: row.contact,
-      state: decodeRatchetState(row.state),
-      initialHeader: row.initial_header === null ? null : (decodeInitialHeader(row.initial_header) ?? null),
-      baseKey: Uint8Array.from(row.base_key),
-    };
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Replaced sessions with this contact, newest first. */
+  archived(contact: string): SessionRecord[] {
+    return this.db
+      .prepare<[string], SessionRow>('SELECT contact, state, initial_header, base_key FROM sessions_archive WHERE contact = ? ORDER BY archived_at DESC, rowid DESC')
+      .all(contact)
+      .map(fromRow);
+  }
+
+  /** Keep a replaced session for decrypting; the oldest beyond MAX_ARCHIVED_SESSIONS go. */
+  archive(record: SessionRecord, now: number): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO sessions_archive (contact, base_key, state, initial_header, archived_at) VALUES (?, ?, ?, ?, ?)')
+      .run(record.contact, record.baseKey, encodeRatchetState(record.state), record.initialHeader === null ? null : encodeInitialHeader(record.initialHeader), now);
+    this.db
+      .prepare(
+        `DELETE FROM sessions_archive WHERE contact = ? AND rowid NOT IN
+           (SELECT rowid FROM sessions_archive WHERE contact = ? ORDER BY archived_at DESC, rowid DESC LIMIT ?)`,
+      )
+      .run(record.contact, record.contact, MAX_ARCHIVED_SESSIONS);
+  }
+
+  unarchive(contact: string, baseKey: Uint8Array): void {
+    this.db.prepare('DELETE FROM sessions_archive WHERE contact = ? AND base_key = ?').run(contact, baseKey);
   }
 
   put(record: SessionRecord, now: number): void {
@@ -45,7 +74,9 @@ export class SessionsRepository {
       .run(record.contact, encodeRatchetState(record.state), record.initialHeader === null ? null : encodeInitialHeader(record.initialHeader), record.baseKey, now);
   }
 
+  /** End every session with a contact, current and archived. */
   delete(contact: string): void {
     this.db.prepare('DELETE FROM sessions WHERE contact = ?').run(contact);
+    this.db.prepare('DELETE FROM sessions_archive WHERE contact = ?').run(contact);
   }
 }
