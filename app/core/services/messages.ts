@@ -80,7 +80,8 @@ export class MessagesService {
    */
   async receive(delivery: Delivery): Promise<void> {
     try {
-      await this.#receive(delivery);
+      // Under the session lock: the sender lookup below awaits, and a send must not advance the session meanwhile.
+      await this.#sessionLock.push(() => this.#receive(delivery));
     } catch {
       /* left unacknowledged: the relay delivers it again on the next connection */
     }
