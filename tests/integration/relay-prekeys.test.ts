@@ -9,6 +9,11 @@ import {
   type Frame,
   type PqPrekeyEntry,
 } from '../../relay/protocol/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../relay/src/store/migrations.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 
@@ -91,5 +96,27 @@ describe('relay prekey directory', () => {
     expect(errorCode(none)).toBe('PREKEYS_UNAVAILABLE');
     const nobody = await client.request({ name: 'FETCH_PREKEYS', username: 'nobody' });
     expect(errorCode(nobody)).toBe('USER_NOT_FOUND');
+  });
+
+  it('migration 2 adds the prekey directory to a version 1 database and keeps its users and queue', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'parley-relay-migrate-'));
+    const db = new Database(path.join(dir, 'relay.sqlite'));
+    try {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[0]?.sql ?? '');
+        db.pragma('user_version = 1');
+      })();
+      db.prepare('INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at) VALUES (?, ?, ?, ?, ?)').run('bob', key(1), key(2), key(3, 64), 1);
+      db.prepare('INSERT INTO queue (recipient, message_id, envelope, received_at) VALUES (?, ?, ?, ?)').run('bob', key(4, 16), key(5, 10), 2);
+      migrate(db);
+      expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+      expect(db.prepare('SELECT count(*) FROM users').pluck().get()).toBe(1);
+      expect(db.prepare('SELECT count(*) FROM queue').pluck().get()).toBe(1);
+      db.prepare('INSERT INTO signed_prekeys (username, key_id, public_key, signature, published_at) VALUES (?, ?, ?, ?, ?)').run('bob', 1, key(6), key(7, 64), 3);
+      expect(db.prepare('SELECT count(*) FROM one_time_prekeys').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
