@@ -19,9 +19,10 @@ export function terminalSafe(text: string): string {
   return safe;
 }
 
-/** One received message as the CLI prints it: `FROM: TEXT`. */
+/** One received message as the CLI prints it: `FROM: TEXT` (or `FROM: [undecryptable: CODE]` for a placeholder). */
 export function formatIncoming(message: Message): string {
-  return `${terminalSafe(message.contact)}: ${terminalSafe(message.text)}`;
+  const text = message.kind === 'undecryptable' ? `[undecryptable: ${message.errorCode ?? 'unknown'}]` : message.text;
+  return `${terminalSafe(message.contact)}: ${terminalSafe(text)}`;
 }
 
 export function printLine(text: string): void {
