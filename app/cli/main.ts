@@ -9,6 +9,7 @@ import { inbox } from './commands/inbox.js';
 import { init } from './commands/init.js';
 import { listen } from './commands/listen.js';
 import { send } from './commands/send.js';
+import { safety } from './commands/safety.js';
 import { printError, printLine, printUsageError, USAGE, UsageError } from './output.js';
 import { readNewPassphrase, readPassphrase } from './prompt.js';
 
@@ -18,7 +19,8 @@ type Command =
   | { name: 'contacts.list' }
   | { name: 'send'; contact: string; text: string }
   | { name: 'inbox' }
-  | { name: 'listen' };
+  | { name: 'listen' }
+  | { name: 'safety'; contact: string };
 
 interface Invocation {
   profileDir: string;
@@ -69,6 +71,11 @@ function parseCommand(words: string[], options: { username?: string; relay?: str
       onlyInit();
       expectArgs(rest, 0, name);
       return { name };
+    case 'safety': {
+      onlyInit();
+      expectArgs(rest, 1, 'safety NAME');
+      return { name: 'safety', contact: rest[0] ?? '' };
+    }
     case undefined:
       throw new UsageError('missing command');
     default:
@@ -119,6 +126,8 @@ async function run({ profileDir, command }: Invocation): Promise<void> {
         return await inbox(core, passphrase);
       case 'listen':
         return await listen(core, passphrase);
+      case 'safety':
+        return await safety(core, passphrase, command.contact);
       default:
         throw missingCaseError(command);
     }

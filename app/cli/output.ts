@@ -19,9 +19,10 @@ export function terminalSafe(text: string): string {
   return safe;
 }
 
-/** One received message as the CLI prints it: `FROM: TEXT`. */
+/** One received message as the CLI prints it: `FROM: TEXT` (or `FROM: [undecryptable: CODE]` for a placeholder). */
 export function formatIncoming(message: Message): string {
-  return `${terminalSafe(message.contact)}: ${terminalSafe(message.text)}`;
+  const text = message.kind === 'undecryptable' ? `[undecryptable: ${message.errorCode ?? 'unknown'}]` : message.text;
+  return `${terminalSafe(message.contact)}: ${terminalSafe(text)}`;
 }
 
 export function printLine(text: string): void {
@@ -41,6 +42,7 @@ commands:
   send NAME TEXT                     send a message
   inbox                              print messages that arrived while offline
   listen                             print messages as they arrive, until interrupted
+  safety NAME                        print the safety number with a contact, and its QR code
 
 The passphrase comes from PARLEY_PASSPHRASE or is asked for on the terminal.
 --profile defaults to ~/.parley/cli-profile.`;

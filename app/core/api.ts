@@ -18,6 +18,9 @@ function handlers(account: AccountService): Handlers {
     'messages.list': (input) => account.requireSession().messages.list(input.contact, input.before, input.limit),
     'messages.send': (input) => account.requireSession().messages.send(input.contact, input.text),
     'connection.status': () => account.session?.context.relay.state ?? { state: 'offline' },
+    'safety.get': (input) => account.requireSession().safety.get(input.contact),
+    'safety.markVerified': (input) => account.requireSession().safety.markVerified(input.contact, input.verified, input.scannedPayload),
+    'contacts.acknowledgeIdentity': (input) => account.requireSession().safety.acknowledgeIdentity(input.contact),
   };
 }
 

@@ -8,6 +8,7 @@ import {
   ProfileInfo,
   ProfileStatus,
   RelayUrl,
+  SafetyNumber,
   Username,
 } from './domain.js';
 import type { EventName, MethodName } from './names.js';
@@ -40,6 +41,14 @@ export const methods = {
   },
   'messages.send': { input: z.object({ contact: Username, text: MessageText }).strict(), output: Message },
   'connection.status': { input: Empty, output: ConnectionState },
+  'safety.get': { input: z.object({ contact: Username }).strict(), output: SafetyNumber },
+  /** Mark verified (or not). With scannedPayload, only when it matches: SAFETY_NUMBER_MISMATCH otherwise. */
+  'safety.markVerified': {
+    input: z.object({ contact: Username, verified: z.boolean(), scannedPayload: z.string().max(200).optional() }).strict(),
+    output: Contact,
+  },
+  /** The user has seen that the contact's identity key changed: sending to them resumes. */
+  'contacts.acknowledgeIdentity': { input: z.object({ contact: Username }).strict(), output: Contact },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Events the core pushes to the UI. */
@@ -48,6 +57,7 @@ export const events = {
   'message.updated': Message,
   'contact.added': Contact,
   'connection.changed': ConnectionState,
+  'contact.updated': Contact,
 } as const satisfies Record<string, z.ZodType>;
 
 export type { EventName, MethodName } from './names.js';

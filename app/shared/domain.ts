@@ -34,6 +34,10 @@ export const Contact = z.object({
   /** Hex of the contact's Ed25519 identity key, for display and later verification. */
   identityKey: z.string(),
   addedAt: z.number(),
+  /** Safety numbers compared and marked verified. */
+  verified: z.boolean().optional(),
+  /** The identity key changed; sending is held until the user acknowledges it. */
+  identityChanged: z.boolean().optional(),
 });
 export type Contact = z.infer<typeof Contact>;
 
@@ -48,8 +52,24 @@ export const Message = z.object({
   text: z.string(),
   sentAt: z.number(),
   status: MessageStatus,
+  /** Absent or 'text': a message; 'undecryptable': a placeholder for one that failed (errorCode says why); 'notice': from Parley itself. */
+  kind: z.enum(['text', 'undecryptable', 'notice']).optional(),
+  errorCode: z.string().optional(),
 });
 export type Message = z.infer<typeof Message>;
+
+export const SafetyNumber = z.object({
+  contact: z.string(),
+  /** 60 digits, the same on both sides; shown in twelve groups of five. */
+  digits: z.string().regex(/^\d{60}$/),
+  /** What the QR code encodes; pasting the other side's scanned payload compares it. */
+  payload: z.string(),
+  /** The QR code as an SVG document, made in core (the renderer needs no Node for it). */
+  qrSvg: z.string(),
+  verified: z.boolean(),
+  identityChanged: z.boolean(),
+});
+export type SafetyNumber = z.infer<typeof SafetyNumber>;
 
 export const ConnectionState = z.object({
   state: z.enum(['offline', 'connecting', 'online']),

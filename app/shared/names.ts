@@ -11,9 +11,12 @@ export const METHOD_NAMES = [
   'messages.list',
   'messages.send',
   'connection.status',
+  'safety.get',
+  'safety.markVerified',
+  'contacts.acknowledgeIdentity',
 ] as const;
 
-export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed'] as const;
+export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'contact.updated'] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

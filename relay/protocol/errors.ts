@@ -14,6 +14,10 @@ export const WIRE_ERROR_CODES = [
   'ENVELOPE_TOO_LARGE',
   'QUEUE_FULL',
   'INTERNAL',
+  'PREKEY_BAD_SIGNATURE',
+  'PREKEYS_MALFORMED',
+  'PREKEYS_TOO_MANY',
+  'PREKEYS_UNAVAILABLE',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -4,3 +4,5 @@ export * from './schema.js';
 export * from './codec.js';
 export * from './auth.js';
 export * from './close-codes.js';
+export * from './prekeys.js';
+export * from './prekey-lists.js';

@@ -1,4 +1,5 @@
 import { KEY_BYTES, MESSAGE_ID_BYTES, NONCE_BYTES, SIGNATURE_BYTES } from './limits.js';
+import { MLKEM768_PUBLIC_KEY_BYTES } from './prekeys.js';
 
 /**
  * The wire schema. Every frame is:
@@ -64,6 +65,40 @@ export const FRAME_SCHEMA = {
   },
   /** client -> server: the delivered envelope is stored; drop it from the queue. No reply. */
   ACK: { type: 0x14, fields: { messageId: { fixed: MESSAGE_ID_BYTES } } },
+  /** client -> server: replace this user's signed X25519 prekey (signature: see prekeys.ts). Reply OK. */
+  PUBLISH_SIGNED_PREKEY: {
+    type: 0x20,
+    fields: { keyId: 'u32', publicKey: { fixed: KEY_BYTES }, signature: { fixed: SIGNATURE_BYTES } },
+  },
+  /** client -> server: add one-time X25519 prekeys; prekeys = n * (u32 keyId | 32-byte key). Reply OK. */
+  PUBLISH_ONE_TIME_PREKEYS: { type: 0x21, fields: { prekeys: 'bytes' } },
+  /**
+   * client -> server: add signed ML-KEM-768 prekeys; prekeys = n * (u32 keyId | u8 lastResort | 1184-byte key | 64-byte signature).
+   * A last-resort key replaces the previous last-resort key. Reply OK.
+   */
+  PUBLISH_PQ_PREKEYS: { type: 0x22, fields: { prekeys: 'bytes' } },
+  /** client -> server: fetch a prekey bundle for a user (consumes one one-time key of each kind). Reply PREKEY_BUNDLE. */
+  FETCH_PREKEYS: { type: 0x23, fields: { username: 'string' } },
+  /** server -> client: reply to FETCH_PREKEYS. oneTimePrekey is empty or (u32 keyId | 32-byte key). pqLastResort is 0 or 1. */
+  PREKEY_BUNDLE: {
+    type: 0x24,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signedPrekeyId: 'u32',
+      signedPrekey: { fixed: KEY_BYTES },
+      signedPrekeySig: { fixed: SIGNATURE_BYTES },
+      pqPrekeyId: 'u32',
+      pqLastResort: 'u32',
+      pqPrekey: { fixed: MLKEM768_PUBLIC_KEY_BYTES },
+      pqPrekeySig: { fixed: SIGNATURE_BYTES },
+      oneTimePrekey: 'bytes',
+    },
+  },
+  /** server -> client (requestId 0): the owner's stock is low; how many one-time prekeys of each kind the relay holds. */
+  PREKEYS_LOW: { type: 0x25, fields: { oneTimeCount: 'u32', pqOneTimeCount: 'u32' } },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -80,7 +115,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

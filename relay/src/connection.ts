@@ -4,6 +4,7 @@ import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Fram
 import { handleAuth, handleRegister } from './handlers/auth.js';
 import { handleLookup } from './handlers/directory.js';
 import { handleAck, handleSend } from './handlers/messages.js';
+import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import { describeError, type Log } from './log.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
@@ -68,6 +69,10 @@ export class Connection implements Peer {
   }
 
   deliver(frame: FrameOf<'DELIVER'>): void {
+    this.send(frame);
+  }
+
+  notify(frame: FrameOf<'PREKEYS_LOW'>): void {
     this.send(frame);
   }
 
@@ -167,12 +172,29 @@ export class Connection implements Peer {
       case 'ACK':
         handleAck(frame, username, store);
         return;
+      case 'PUBLISH_SIGNED_PREKEY':
+        this.send(handlePublishSignedPrekey(frame, username, store, Date.now()));
+        return;
+      case 'PUBLISH_ONE_TIME_PREKEYS':
+        this.send(handlePublishOneTimePrekeys(frame, username, store));
+        return;
+      case 'PUBLISH_PQ_PREKEYS':
+        this.send(handlePublishPqPrekeys(frame, username, store));
+        return;
+      case 'FETCH_PREKEYS': {
+        const outcome = handleFetchPrekeys(frame, store);
+        this.send(outcome.reply);
+        if (outcome.notify !== undefined) router.get(outcome.notify.to)?.notify(outcome.notify.frame);
+        return;
+      }
       case 'CHALLENGE':
       case 'OK':
       case 'ERROR':
       case 'USER':
       case 'DELIVER':
       case 'DRAINED':
+      case 'PREKEY_BUNDLE':
+      case 'PREKEYS_LOW':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
         return;
       default:
@@ -193,6 +215,8 @@ export class Connection implements Peer {
       afterSeq = last.seq;
     }
     this.send({ name: 'DRAINED', requestId: 0, count });
+    const notice = lowStockNotice(this.deps.store.prekeys.counts(username));
+    if (notice !== undefined) this.send(notice);
   }
 
   private send(frame: ServerFrame): void {

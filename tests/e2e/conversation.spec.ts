@@ -101,6 +101,28 @@ test('two people onboard, add each other, talk live, and the history survives a 
     await expect(twoLines).toContainText('second line');
   });
 
+  await test.step('both see the same safety number; a wrong scan is refused, the right one verifies', async () => {
+    await a.page.getByRole('button', { name: 'Safety number' }).click();
+    await b.page.getByRole('button', { name: 'Safety number' }).click();
+    const digitsA = a.page.getByTestId('safety-digits');
+    const digitsB = b.page.getByTestId('safety-digits');
+    await expect(digitsA).toHaveText(/^(\d{5}){12}$/);
+    const shown = (await digitsB.textContent()) ?? '';
+    await expect(digitsA).toHaveText(shown);
+    await expect(a.page.getByRole('img', { name: `QR code of the safety number with ${bob.name}` })).toBeVisible();
+    await a.page.screenshot({ path: testInfo.outputPath('safety-number.png') });
+
+    const scanned = a.page.getByLabel('Scanned code (paste what the scanner read)');
+    await scanned.fill(`PARLEY-SAFETY-1:${'0'.repeat(60)}`);
+    await a.page.getByRole('button', { name: 'Compare and verify' }).click();
+    await expect(a.page.getByTestId('safety-panel').getByRole('alert')).toHaveText('The scanned code does not match. Do not mark this contact verified.');
+    await scanned.fill(`PARLEY-SAFETY-1:${shown}`);
+    await a.page.getByRole('button', { name: 'Compare and verify' }).click();
+    await expect(a.page.getByTestId('safety-status')).toHaveText(`✓ ${bob.name} is verified`);
+    await a.page.getByRole('button', { name: 'Close' }).click();
+    await b.page.getByRole('button', { name: 'Close' }).click();
+  });
+
   await a.page.screenshot({ path: testInfo.outputPath('conversation-alice.png') });
   await b.page.screenshot({ path: testInfo.outputPath('conversation-bob.png') });
 

@@ -133,6 +133,18 @@ describe('parley CLI against a real relay', () => {
     expect(lines(again.stdout)).toEqual([]);
   }, 180_000);
 
+  it('safety prints the same digits on both sides, in groups, with a QR code', async () => {
+    const [fromAlice, fromBob] = await Promise.all([runCli(alice, ['safety', 'bob-x']), runCli(bob, ['safety', 'alice-x'])]);
+    expect(fromAlice.code, fromAlice.stderr).toBe(0);
+    expect(fromBob.code, fromBob.stderr).toBe(0);
+    const digitLines = (out: string): string[] => lines(out).filter((line) => /^ {2}\d{5}( \d{5}){3}$/.test(line));
+    expect(digitLines(fromAlice.stdout)).toHaveLength(3);
+    expect(digitLines(fromBob.stdout)).toEqual(digitLines(fromAlice.stdout));
+    expect(lines(fromAlice.stdout)[0]).toBe('Safety number with bob-x:');
+    expect(fromAlice.stdout).toMatch(/[▀▄█]/);
+    expect(lines(fromAlice.stdout).at(-1)).toBe(`PARLEY-SAFETY-1:${digitLines(fromAlice.stdout).join('').replace(/ /g, '')}`);
+  }, 60_000);
+
   it('listen prints a message as it arrives and exits cleanly on SIGTERM', async () => {
     const listener = startCli(bob, ['listen']);
     listener.stdin?.end();

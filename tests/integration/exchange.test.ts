@@ -9,10 +9,11 @@ import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import { startRelay, type RelayHandle } from '../../relay/src/server.js';
 import { IdentityKeyPair } from '../../app/core/crypto/identity.js';
-import { sealEnvelope, type EnvelopePayload } from '../../app/core/crypto/envelope.js';
+import type { SessionPayload } from '../../app/core/crypto/session-envelope.js';
 import { loadSodium } from '../../app/core/crypto/sodium.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, type TestIdentity } from '../support/wire-client.js';
+import { bundleFromFrame, RawSessionSender } from '../support/raw-sender.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 
@@ -257,15 +258,16 @@ describe('two cores exchanging messages through a real relay', () => {
     const asWire: TestIdentity = { username: nameM, identityKey: keys.identityKey, identitySecret: keys.identitySecret, agreementKey: keys.agreementKey, agreementSig: keys.agreementSig };
     const wire = await WireClient.registered(relay.current.url, asWire);
     cleanups.push(() => wire.close());
-    const user = await wire.request({ name: 'LOOKUP', username: nameB });
-    if (user.name !== 'USER') throw new Error(`expected USER, got ${user.name}`);
+    const fetched = await wire.request({ name: 'FETCH_PREKEYS', username: nameB });
+    if (fetched.name !== 'PREKEY_BUNDLE') throw new Error(`expected PREKEY_BUNDLE, got ${fetched.name}`);
+    const sender = new RawSessionSender(sodium, mallory, bundleFromFrame(fetched));
 
-    const send = async (payload: EnvelopePayload, envelope = sealEnvelope(sodium, mallory, user.agreementKey, payload)): Promise<void> => {
+    const send = async (payload: SessionPayload, envelope = sender.envelope(payload)): Promise<void> => {
       const reply = await wire.request({ name: 'SEND', to: nameB, messageId: Uint8Array.from(Buffer.from(payload.id, 'hex')), envelope });
       expect(reply.name).toBe('OK');
     };
-    const payload = (text: string, overrides: Partial<EnvelopePayload> = {}): EnvelopePayload => ({
-      v: 1,
+    const payload = (text: string, overrides: Partial<SessionPayload> = {}): SessionPayload => ({
+      v: 2,
       id: toHex(randomBytes(16)),
       from: nameM,
       to: nameB,
@@ -277,7 +279,7 @@ describe('two cores exchanging messages through a real relay', () => {
     await send(payload('garbage'), randomBytes(300));
     await send(payload(forgedText, { from: nameA }));
     await send(payload(forgedText, { to: nameA }));
-    await send({ ...payload(forgedText), id: toHex(randomBytes(16)) }, sealEnvelope(sodium, mallory, user.agreementKey, payload(forgedText)));
+    await send({ ...payload(forgedText), id: toHex(randomBytes(16)) }, sender.envelope(payload(forgedText)));
     const genuine = payload(`hello from m ${toHex(randomBytes(6))}`);
     await send(genuine);
     expect(relay.current.queueDepth(nameB)).toBe(5);

@@ -70,9 +70,27 @@ describe('migrations', () => {
     open.push(db);
     migrate(db, MIGRATIONS.slice(0, 1));
     expect(schemaVersion(db)).toBe(1);
+    db.prepare('INSERT INTO contacts (username, identity_key, agreement_key, added_at) VALUES (?, ?, ?, ?)').run('bob', randomBytes(32), randomBytes(32), 1);
+    db.prepare("INSERT INTO messages (id, contact, direction, text, sent_at, status) VALUES (?, 'bob', 'in', 'hi', 1, 'received')").run(toHex(randomBytes(16)));
+  });
+
+  it('migration 2 keeps skeleton contacts and messages and adds a notice to each conversation', () => {
+    const db = openDatabase(file, key);
+    open.push(db);
+    migrate(db, MIGRATIONS.slice(0, 1));
+    const insertContact = db.prepare('INSERT INTO contacts (username, identity_key, agreement_key, added_at) VALUES (?, ?, ?, ?)');
+    insertContact.run('bob', randomBytes(32), randomBytes(32), 1);
+    insertContact.run('carol', randomBytes(32), randomBytes(32), 2);
+    const old = message(1, 5, 'from the skeleton');
+    db.prepare("INSERT INTO messages (id, contact, direction, text, sent_at, status) VALUES (?, ?, ?, ?, ?, ?)").run(old.id, old.contact, old.direction, old.text, old.sentAt, old.status);
+    migrate(db);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
     const contacts = new ContactsRepository(db);
-    expect(contacts.insert({ username: 'bob', identityKey: randomBytes(32), agreementKey: randomBytes(32), addedAt: 1 })).toBe(true);
-    expect(new MessagesRepository(db).insert(message(1, 1))).toBe(true);
+    expect(contacts.list().map((c) => [c.username, c.verified, c.identityChanged])).toEqual([['bob', false, false], ['carol', false, false]]);
+    const page = new MessagesRepository(db).page('bob', 10);
+    expect(page.find((m) => m.id === old.id)).toEqual(old);
+    expect(page.filter((m) => m.kind === 'notice')).toHaveLength(1);
+    expect(new MessagesRepository(db).page('carol', 10)).toEqual([]);
   });
 
   it('refuse a database written by a newer version', () => {

@@ -60,6 +60,27 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   LOOKUP: { name: 'LOOKUP', requestId: 2, username: '' },
   SEND: { name: 'SEND', requestId: 5, to: 'dave', messageId: filled(16, 10), envelope: new Uint8Array() },
   ACK: { name: 'ACK', requestId: 6, messageId: filled(16, 11) },
+  PUBLISH_SIGNED_PREKEY: { name: 'PUBLISH_SIGNED_PREKEY', requestId: 12, keyId: 7, publicKey: filled(32, 12), signature: filled(64, 13) },
+  PUBLISH_ONE_TIME_PREKEYS: { name: 'PUBLISH_ONE_TIME_PREKEYS', requestId: 13, prekeys: filled(72, 14) },
+  PUBLISH_PQ_PREKEYS: { name: 'PUBLISH_PQ_PREKEYS', requestId: 14, prekeys: filled(1253, 15) },
+  FETCH_PREKEYS: { name: 'FETCH_PREKEYS', requestId: 15, username: 'erin' },
+  PREKEY_BUNDLE: {
+    name: 'PREKEY_BUNDLE',
+    requestId: 16,
+    username: 'erin',
+    identityKey: filled(32, 16),
+    agreementKey: filled(32, 17),
+    agreementSig: filled(64, 18),
+    signedPrekeyId: 1,
+    signedPrekey: filled(32, 19),
+    signedPrekeySig: filled(64, 20),
+    pqPrekeyId: 2,
+    pqLastResort: 1,
+    pqPrekey: filled(1184, 21),
+    pqPrekeySig: filled(64, 22),
+    oneTimePrekey: new Uint8Array(),
+  },
+  PREKEYS_LOW: { name: 'PREKEYS_LOW', requestId: 0, oneTimeCount: 3, pqOneTimeCount: 0 },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.

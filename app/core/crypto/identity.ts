@@ -2,6 +2,7 @@ import { agreementKeyTranscript } from '../../../relay/protocol/index.js';
 import { toHex } from './bytes.js';
 import { randomBytes } from './random.js';
 import type { Sodium } from './sodium.js';
+import { x25519 } from './x25519.js';
 
 /** The secret and public halves of an identity as stored inside the encrypted database. */
 export interface StoredIdentity {
@@ -69,6 +70,11 @@ export class IdentityKeyPair {
   /** Open a crypto_box_seal ciphertext addressed to this agreement key; throws on failure. */
   unseal(sodium: Sodium, sealed: Uint8Array): Uint8Array {
     return sodium.crypto_box_seal_open(sealed, this.agreementKey, this.#agreementSecret);
+  }
+
+  /** X25519 of the agreement secret with a peer's public key (the DH with IK in PQXDH); undefined for a low-order key. */
+  agree(sodium: Sodium, publicKey: Uint8Array): Uint8Array | undefined {
+    return x25519(sodium, this.#agreementSecret, publicKey);
   }
 
   /** Overwrite the secret halves (on lock or close). */

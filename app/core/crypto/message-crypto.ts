@@ -3,8 +3,8 @@ import type { IdentityKeyPair } from './identity.js';
 import type { Sodium } from './sodium.js';
 
 /**
- * The seam between services and message cryptography. Envelope v1 implements it today;
- * a session-based scheme (X3DH + Double Ratchet) replaces it without touching services.
+ * Envelope v1 (sealed and signed, no session). Parley now sends session envelopes (session-envelope.ts);
+ * this is kept only to open v1 envelopes queued on a relay before a profile moved to sessions.
  */
 export interface MessageCrypto {
   seal(payload: EnvelopePayload, recipient: { agreementKey: Uint8Array }): Uint8Array;

@@ -1,5 +1,5 @@
 import type { ConnectionState } from '../../shared/domain.js';
-import { ParleyError } from '../../shared/errors.js';
+import { missingCaseError, ParleyError } from '../../shared/errors.js';
 import { CloseCode, type FrameOf } from '../../../relay/protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { unreachable } from './errors.js';
@@ -33,6 +33,8 @@ export interface RelayClientListeners {
   online(generation: number): void;
   deliver(delivery: Delivery): void;
   drained(generation: number, count: number): void;
+  /** The relay's stock of this device's one-time prekeys is low. */
+  prekeysLow?(counts: { oneTime: number; pqOneTime: number }): void;
 }
 
 /**
@@ -171,10 +173,18 @@ export class RelayClient {
     this.#setState({ state: 'online' });
     this.#listeners.online(generation);
     session.onPush((frame) => {
-      if (frame.name === 'DELIVER') {
-        this.#listeners.deliver({ frame, generation, acknowledge: () => session.acknowledge(frame.messageId) });
-      } else {
-        this.#listeners.drained(generation, frame.count);
+      switch (frame.name) {
+        case 'DELIVER':
+          this.#listeners.deliver({ frame, generation, acknowledge: () => session.acknowledge(frame.messageId) });
+          return;
+        case 'DRAINED':
+          this.#listeners.drained(generation, frame.count);
+          return;
+        case 'PREKEYS_LOW':
+          this.#listeners.prekeysLow?.({ oneTime: frame.oneTimeCount, pqOneTime: frame.pqOneTimeCount });
+          return;
+        default:
+          throw missingCaseError(frame);
       }
     });
   }

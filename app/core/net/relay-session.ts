@@ -14,9 +14,9 @@ import { RelayReplyError, unreachable } from './errors.js';
 type WithoutRequestId<F> = F extends unknown ? Omit<F, 'requestId'> : never;
 /** Client frames that get a reply, without the requestId the session assigns. */
 export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' }>>;
-export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'>;
+export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'>;
 /** Frames the relay pushes after authentication. */
-export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'>;
+export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'> | FrameOf<'PREKEYS_LOW'>;
 
 interface Pending {
   resolve(reply: RelayReply): void;
@@ -160,6 +160,7 @@ export class RelaySession {
     switch (frame.name) {
       case 'OK':
       case 'USER':
+      case 'PREKEY_BUNDLE':
         this.#settle(frame.requestId, (pending) => pending.resolve(frame));
         return;
       case 'ERROR':
@@ -168,6 +169,7 @@ export class RelaySession {
         return;
       case 'DELIVER':
       case 'DRAINED':
+      case 'PREKEYS_LOW':
         if (this.#onPush === undefined) this.#held.push(frame);
         else this.#onPush(frame);
         return;

@@ -1,8 +1,11 @@
 import type { Message } from '../../shared/domain.js';
-import { ParleyError } from '../../shared/errors.js';
+import { missingCaseError, ParleyError } from '../../shared/errors.js';
 import { equalBytes, fromHex, toHex } from '../crypto/bytes.js';
-import type { EnvelopePayload, OpenedEnvelope } from '../crypto/envelope.js';
+import { INITIAL_HEADER_BYTES } from '../crypto/initial-header-codec.js';
+import { paddedLength } from '../crypto/padding.js';
+import { HEADER_BYTES } from '../crypto/ratchet-header.js';
 import { randomBytes } from '../crypto/random.js';
+import { encodePayload, type SessionPayload } from '../crypto/session-envelope.js';
 import { MESSAGE_ID_BYTES } from '../../../relay/protocol/index.js';
 import { RelayReplyError } from '../net/errors.js';
 import { Outbox } from '../net/outbox.js';
@@ -10,18 +13,27 @@ import type { Delivery } from '../net/relay-client.js';
 import { toContact, type ContactRecord } from '../store/contacts-repo.js';
 import type { ContactsService } from './contacts.js';
 import type { ProfileContext } from './context.js';
+import { SerialQueue } from './serial-queue.js';
+import type { SessionService } from './sessions.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 
 /** Relay refusals after which a message can never be delivered as it is. */
 const PERMANENT_SEND_ERRORS = new Set<string>(['USER_NOT_FOUND', 'ENVELOPE_TOO_LARGE']);
+/** Session set-up failures after which the message is marked failed rather than retried. */
+const PERMANENT_SESSION_ERRORS = new Set<string>(['PREKEY_BAD_SIGNATURE', 'PREKEY_BUNDLE_INVALID', 'CONTACT_UNKNOWN_USER']);
+/** Bytes a session envelope adds to the payload at most: version, kind, sender key, initial header, ratchet header, tag, length. */
+const SESSION_OVERHEAD = 2 + 32 + INITIAL_HEADER_BYTES + HEADER_BYTES + 16 + 4;
 
 export class MessagesService {
   readonly outbox: Outbox;
+  /** Session state is read, advanced and written by one task at a time (sends and receives alike). */
+  readonly #sessionLock = new SerialQueue();
 
   constructor(
     private readonly ctx: ProfileContext,
     private readonly contacts: ContactsService,
+    private readonly sessions: SessionService,
   ) {
     this.outbox = new Outbox(
       () => ctx.messages.pendingIds(),
@@ -37,6 +49,9 @@ export class MessagesService {
   /** Store as pending, then send if online (awaiting the relay's answer); offline it waits in the outbox. */
   async send(contactName: string, text: string): Promise<Message> {
     const contact = this.#contact(contactName);
+    if (contact.identityChanged === true) {
+      throw new ParleyError('IDENTITY_CHANGED', `${contact.username}'s identity key changed; acknowledge it before sending`);
+    }
     const message: Message = {
       id: toHex(randomBytes(MESSAGE_ID_BYTES)),
       contact: contact.username,
@@ -45,8 +60,8 @@ export class MessagesService {
       sentAt: Date.now(),
       status: 'pending',
     };
-    // Sealing once up front refuses an oversized message before anything is stored.
-    this.ctx.crypto.seal(this.#payload(message), contact);
+    // Sizing up front refuses an oversized message before anything is stored.
+    paddedLength(encodePayload(this.#payload(message)).length + SESSION_OVERHEAD);
     this.ctx.messages.insert(message);
     this.ctx.events.emit('message.added', message);
     if (this.ctx.relay.online) {
@@ -65,7 +80,8 @@ export class MessagesService {
    */
   async receive(delivery: Delivery): Promise<void> {
     try {
-      await this.#receive(delivery);
+      // Under the session lock: the sender lookup below awaits, and a send must not advance the session meanwhile.
+      await this.#sessionLock.push(() => this.#receive(delivery));
     } catch {
       /* left unacknowledged: the relay delivers it again on the next connection */
     }
@@ -73,49 +89,85 @@ export class MessagesService {
 
   async #receive(delivery: Delivery): Promise<void> {
     const messageId = toHex(delivery.frame.messageId);
-    const opened = this.#open(delivery.frame.envelope, messageId);
-    if (opened === undefined) {
+    // A redelivery of something already stored (its ACK was lost): acknowledge again, decrypt nothing.
+    if (this.ctx.messages.get(messageId) !== undefined) {
       delivery.acknowledge();
       return;
     }
-    const { payload, senderIdentityKey } = opened;
-    const known = this.ctx.contacts.get(payload.from);
-    let newContact: ContactRecord | undefined;
-    if (known === undefined) {
-      newContact = await this.#lookupSender(payload.from, senderIdentityKey);
-      if (newContact === undefined) {
+    const now = Date.now();
+    const outcome = this.sessions.open(delivery.frame.envelope, messageId, now);
+    switch (outcome.kind) {
+      case 'dropped': {
+        const legacy = this.#openLegacy(delivery.frame.envelope, messageId);
+        if (legacy !== undefined) this.#storeIncoming(legacy);
         delivery.acknowledge();
         return;
       }
-    } else if (!equalBytes(known.identityKey, senderIdentityKey)) {
-      delivery.acknowledge();
-      return;
+      case 'failed':
+        this.#storeIncoming(
+          { id: messageId, contact: outcome.contact.username, direction: 'in', text: '', sentAt: delivery.frame.receivedAt, status: 'received', kind: 'undecryptable', errorCode: outcome.code },
+        );
+        delivery.acknowledge();
+        return;
+      case 'opened':
+        break;
+      default:
+        throw missingCaseError(outcome);
+    }
+    const { payload } = outcome;
+    let contact = outcome.contact;
+    let newContact: ContactRecord | undefined;
+    let changedIdentity: ContactRecord | undefined;
+    if (contact === undefined) {
+      const confirmed = await this.#lookupSender(payload.from, outcome.senderIdentityKey);
+      if (confirmed === undefined) {
+        delivery.acknowledge();
+        return;
+      }
+      const known = this.ctx.contacts.get(payload.from);
+      if (known === undefined) newContact = confirmed;
+      else changedIdentity = confirmed;
+      contact = confirmed;
     }
     const message: Message = { id: payload.id, contact: payload.from, direction: 'in', text: payload.text, sentAt: payload.sentAt, status: 'received' };
-    const stored = this.ctx.db.transaction(() => ({
-      contactAdded: newContact !== undefined && this.ctx.contacts.insert(newContact),
-      messageAdded: this.ctx.messages.insert(message),
-    }))();
+    const stored = this.ctx.db.transaction(() => {
+      const contactAdded = newContact !== undefined && this.ctx.contacts.insert(newContact);
+      if (changedIdentity !== undefined) this.ctx.contacts.replaceIdentity(changedIdentity.username, changedIdentity.identityKey, changedIdentity.agreementKey);
+      outcome.commit(payload.from, now);
+      return { contactAdded, messageAdded: this.ctx.messages.insert(message) };
+    })();
     delivery.acknowledge();
     if (stored.contactAdded && newContact !== undefined) this.ctx.events.emit('contact.added', toContact(newContact));
+    const updated = changedIdentity === undefined ? undefined : this.ctx.contacts.get(changedIdentity.username);
+    if (updated !== undefined) this.ctx.events.emit('contact.updated', toContact(updated));
     if (stored.messageAdded) this.ctx.events.emit('message.added', message);
   }
 
-  /** Open and check addressing; undefined for an envelope that can never be accepted. */
-  #open(envelope: Uint8Array, messageId: string): OpenedEnvelope | undefined {
-    let opened: OpenedEnvelope;
+  /**
+   * An envelope v1 (sealed and signed, no session) from a known contact: what the relay may still hold
+   * from before this profile moved to sessions. Accepted so nothing queued at the upgrade is lost; never sent.
+   */
+  #openLegacy(envelope: Uint8Array, messageId: string): Message | undefined {
+    let opened;
     try {
       opened = this.ctx.crypto.open(envelope);
     } catch {
       return undefined;
     }
-    const { payload } = opened;
-    if (payload.to !== this.ctx.username || payload.id !== messageId || payload.from === this.ctx.username) return undefined;
-    return opened;
+    const { payload, senderIdentityKey } = opened;
+    const contact = this.ctx.contacts.get(payload.from);
+    const genuine = contact !== undefined && equalBytes(contact.identityKey, senderIdentityKey);
+    if (!genuine || payload.to !== this.ctx.username || payload.id !== messageId) return undefined;
+    return { id: payload.id, contact: payload.from, direction: 'in', text: payload.text, sentAt: payload.sentAt, status: 'received' };
   }
 
-  /** A first message from someone new: their relay-published identity key must be the one that signed. */
-  async #lookupSender(username: string, signingKey: Uint8Array): Promise<ContactRecord | undefined> {
+  #storeIncoming(message: Message): void {
+    const added = this.ctx.messages.insert(message);
+    if (added) this.ctx.events.emit('message.added', message);
+  }
+
+  /** A first message from someone new (or with a new key): the relay-published identity key must be the one in the session. */
+  async #lookupSender(username: string, identityKey: Uint8Array): Promise<ContactRecord | undefined> {
     let record: ContactRecord;
     try {
       record = await this.contacts.lookup(username);
@@ -123,14 +175,15 @@ export class MessagesService {
       if (error instanceof ParleyError && (error.code === 'CONTACT_UNKNOWN_USER' || error.code === 'CONTACT_KEY_MISMATCH')) return undefined;
       throw error;
     }
-    return equalBytes(record.identityKey, signingKey) ? record : undefined;
+    return equalBytes(record.identityKey, identityKey) ? record : undefined;
   }
 
   async #transmit(id: string): Promise<void> {
     const message = this.ctx.messages.get(id);
     if (message === undefined || message.status !== 'pending') return;
+    const envelope = this.ctx.messages.envelope(id) ?? (await this.#sessionLock.push(() => this.#encrypt(message)));
+    if (envelope === undefined) return;
     const contact = this.#contact(message.contact);
-    const envelope = this.ctx.crypto.seal(this.#payload(message), contact);
     try {
       await this.ctx.relay.request({ name: 'SEND', to: contact.username, messageId: fromHex(id), envelope });
     } catch (error) {
@@ -140,7 +193,37 @@ export class MessagesService {
       }
       throw error instanceof ParleyError ? error : new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay did not accept the message');
     }
+    this.ctx.messages.clearEnvelope(id);
     this.#setStatus(id, 'sent');
+  }
+
+  /** Advance the session and store its state with the envelope, in one transaction; undefined when it must wait or failed. */
+  async #encrypt(message: Message): Promise<Uint8Array | undefined> {
+    const stored = this.ctx.messages.envelope(message.id);
+    if (stored !== undefined) return stored;
+    const contact = this.#contact(message.contact);
+    if (contact.identityChanged === true) return undefined;
+    let session;
+    try {
+      session = await this.sessions.ensureSession(contact);
+    } catch (error) {
+      if (error instanceof ParleyError && PERMANENT_SESSION_ERRORS.has(error.code)) {
+        this.#setStatus(message.id, 'failed');
+        return undefined;
+      }
+      if (error instanceof ParleyError && error.code === 'IDENTITY_CHANGED') {
+        const updated = this.ctx.contacts.get(contact.username);
+        if (updated !== undefined) this.ctx.events.emit('contact.updated', toContact(updated));
+        return undefined;
+      }
+      throw error;
+    }
+    const { record, envelope } = this.sessions.encrypt(session, contact, this.#payload(message));
+    this.ctx.db.transaction(() => {
+      this.sessions.repo.put(record, Date.now());
+      this.ctx.messages.setEnvelope(message.id, envelope);
+    })();
+    return envelope;
   }
 
   #setStatus(id: string, status: Message['status']): void {
@@ -148,8 +231,8 @@ export class MessagesService {
     if (updated !== undefined) this.ctx.events.emit('message.updated', updated);
   }
 
-  #payload(message: Message): EnvelopePayload {
-    return { v: 1, id: message.id, from: this.ctx.username, to: message.contact, sentAt: message.sentAt, text: message.text };
+  #payload(message: Message): SessionPayload {
+    return { v: 2, id: message.id, from: this.ctx.username, to: message.contact, sentAt: message.sentAt, text: message.text };
   }
 
   #contact(username: string): ContactRecord {

@@ -11,7 +11,10 @@ import { MessagesRepository } from '../store/messages-repo.js';
 import { ContactsService } from './contacts.js';
 import type { ProfileContext } from './context.js';
 import { MessagesService } from './messages.js';
+import { PrekeyService, type PrekeyPolicy } from './prekeys.js';
+import { SafetyService } from './safety.js';
 import { SerialQueue } from './serial-queue.js';
+import { SessionService } from './sessions.js';
 
 export interface SessionOptions {
   sodium: Sodium;
@@ -20,6 +23,7 @@ export interface SessionOptions {
   username: string;
   relayUrl: string;
   events: CoreEvents;
+  prekeyPolicy?: PrekeyPolicy;
 }
 
 /**
@@ -30,7 +34,12 @@ export class ProfileSession {
   readonly context: ProfileContext;
   readonly contacts: ContactsService;
   readonly messages: MessagesService;
+  readonly prekeys: PrekeyService;
+  readonly sessions: SessionService;
+  readonly safety: SafetyService;
   readonly #deliveries = new SerialQueue();
+  /** Prekey publishing, one round at a time; profile creation waits for the first. */
+  readonly #publishing = new SerialQueue();
   #syncedGeneration = 0;
   readonly #syncWaiters = new Set<() => void>();
 
@@ -43,7 +52,11 @@ export class ProfileSession {
           events.emit('connection.changed', state);
           this.#notifySync();
         },
-        online: () => void this.messages.outbox.flush(),
+        online: () => {
+          void this.#publishing.push(() => this.prekeys.onOnline()).catch(() => undefined);
+          void this.messages.outbox.flush();
+        },
+        prekeysLow: (counts) => void this.#publishing.push(() => this.prekeys.replenish(counts)).catch(() => undefined),
         deliver: (delivery) => void this.#deliveries.push(() => this.messages.receive(delivery)),
         // Queued behind the deliveries that preceded it: when it runs, all of them are stored and acknowledged.
         drained: (generation) => void this.#deliveries.push(() => this.#markSynced(generation)),
@@ -57,13 +70,23 @@ export class ProfileSession {
       relay,
     };
     this.contacts = new ContactsService(this.context);
-    this.messages = new MessagesService(this.context, this.contacts);
+    this.prekeys = new PrekeyService(this.context, options.prekeyPolicy);
+    this.sessions = new SessionService(this.context, this.prekeys.repo);
+    this.messages = new MessagesService(this.context, this.contacts, this.sessions);
+    this.safety = new SafetyService(this.context, () => void this.messages.outbox.flush());
   }
 
   /** Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us. */
-  register(): Promise<void> {
+  async register(): Promise<void> {
     const { sodium, identity, username } = this.context;
-    return this.context.relay.connectOnce(registerAuthenticator(sodium, identity, username));
+    await this.context.relay.connectOnce(registerAuthenticator(sodium, identity, username));
+    // Others can start sessions with this profile as soon as creation returns.
+    await this.#publishing.push(() => this.prekeys.onOnline());
+  }
+
+  /** Resolves when prekey publishing queued so far has finished (tests, and the CLI before it exits). */
+  prekeysPublished(): Promise<void> {
+    return this.#publishing.idle();
   }
 
   /** Connect with AUTH in the background, reconnecting until close. */
@@ -98,6 +121,7 @@ export class ProfileSession {
     await this.context.relay.stop();
     await this.#deliveries.idle();
     await this.messages.outbox.idle();
+    await this.#publishing.idle();
     this.context.db.close();
     this.context.identity.wipe(this.context.sodium);
     for (const waiter of [...this.#syncWaiters]) waiter();

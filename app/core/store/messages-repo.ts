@@ -8,9 +8,11 @@ interface MessageRow {
   text: string;
   sent_at: number;
   status: MessageStatus;
+  kind: NonNullable<Message['kind']>;
+  error_code: string | null;
 }
 
-const COLUMNS = 'id, contact, direction, text, sent_at, status';
+const COLUMNS = 'id, contact, direction, text, sent_at, status, kind, error_code';
 
 const fromRow = (row: MessageRow): Message => ({
   id: row.id,
@@ -19,6 +21,8 @@ const fromRow = (row: MessageRow): Message => ({
   text: row.text,
   sentAt: row.sent_at,
   status: row.status,
+  ...(row.kind === 'text' ? {} : { kind: row.kind }),
+  ...(row.error_code === null ? {} : { errorCode: row.error_code }),
 });
 
 export class MessagesRepository {
@@ -27,8 +31,8 @@ export class MessagesRepository {
   /** Insert unless a message with this id exists (redelivery); true when a row was added. */
   insert(message: Message): boolean {
     const result = this.db
-      .prepare(`INSERT OR IGNORE INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(message.id, message.contact, message.direction, message.text, message.sentAt, message.status);
+      .prepare(`INSERT OR IGNORE INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(message.id, message.contact, message.direction, message.text, message.sentAt, message.status, message.kind ?? 'text', message.errorCode ?? null);
     return result.changes > 0;
   }
 
@@ -71,5 +75,20 @@ export class MessagesRepository {
       .prepare<[], { id: string }>(`SELECT id FROM messages WHERE status = 'pending' AND direction = 'out' ORDER BY seq`)
       .all()
       .map((row) => row.id);
+  }
+
+  /** The sealed envelope of an outgoing message, written with the session state that produced it. */
+  envelope(id: string): Uint8Array | undefined {
+    const row = this.db.prepare<[string], { envelope: Uint8Array | null }>('SELECT envelope FROM messages WHERE id = ?').get(id);
+    return row?.envelope === null || row === undefined ? undefined : Uint8Array.from(row.envelope);
+  }
+
+  setEnvelope(id: string, envelope: Uint8Array): void {
+    this.db.prepare('UPDATE messages SET envelope = ? WHERE id = ?').run(envelope, id);
+  }
+
+  /** Once the relay holds it, the envelope is not needed here any more. */
+  clearEnvelope(id: string): void {
+    this.db.prepare('UPDATE messages SET envelope = NULL WHERE id = ?').run(id);
   }
 }

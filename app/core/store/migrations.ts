@@ -44,6 +44,66 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX messages_pending ON messages (seq) WHERE status = 'pending';
       `),
   },
+  {
+    version: 2,
+    name: 'sessions, prekeys, verification and undecryptable placeholders',
+    up: (db) =>
+      db.exec(`
+        -- Private prekeys of this device; one-time rows are deleted when a session consumes them.
+        CREATE TABLE prekeys_signed (
+          id          INTEGER PRIMARY KEY,
+          public_key  BLOB NOT NULL,
+          secret_key  BLOB NOT NULL,
+          signature   BLOB NOT NULL,
+          created_at  INTEGER NOT NULL,
+          retired_at  INTEGER
+        ) STRICT;
+        CREATE TABLE prekeys_one_time (
+          id          INTEGER PRIMARY KEY,
+          public_key  BLOB NOT NULL,
+          secret_key  BLOB NOT NULL,
+          created_at  INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE prekeys_pq (
+          id          INTEGER PRIMARY KEY,
+          public_key  BLOB NOT NULL,
+          secret_key  BLOB NOT NULL,
+          signature   BLOB NOT NULL,
+          last_resort INTEGER NOT NULL,
+          created_at  INTEGER NOT NULL
+        ) STRICT;
+        -- One Double Ratchet session per contact. initial_header: attached to sends until the first reply;
+        -- base_key: the initiator's ephemeral key, to recognise repeats of the same initial message.
+        CREATE TABLE sessions (
+          contact        TEXT PRIMARY KEY REFERENCES contacts (username),
+          state          BLOB NOT NULL,
+          initial_header BLOB,
+          base_key       BLOB NOT NULL,
+          updated_at     INTEGER NOT NULL
+        ) STRICT;
+        -- Sessions replaced by a newer one (both sides started at once): still tried on decrypt, a few per contact.
+        CREATE TABLE sessions_archive (
+          contact        TEXT NOT NULL REFERENCES contacts (username),
+          base_key       BLOB NOT NULL,
+          state          BLOB NOT NULL,
+          initial_header BLOB,
+          archived_at    INTEGER NOT NULL,
+          PRIMARY KEY (contact, base_key)
+        ) STRICT;
+        ALTER TABLE contacts ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+        -- Set when the contact's identity key changed: sending is held until the user acknowledges it.
+        ALTER TABLE contacts ADD COLUMN identity_changed INTEGER NOT NULL DEFAULT 0;
+        -- 'text', 'undecryptable' (error_code says why) or 'notice' (a line from Parley itself).
+        ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+        ALTER TABLE messages ADD COLUMN error_code TEXT;
+        -- The sealed envelope of an outgoing message, written with the session state that produced it.
+        ALTER TABLE messages ADD COLUMN envelope BLOB;
+        -- Conversations from before sessions existed get a notice; the next send starts a session.
+        INSERT INTO messages (id, contact, direction, text, sent_at, status, kind)
+          SELECT lower(hex(randomblob(16))), username, 'in', 'Parley now protects this conversation with a new kind of session; it starts with your next message.', CAST(strftime('%s','now') AS INTEGER) * 1000, 'received', 'notice'
+          FROM contacts WHERE EXISTS (SELECT 1 FROM messages WHERE messages.contact = contacts.username);
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,6 +15,7 @@ export function followCoreEvents(api: ParleyApi): () => void {
     }),
     api.on('message.updated', (message) => useMessages.getState().upsert(message)),
     api.on('contact.added', (contact) => useContacts.getState().upsert(contact)),
+    api.on('contact.updated', (contact) => useContacts.getState().upsert(contact)),
     api.on('connection.changed', (connection) => useConnection.getState().set(connection)),
   ];
   return () => {

@@ -9,6 +9,8 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   RELAY_SESSION_REPLACED: 'Parley connected from another place with this account, so this one went offline. Reopen it to take over.',
   HOST_DISCONNECTED: 'Lost the connection to Parley. Try again in a moment.',
   INTERNAL: 'Something went wrong inside Parley. Try again.',
+  IDENTITY_CHANGED: 'This contact’s safety number changed. Acknowledge the change before sending.',
+  SAFETY_NUMBER_MISMATCH: 'The scanned code does not match. Do not mark this contact verified.',
 };
 
 /** A sentence a person can act on; core's own message where it already is one. */

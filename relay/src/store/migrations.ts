@@ -30,6 +30,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'prekey directory: signed, one-time and ML-KEM prekeys',
+    sql: `
+      CREATE TABLE signed_prekeys (
+        username     TEXT PRIMARY KEY REFERENCES users (username),
+        key_id       INTEGER NOT NULL,
+        public_key   BLOB NOT NULL,
+        signature    BLOB NOT NULL,
+        published_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE one_time_prekeys (
+        username   TEXT NOT NULL REFERENCES users (username),
+        key_id     INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        PRIMARY KEY (username, key_id)
+      ) STRICT;
+      CREATE TABLE pq_prekeys (
+        username    TEXT NOT NULL REFERENCES users (username),
+        key_id      INTEGER NOT NULL,
+        last_resort INTEGER NOT NULL,
+        public_key  BLOB NOT NULL,
+        signature   BLOB NOT NULL,
+        PRIMARY KEY (username, key_id)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -1,3 +1,5 @@
+import type { PrekeyStore } from './prekeys.js';
+
 /** A registered user: public keys only, the relay never holds a private key. */
 export interface UserRecord {
   readonly username: string;
@@ -40,5 +42,6 @@ export interface QueueStore {
 export interface RelayStore {
   readonly users: UserStore;
   readonly queue: QueueStore;
+  readonly prekeys: PrekeyStore;
   close(): void;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { migrate } from './migrations.js';
+import { sqlitePrekeys } from './prekeys-sqlite.js';
 import type { EnqueueResult, NewEnvelope, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
@@ -90,7 +91,7 @@ export function openSqliteStore(dataDir: string): RelayStore {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return { users: sqliteUsers(db), queue: sqliteQueue(db), close: () => db.close() };
+    return { users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), close: () => db.close() };
   } catch (error) {
     db.close();
     throw error;

@@ -1,8 +1,10 @@
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Contact } from '../../../shared/index.js';
 import { NO_MESSAGES, useMessages } from '../stores/messages.js';
 import { Avatar } from './Avatar.js';
 import { Composer } from './Composer.js';
+import { IdentityChangedBanner } from './IdentityChangedBanner.js';
+import { SafetyNumberPanel } from './SafetyNumberPanel.js';
 import { MessageBubble } from './MessageBubble.js';
 
 /** Groups of four hex digits, the way people compare keys aloud. */
@@ -14,6 +16,9 @@ export function Conversation({ contact }: { contact: Contact }) {
   const messages = useMessages((state) => state.byContact[contact.username] ?? NO_MESSAGES);
   const load = useMessages((state) => state.load);
   const listRef = useRef<HTMLOListElement>(null);
+  const [showSafety, setShowSafety] = useState(false);
+
+  useEffect(() => setShowSafety(false), [contact.username]);
 
   useEffect(() => {
     void load(contact.username);
@@ -32,9 +37,15 @@ export function Conversation({ contact }: { contact: Contact }) {
           <h2 id="conversation-title">{contact.username}</h2>
           <p className="muted key" title={contact.identityKey}>
             Identity key {fingerprint(contact.identityKey)}…
+            {contact.verified === true ? <span className="verified-badge"> · ✓ Verified</span> : null}
           </p>
         </div>
+        <button type="button" className="safety-button" onClick={() => setShowSafety((shown) => !shown)} aria-expanded={showSafety}>
+          Safety number
+        </button>
       </header>
+      {contact.identityChanged === true ? <IdentityChangedBanner contact={contact} onShowSafety={() => setShowSafety(true)} /> : null}
+      {showSafety ? <SafetyNumberPanel contact={contact} onClose={() => setShowSafety(false)} /> : null}
       <ol className="messages" ref={listRef} role="log" aria-label={`Messages with ${contact.username}`} aria-live="polite">
         {messages.length === 0 ? (
           <li className="messages-empty muted">No messages yet. Say hello.</li>

@@ -19,6 +19,25 @@ function statusText(status: MessageStatus): string {
 
 export function MessageBubble({ message }: { message: Message }) {
   const own = message.direction === 'out';
+  if (message.kind === 'notice') {
+    return (
+      <li className="notice-row" data-testid="notice">
+        <p className="notice muted">{message.text}</p>
+      </li>
+    );
+  }
+  if (message.kind === 'undecryptable') {
+    return (
+      <li className="bubble-row theirs" data-testid="message" data-direction={message.direction} data-status="undecryptable">
+        <div className="bubble undecryptable">
+          <p className="bubble-text">⚠ A message from {message.contact} could not be decrypted ({message.errorCode ?? 'unknown error'}).</p>
+          <p className="bubble-meta">
+            <time dateTime={new Date(message.sentAt).toISOString()}>{timeFormat.format(message.sentAt)}</time>
+          </p>
+        </div>
+      </li>
+    );
+  }
   return (
     <li className={`bubble-row ${own ? 'own' : 'theirs'}`} data-testid="message" data-direction={message.direction} data-status={message.status}>
       <div className={`bubble status-${message.status}`}>
