@@ -14,6 +14,9 @@ export const WIRE_ERROR_CODES = [
   'ENVELOPE_TOO_LARGE',
   'QUEUE_FULL',
   'INTERNAL',
+  'RATE_LIMITED',
+  'TOO_MANY_CONNECTIONS',
+  'TTL_INVALID',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

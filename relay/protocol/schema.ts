@@ -64,6 +64,11 @@ export const FRAME_SCHEMA = {
   },
   /** client -> server: the delivered envelope is stored; drop it from the queue. No reply. */
   ACK: { type: 0x14, fields: { messageId: { fixed: MESSAGE_ID_BYTES } } },
+  /** client -> server: SEND for a disappearing message; the relay drops it unread once ttlMs have passed since it arrived. */
+  SEND_EXPIRING: {
+    type: 0x30,
+    fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', ttlMs: 'u32' },
+  },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -80,7 +85,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING'] as const satisfies readonly FrameName[];
 export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

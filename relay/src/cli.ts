@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeError, log } from './log.js';
+import { describeError } from './log.js';
+import { createLog } from './logger.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './options.js';
 import { startRelay } from './server.js';
 
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const relay = await startRelay(parsed);
+  const log = createLog({ level: 'info' });
+  const relay = await startRelay(parsed, { log });
   console.log(`listening on ${relay.url}`);
 
   const stop = (signal: NodeJS.Signals): void => {

@@ -4,7 +4,9 @@ import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Fram
 import { handleAuth, handleRegister } from './handlers/auth.js';
 import { handleLookup } from './handlers/directory.js';
 import { handleAck, handleSend } from './handlers/messages.js';
+import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
+import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
@@ -16,6 +18,8 @@ export interface ConnectionDeps {
   readonly router: Router;
   readonly options: ResolvedRelayOptions;
   readonly log: Log;
+  readonly limiter: RelayRateLimiter;
+  readonly metrics: RelayMetrics;
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
@@ -45,11 +49,25 @@ export class Connection implements Peer {
   private state: State;
   /** Settles when the socket has closed. */
   readonly closed: Promise<void>;
+  /** Frames read and not yet handled, oldest first; handled strictly in order. */
+  private readonly backlog: Array<readonly [RawData, boolean]> = [];
+  /** True while pump() runs; pumped settles when it has emptied the backlog. */
+  private pumping = false;
+  private pumped: Promise<void> = Promise.resolve();
+  /** Paused by the relay (backlog full or shutting down), not by the client. */
+  private readingPaused = false;
+  private stopped = false;
+  /** Cleared on each ping, set by the pong (or any frame): a socket still false at the next ping is gone. */
+  private alive = true;
+  /** While the queue is being flushed, pushes are left to the flush, which reads them from the database in order. */
+  private draining = false;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
     readonly id: number,
+    /** The client's address, for the per-IP registration limit. */
+    private readonly ip: string,
   ) {
     // Without an 'error' listener, one bad frame on this socket would crash the process.
     socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
@@ -60,19 +78,42 @@ export class Connection implements Peer {
       });
     });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('pong', () => (this.alive = true));
 
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     const timer = setTimeout(() => this.close(CloseCode.POLICY_VIOLATION, 'authentication timed out'), deps.options.authTimeoutMs);
     this.state = { kind: 'awaiting-auth', nonce, timer };
-    this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: Date.now() });
+    this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: deps.options.now() });
   }
 
   deliver(frame: FrameOf<'DELIVER'>): void {
-    this.send(frame);
+    if (!this.draining) this.send(frame);
   }
 
   replace(): void {
     this.close(CloseCode.REPLACED, 'replaced by a newer connection');
+  }
+
+  /** Called every pingIntervalMs: cut off a socket that did not answer the previous ping, ping the others. */
+  heartbeat(): void {
+    if (this.state.kind === 'closed') return;
+    if (!this.alive) {
+      this.deps.log('idle_cut_off', { conn: this.id });
+      this.deps.metrics.cutOff.inc({ reason: 'idle' });
+      this.close(CloseCode.IDLE_TIMEOUT, 'no answer to ping');
+      // It did not answer a ping, so it will not answer the closing handshake either.
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /** Stop reading new frames and settle once the frames already read are handled (graceful shutdown). */
+  async quiesce(): Promise<void> {
+    this.stopped = true;
+    this.socket.pause();
+    await this.pumped;
   }
 
   /** Ask the client to go away; the relay is stopping. */
@@ -88,20 +129,54 @@ export class Connection implements Peer {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state.kind === 'closed') return;
+    this.alive = true;
+    this.backlog.push([data, isBinary]);
+    if (this.backlog.length >= this.deps.options.maxPipelinedFrames && !this.readingPaused) {
+      // A client that sends faster than it is served waits in TCP, not in the relay's memory.
+      this.readingPaused = true;
+      this.socket.pause();
+    }
+    if (!this.pumping) this.pumped = this.pump();
+  }
+
+  /** Handle the backlog in order; synchronous frames run in this tick, rate-limited ones wait for their limiter. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      for (let next = this.backlog.shift(); next !== undefined; next = this.backlog.shift()) {
+        const pending = this.handle(next[0], next[1]);
+        if (pending !== undefined) await pending;
+        if (this.readingPaused && !this.stopped && this.backlog.length < this.deps.options.maxPipelinedFrames / 2) {
+          this.readingPaused = false;
+          this.socket.resume();
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private handle(data: RawData, isBinary: boolean): Promise<void> | undefined {
+    if (this.state.kind === 'closed') return undefined;
     let requestId = 0;
+    const failed = (error: unknown): void => {
+      this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+      this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
+      if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    };
     try {
       if (!isBinary) {
         this.refuse(errorFrame(0, 'PROTO_MALFORMED_FRAME', 'frames must be binary'), CloseCode.UNSUPPORTED_DATA);
-        return;
+        return undefined;
       }
       const frame = this.decode(data);
-      if (frame === undefined) return;
+      if (frame === undefined) return undefined;
       requestId = frame.requestId;
-      this.dispatch(frame);
+      this.deps.metrics.framesIn.inc({ type: frame.name });
+      return this.dispatch(frame)?.catch(failed);
     } catch (error) {
-      this.deps.log('internal_error', { conn: this.id, ...describeError(error) });
-      this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-      if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+      failed(error);
+      return undefined;
     }
   }
 
@@ -117,28 +192,37 @@ export class Connection implements Peer {
     }
   }
 
-  private dispatch(frame: Frame): void {
-    if (frame.name === 'REGISTER' || frame.name === 'AUTH') {
-      this.onCredentials(frame);
-      return;
-    }
+  private dispatch(frame: Frame): Promise<void> | undefined {
+    if (frame.name === 'REGISTER' || frame.name === 'AUTH') return this.onCredentials(frame);
     if (this.state.kind !== 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_REQUIRED', 'send REGISTER or AUTH first'));
-      return;
+      return undefined;
     }
-    this.onRequest(frame, this.state.username);
+    return this.onRequest(frame, this.state.username);
   }
 
-  private onCredentials(frame: CredentialFrame): void {
-    const state = this.state;
-    if (state.kind === 'authenticated') {
+  private async onCredentials(frame: CredentialFrame): Promise<void> {
+    if (this.state.kind === 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_ALREADY', 'this connection is already authenticated'));
       return;
     }
-    if (state.kind === 'closed') return;
+    if (this.state.kind === 'closed') return;
     const { users } = this.deps.store;
+    if (frame.name === 'REGISTER' && users.find(frame.username) === undefined) {
+      const retryAfterMs = await this.deps.limiter.take('registrations', this.ip);
+      if (retryAfterMs > 0) {
+        this.deps.log('registration_limited', { conn: this.id });
+        this.refuse(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registrations from this address', retryAfterMs), CloseCode.TRY_AGAIN_LATER);
+        return;
+      }
+    }
+    const state = this.state;
+    // The socket may have closed while the limiter answered.
+    if (state.kind !== 'awaiting-auth') return;
     const outcome =
-      frame.name === 'REGISTER' ? handleRegister(frame, state.nonce, users, Date.now()) : handleAuth(frame, state.nonce, users);
+      frame.name === 'REGISTER'
+        ? handleRegister(frame, state.nonce, users, this.deps.options.now())
+        : handleAuth(frame, state.nonce, users);
     if (!outcome.ok) {
       // The nonce is single-use: a failed attempt ends the connection, and a retry gets a fresh CHALLENGE.
       this.deps.log('auth_failed', { conn: this.id, code: outcome.error.code });
@@ -147,26 +231,31 @@ export class Connection implements Peer {
     }
     clearTimeout(state.timer);
     this.state = { kind: 'authenticated', username: outcome.username };
+    this.deps.log('authenticated', { conn: this.id, user: outcome.username });
     this.deps.router.attach(outcome.username, this);
     this.send(okFrame(frame.requestId));
-    this.drain(outcome.username);
+    this.draining = true;
+    void this.drain(outcome.username).catch((error: unknown) => {
+      this.deps.log('drain_failed', { conn: this.id, ...describeError(error) });
+      this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    });
   }
 
-  private onRequest(frame: RequestFrame, username: string): void {
-    const { store, router, options } = this.deps;
+  private onRequest(frame: RequestFrame, username: string): Promise<void> | undefined {
     switch (frame.name) {
       case 'LOOKUP':
-        this.send(handleLookup(frame, store.users));
-        return;
-      case 'SEND': {
-        const outcome = handleSend(frame, store, options.maxQueuedPerUser, Date.now());
-        this.send(outcome.reply);
-        if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
-        return;
+        this.send(handleLookup(frame, this.deps.store.users));
+        return undefined;
+      case 'SEND':
+      case 'SEND_EXPIRING':
+        return this.onSend(frame, username);
+      case 'ACK': {
+        const receivedAt = handleAck(frame, username, this.deps.store);
+        if (receivedAt !== undefined) {
+          this.deps.metrics.deliveryLatency.observe(Math.max(0, this.deps.options.now() - receivedAt) / 1000);
+        }
+        return undefined;
       }
-      case 'ACK':
-        handleAck(frame, username, store);
-        return;
       case 'CHALLENGE':
       case 'OK':
       case 'ERROR':
@@ -174,33 +263,83 @@ export class Connection implements Peer {
       case 'DELIVER':
       case 'DRAINED':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
-        return;
+        return undefined;
       default:
         throw missingCaseError(frame);
     }
   }
 
-  /** Every envelope waiting for this user, in arrival order, then DRAINED. Runs in one tick, so no push can interleave. */
-  private drain(username: string): void {
+  private async onSend(frame: FrameOf<'SEND'> | FrameOf<'SEND_EXPIRING'>, username: string): Promise<void> {
+    const { store, router, options, limiter } = this.deps;
+    const retryAfterMs = await limiter.take('messages', username);
+    if (retryAfterMs > 0) {
+      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
+      return;
+    }
+    const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
+    const outcome = handleSend(frame, store, limits, options.now());
+    this.send(outcome.reply);
+    if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
+  }
+
+  /**
+   * Every envelope waiting for this user, in arrival order, then DRAINED. Pushes are held back meanwhile (the
+   * flush reads them from the database), and the flush waits for the socket when half of maxBufferedBytes is pending.
+   */
+  private async drain(username: string): Promise<void> {
     let count = 0;
     let afterSeq = 0;
-    for (;;) {
-      const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE);
-      for (const item of page) this.send(deliverFrame(item));
-      count += page.length;
-      const last = page.at(-1);
-      if (last === undefined || page.length < DRAIN_PAGE_SIZE) break;
-      afterSeq = last.seq;
+    const halfBuffer = this.deps.options.maxBufferedBytes / 2;
+    try {
+      for (;;) {
+        const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE, this.deps.options.now());
+        let waited = false;
+        for (const item of page) {
+          if (this.state.kind === 'closed') return;
+          this.send(deliverFrame(item));
+          if (this.socket.bufferedAmount > halfBuffer) {
+            waited = true;
+            await this.flushed();
+          }
+        }
+        count += page.length;
+        const last = page.at(-1);
+        // After a wait, envelopes may have arrived behind this page: read once more.
+        if (last === undefined || (page.length < DRAIN_PAGE_SIZE && !waited)) break;
+        afterSeq = last.seq;
+      }
+      this.send({ name: 'DRAINED', requestId: 0, count });
+    } finally {
+      this.draining = false;
     }
-    this.send({ name: 'DRAINED', requestId: 0, count });
+  }
+
+  /** Settles once everything sent so far has been handed to the kernel (or the socket closed). */
+  private flushed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState !== WebSocket.OPEN) {
+        resolve();
+        return;
+      }
+      // An empty ping's callback runs after every earlier write has been flushed.
+      this.socket.ping(undefined, undefined, () => resolve());
+    });
   }
 
   private send(frame: ServerFrame): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     try {
       this.socket.send(encodeFrame(frame));
+      this.deps.metrics.framesOut.inc({ type: frame.name });
     } catch (error) {
       this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });
+      return;
+    }
+    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
+      // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
+      this.deps.log('slow_reader_cut_off', { conn: this.id, buffered: this.socket.bufferedAmount });
+      this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
+      this.terminate();
     }
   }
 

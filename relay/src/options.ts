@@ -1,6 +1,27 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 
-/** Every limit of the relay, each with its default. */
+/** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
+export interface RateLimit {
+  readonly points: number;
+  readonly durationMs: number;
+}
+
+/** The rate-limited actions, each with its own budget. */
+export interface RateLimits {
+  /** New WebSocket connections per client IP. Default 60 per minute. */
+  readonly connections: RateLimit;
+  /** SEND and SEND_EXPIRING per authenticated user. Default 50 per second. */
+  readonly messages: RateLimit;
+  /** REGISTER attempts that would create a new username, per client IP. Default 10 per hour. */
+  readonly registrations: RateLimit;
+}
+
+export type RateLimitName = keyof RateLimits;
+
+/** pino's levels, plus 'silent' (tests). */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Every limit of the relay, each with its default. docs/RELAY.md has the same table. */
 export interface RelayOptions {
   /** Folder holding the SQLite database; created if missing. */
   dataDir: string;
@@ -14,17 +35,58 @@ export interface RelayOptions {
   authTimeoutMs?: number;
   /** Envelopes a single user may have waiting in the queue. Default 10_000. */
   maxQueuedPerUser?: number;
+  /** Bytes of envelopes a single user may have waiting in the queue. Default 256 MiB. */
+  maxQueuedBytesPerUser?: number;
+  /** Envelopes waiting longer than this are purged unread. Default 30 days. */
+  maxQueueAgeMs?: number;
+  /** How often expired envelopes (by age or by their own ttl) are purged. Default 60_000. */
+  purgeIntervalMs?: number;
+  /** Longest ttl a SEND_EXPIRING may ask for; also bounded by maxQueueAgeMs. Default 30 days. */
+  maxTtlMs?: number;
+  /** The relay pings every socket this often; one that has not answered the previous ping is cut off. Default 30_000. */
+  pingIntervalMs?: number;
+  /** A socket with more than this many bytes waiting to be sent to it is cut off as a slow reader. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Frames read from one socket and not yet handled; past this the relay stops reading that socket. Default 64. */
+  maxPipelinedFrames?: number;
+  /** Open sockets per client IP. Default 32. */
+  maxConnectionsPerIp?: number;
+  /** Rate limits; each field replaces that limit's default. */
+  rateLimits?: Partial<RateLimits>;
+  /** Log threshold for the JSON log on stderr. Default 'info'. */
+  logLevel?: LogLevel;
+  /** Log a salted hash of usernames instead of the names. Default false. */
+  hashUsernames?: boolean;
+  /** The relay's clock, in ms since the epoch (tests move it). Default Date.now. */
+  now?: () => number;
 }
 
-export type ResolvedRelayOptions = Required<RelayOptions>;
+export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits'>> & { readonly rateLimits: RateLimits };
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7733;
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_QUEUED_PER_USER = 10_000;
+export const DEFAULT_MAX_QUEUED_BYTES_PER_USER = 256 * 1024 * 1024;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_MAX_QUEUE_AGE_MS = 30 * DAY_MS;
+export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  connections: { points: 60, durationMs: 60_000 },
+  messages: { points: 50, durationMs: 1_000 },
+  registrations: { points: 10, durationMs: 60 * 60_000 },
+};
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Room for a SEND header and recipient name around the largest envelope. */
 const MIN_FRAME_BYTES = MAX_ENVELOPE_BYTES + 2048;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** ttlMs travels as a u32. */
+const MAX_U32 = 0xffffffff;
 
 function integerIn(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -33,18 +95,51 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
   return value;
 }
 
+function rateLimit(name: RateLimitName, value: RateLimit | undefined): RateLimit {
+  const limit = value ?? DEFAULT_RATE_LIMITS[name];
+  return {
+    points: integerIn(`rateLimits.${name}.points`, limit.points, 1, 2 ** 31 - 1),
+    durationMs: integerIn(`rateLimits.${name}.durationMs`, limit.durationMs, 1, MAX_TIMER_MS),
+  };
+}
+
 /** Fill in defaults and reject values the relay cannot run with. Throws RangeError. */
 export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new RangeError('dataDir is required');
   const host = options.host ?? DEFAULT_HOST;
   if (host === '') throw new RangeError('host must not be empty');
+  const logLevel = options.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new RangeError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+  const limits = options.rateLimits ?? {};
+  const maxQueueAgeMs = integerIn('maxQueueAgeMs', options.maxQueueAgeMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER);
   return {
     dataDir: options.dataDir,
     host,
     port: integerIn('port', options.port ?? DEFAULT_PORT, 0, 65_535),
     // Clients never accept frames over MAX_FRAME_BYTES, so the relay may only lower the limit.
     maxFrameBytes: integerIn('maxFrameBytes', options.maxFrameBytes ?? MAX_FRAME_BYTES, MIN_FRAME_BYTES, MAX_FRAME_BYTES),
-    authTimeoutMs: integerIn('authTimeoutMs', options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, 1, 2 ** 31 - 1),
+    authTimeoutMs: integerIn('authTimeoutMs', options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, 1, MAX_TIMER_MS),
     maxQueuedPerUser: integerIn('maxQueuedPerUser', options.maxQueuedPerUser ?? DEFAULT_MAX_QUEUED_PER_USER, 1, 2 ** 31 - 1),
+    maxQueuedBytesPerUser: integerIn(
+      'maxQueuedBytesPerUser',
+      options.maxQueuedBytesPerUser ?? DEFAULT_MAX_QUEUED_BYTES_PER_USER,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxQueueAgeMs,
+    purgeIntervalMs: integerIn('purgeIntervalMs', options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS, 1, MAX_TIMER_MS),
+    maxTtlMs: integerIn('maxTtlMs', options.maxTtlMs ?? Math.min(DEFAULT_MAX_QUEUE_AGE_MS, MAX_U32), 1, MAX_U32),
+    pingIntervalMs: integerIn('pingIntervalMs', options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 1, MAX_TIMER_MS),
+    maxBufferedBytes: integerIn('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, MIN_FRAME_BYTES, Number.MAX_SAFE_INTEGER),
+    maxPipelinedFrames: integerIn('maxPipelinedFrames', options.maxPipelinedFrames ?? DEFAULT_MAX_PIPELINED_FRAMES, 1, 1_000_000),
+    maxConnectionsPerIp: integerIn('maxConnectionsPerIp', options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 2 ** 31 - 1),
+    rateLimits: {
+      connections: rateLimit('connections', limits.connections),
+      messages: rateLimit('messages', limits.messages),
+      registrations: rateLimit('registrations', limits.registrations),
+    },
+    logLevel,
+    hashUsernames: options.hashUsernames ?? false,
+    now: options.now ?? Date.now,
   };
 }

@@ -60,6 +60,7 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   LOOKUP: { name: 'LOOKUP', requestId: 2, username: '' },
   SEND: { name: 'SEND', requestId: 5, to: 'dave', messageId: filled(16, 10), envelope: new Uint8Array() },
   ACK: { name: 'ACK', requestId: 6, messageId: filled(16, 11) },
+  SEND_EXPIRING: { name: 'SEND_EXPIRING', requestId: 7, to: 'erin', messageId: filled(16, 12), envelope: Uint8Array.of(9), ttlMs: 0xffffffff },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.
@@ -88,6 +89,11 @@ const FIXTURES: ReadonlyArray<{ hex: string; frame: Frame }> = [
     // version 1 | SEND 0x13 | requestId 1 | to "bob" (u16 3) | messageId (16 x 0x01) | envelope (u32 2) ca fe
     hex: `01 13 00000001 0003 626f62 ${'01'.repeat(16)} 00000002 cafe`,
     frame: { name: 'SEND', requestId: 1, to: 'bob', messageId: filled(16, 1), envelope: hex('cafe') },
+  },
+  {
+    // version 1 | SEND_EXPIRING 0x30 | requestId 2 | to "bob" | messageId (16 x 0x02) | envelope (u32 1) 07 | ttlMs 60_000 = 0xea60
+    hex: `01 30 00000002 0003 626f62 ${'02'.repeat(16)} 00000001 07 0000ea60`,
+    frame: { name: 'SEND_EXPIRING', requestId: 2, to: 'bob', messageId: filled(16, 2), envelope: hex('07'), ttlMs: 60_000 },
   },
 ];
 

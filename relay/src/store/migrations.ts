@@ -30,6 +30,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'per-envelope expiry (disappearing messages) and an index for the age and expiry purge',
+    sql: `
+      -- NULL: the envelope lives until acked or until the queue's age cap.
+      ALTER TABLE queue ADD COLUMN expires_at INTEGER;
+      CREATE INDEX queue_received_at ON queue (received_at);
+      CREATE INDEX queue_expires_at ON queue (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

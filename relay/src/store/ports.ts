@@ -20,6 +20,8 @@ export interface QueuedEnvelope {
   readonly messageId: Uint8Array;
   readonly envelope: Uint8Array;
   readonly receivedAt: number;
+  /** When the relay drops it unread (a disappearing message), or null: only the queue's age cap applies. */
+  readonly expiresAt: number | null;
 }
 
 export type NewEnvelope = Omit<QueuedEnvelope, 'seq'>;
@@ -27,14 +29,24 @@ export type NewEnvelope = Omit<QueuedEnvelope, 'seq'>;
 /** queued: stored now; duplicate: this (recipient, messageId) is already waiting; full: the recipient's queue is at its limit. */
 export type EnqueueResult = 'queued' | 'duplicate' | 'full';
 
+/** Caps on one recipient's queue. */
+export interface QueueCaps {
+  readonly count: number;
+  readonly bytes: number;
+}
+
 export interface QueueStore {
   /** Store durably before returning; a duplicate is reported before the limit is checked. */
-  enqueue(recipient: string, envelope: NewEnvelope, limit: number): EnqueueResult;
-  /** Up to `limit` envelopes for the recipient with seq > afterSeq, in arrival order. */
-  page(recipient: string, afterSeq: number, limit: number): QueuedEnvelope[];
-  /** Remove one envelope; false if it was not queued (already acked, or never there). */
-  ack(recipient: string, messageId: Uint8Array): boolean;
+  enqueue(recipient: string, envelope: NewEnvelope, caps: QueueCaps): EnqueueResult;
+  /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */
+  page(recipient: string, afterSeq: number, limit: number, now: number): QueuedEnvelope[];
+  /** Remove one envelope and return when it arrived; undefined if it was not queued (already acked, or never there). */
+  ack(recipient: string, messageId: Uint8Array): number | undefined;
   depth(recipient: string): number;
+  /** Envelopes waiting for everyone. */
+  totalDepth(): number;
+  /** Delete envelopes that arrived before receivedBefore or whose own expiry is at or before now; how many went. */
+  purge(receivedBefore: number, now: number): number;
 }
 
 export interface RelayStore {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { migrate } from './migrations.js';
-import type { EnqueueResult, NewEnvelope, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
+import type { EnqueueResult, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
 
@@ -19,6 +19,7 @@ interface QueueRow {
   message_id: Buffer;
   envelope: Buffer;
   received_at: number;
+  expires_at: number | null;
 }
 
 function sqliteUsers(db: Database.Database): UserStore {
@@ -49,33 +50,43 @@ function sqliteUsers(db: Database.Database): UserStore {
 function sqliteQueue(db: Database.Database): QueueStore {
   const exists = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
   const count = db.prepare<[string], number>('SELECT count(*) FROM queue WHERE recipient = ?').pluck();
-  const insert = db.prepare<[string, Uint8Array, Uint8Array, number]>(
-    'INSERT INTO queue (recipient, message_id, envelope, received_at) VALUES (?, ?, ?, ?)',
+  const usage = db.prepare<[string], { count: number; bytes: number }>(
+    'SELECT count(*) AS count, coalesce(sum(length(envelope)), 0) AS bytes FROM queue WHERE recipient = ?',
   );
-  const page = db.prepare<[string, number, number], QueueRow>(
-    'SELECT seq, message_id, envelope, received_at FROM queue WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?',
+  const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
+  const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null]>(
+    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const remove = db.prepare<[string, Uint8Array]>('DELETE FROM queue WHERE recipient = ? AND message_id = ?');
+  const page = db.prepare<[string, number, number, number], QueueRow>(
+    `SELECT seq, message_id, envelope, received_at, expires_at FROM queue
+     WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
+  );
+  const remove = db.prepare<[string, Uint8Array], number>('DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at').pluck();
+  const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
 
-  const enqueue = db.transaction((recipient: string, item: NewEnvelope, limit: number): EnqueueResult => {
+  const enqueue = db.transaction((recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
     if (exists.get(recipient, item.messageId) !== undefined) return 'duplicate';
-    if ((count.get(recipient) ?? 0) >= limit) return 'full';
-    insert.run(recipient, item.messageId, item.envelope, item.receivedAt);
+    const used = usage.get(recipient) ?? { count: 0, bytes: 0 };
+    if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) return 'full';
+    insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt);
     return 'queued';
   });
 
   return {
-    enqueue: (recipient, item, limit) => enqueue(recipient, item, limit),
-    page(recipient, afterSeq, limit): QueuedEnvelope[] {
-      return page.all(recipient, afterSeq, limit).map((row) => ({
+    enqueue: (recipient, item, caps) => enqueue(recipient, item, caps),
+    page(recipient, afterSeq, limit, now): QueuedEnvelope[] {
+      return page.all(recipient, afterSeq, now, limit).map((row) => ({
         seq: row.seq,
         messageId: row.message_id,
         envelope: row.envelope,
         receivedAt: row.received_at,
+        expiresAt: row.expires_at,
       }));
     },
-    ack: (recipient, messageId) => remove.run(recipient, messageId).changes > 0,
+    ack: (recipient, messageId) => remove.get(recipient, messageId),
     depth: (recipient) => count.get(recipient) ?? 0,
+    totalDepth: () => total.get() ?? 0,
+    purge: (receivedBefore, now) => purge.run(receivedBefore, now).changes,
   };
 }
 
