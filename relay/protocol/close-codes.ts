@@ -16,8 +16,6 @@ export const CloseCode = {
   REPLACED: 4001,
   /** No pong to the last ping within the ping interval. */
   IDLE_TIMEOUT: 4002,
-  /** The client read too slowly: more than maxBufferedBytes waited to be sent to it. */
-  SLOW_READER: 4003,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

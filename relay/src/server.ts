@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
 import { Connection } from './connection.js';
@@ -29,8 +30,10 @@ export interface RelayHandle {
 }
 
 export interface StartRelayExtras {
-  /** Where log lines go instead of a pino log on stderr built from the options (tests, embedding). */
+  /** Where log events go instead of a pino log built from the options (embedding). */
   readonly log?: Log;
+  /** Where the pino JSON lines go instead of stderr (tests read them). */
+  readonly logDestination?: DestinationStream;
 }
 
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
@@ -75,7 +78,11 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const store = openSqliteStore(resolved.dataDir);
   const log =
     extras.log ??
-    createLog({ level: resolved.logLevel, usernameSalt: resolved.hashUsernames ? loadUsernameSalt(resolved.dataDir) : undefined });
+    createLog({
+      level: resolved.logLevel,
+      usernameSalt: resolved.hashUsernames ? loadUsernameSalt(resolved.dataDir) : undefined,
+      destination: extras.logDestination,
+    });
   const metrics = createMetrics(() => store.queue.totalDepth());
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
