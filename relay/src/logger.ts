@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type DestinationStream } from 'pino';
 import type { Log } from './log.js';
@@ -38,6 +38,7 @@ export interface LoggerOptions {
 /** The salt for hashed usernames in dataDir, created on first use: hashes stay comparable across restarts, not across relays. */
 export function loadUsernameSalt(dataDir: string): Uint8Array {
   const path = join(dataDir, SALT_FILE);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   try {
     return readFileSync(path);
   } catch {

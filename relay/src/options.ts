@@ -29,6 +29,10 @@ export interface RelayOptions {
   host?: string;
   /** TCP port. Default 7733; 0 picks a free port. */
   port?: number;
+  /** PEM certificate chain file: with tlsKeyPath, serve wss:// and https:// directly. Default: none (plain, e.g. behind a proxy). */
+  tlsCertPath?: string;
+  /** PEM private key file for tlsCertPath. */
+  tlsKeyPath?: string;
   /** Largest frame accepted from a client, in bytes (also the ws maxPayload). Default MAX_FRAME_BYTES (256 KiB). */
   maxFrameBytes?: number;
   /** Unauthenticated sockets are closed after this many milliseconds. Default 10_000. */
@@ -61,7 +65,11 @@ export interface RelayOptions {
   now?: () => number;
 }
 
-export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits'>> & { readonly rateLimits: RateLimits };
+export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 'tlsCertPath' | 'tlsKeyPath'>> & {
+  readonly rateLimits: RateLimits;
+  /** Both paths, or undefined for plain ws://. */
+  readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
+};
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7733;
@@ -96,7 +104,13 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 }
 
 function rateLimit(name: RateLimitName, value: RateLimit | undefined): RateLimit {
-  const limit = value ?? DEFAULT_RATE_LIMITS[name];
+  const limit: unknown = value ?? DEFAULT_RATE_LIMITS[name];
+  if (typeof limit !== 'object' || limit === null || !('points' in limit) || !('durationMs' in limit)) {
+    throw new RangeError(`rateLimits.${name} must be { points, durationMs }`);
+  }
+  if (typeof limit.points !== 'number' || typeof limit.durationMs !== 'number') {
+    throw new RangeError(`rateLimits.${name} points and durationMs must be numbers`);
+  }
   return {
     points: integerIn(`rateLimits.${name}.points`, limit.points, 1, 2 ** 31 - 1),
     durationMs: integerIn(`rateLimits.${name}.durationMs`, limit.durationMs, 1, MAX_TIMER_MS),
@@ -107,7 +121,10 @@ function rateLimit(name: RateLimitName, value: RateLimit | undefined): RateLimit
 export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new RangeError('dataDir is required');
   const host = options.host ?? DEFAULT_HOST;
-  if (host === '') throw new RangeError('host must not be empty');
+  if (typeof host !== 'string' || host === '') throw new RangeError('host must be a non-empty string');
+  const { tlsCertPath, tlsKeyPath } = options;
+  if ((tlsCertPath === undefined) !== (tlsKeyPath === undefined)) throw new RangeError('tlsCertPath and tlsKeyPath go together');
+  if (typeof options.hashUsernames !== 'boolean' && options.hashUsernames !== undefined) throw new RangeError('hashUsernames must be true or false');
   const logLevel = options.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new RangeError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
   const limits = options.rateLimits ?? {};
@@ -138,6 +155,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       messages: rateLimit('messages', limits.messages),
       registrations: rateLimit('registrations', limits.registrations),
     },
+    tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     logLevel,
     hashUsernames: options.hashUsernames ?? false,
     now: options.now ?? Date.now,

@@ -1,4 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
@@ -17,7 +19,7 @@ import { openSqliteStore } from './store/sqlite.js';
 export type { RelayOptions } from './options.js';
 
 export interface RelayHandle {
-  /** ws://host:port, with the port actually bound. */
+  /** ws://host:port (wss:// with TLS), with the port actually bound. */
   url: string;
   host: string;
   port: number;
@@ -91,9 +93,19 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
 
-  const http = createServer((request, response) => {
+  const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
     handleHttp(request, response, { metrics, ready: () => closing === undefined, log });
-  });
+  };
+  let http: Server;
+  try {
+    http =
+      resolved.tls === undefined
+        ? createServer(onHttp)
+        : createTlsServer({ cert: readFileSync(resolved.tls.certPath), key: readFileSync(resolved.tls.keyPath) }, onHttp);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   // Compression stays off: it would let a small frame inflate past maxPayload's intent.
   const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false });
   wss.on('error', (error) => log('server_error', describeError(error)));
@@ -191,7 +203,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }
 
   return {
-    url: `ws://${urlHost(resolved.host)}:${port}`,
+    url: `${resolved.tls === undefined ? 'ws' : 'wss'}://${urlHost(resolved.host)}:${port}`,
     host: resolved.host,
     port,
     queueDepth: (username) => store.queue.depth(username),
