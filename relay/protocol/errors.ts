@@ -17,6 +17,10 @@ export const WIRE_ERROR_CODES = [
   'RATE_LIMITED',
   'TOO_MANY_CONNECTIONS',
   'TTL_INVALID',
+  'USERNAME_RESERVED',
+  'AUTH_BANNED',
+  'INVITE_REQUIRED',
+  'INVITE_INVALID',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

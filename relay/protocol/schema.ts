@@ -69,6 +69,18 @@ export const FRAME_SCHEMA = {
     type: 0x30,
     fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', ttlMs: 'u32' },
   },
+  /** client -> server: REGISTER on an invite-only relay, with an invite code from its operator. */
+  REGISTER_INVITE: {
+    type: 0x31,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signature: { fixed: SIGNATURE_BYTES },
+      invite: 'string',
+    },
+  },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -85,7 +97,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE'] as const satisfies readonly FrameName[];
 export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

@@ -30,7 +30,7 @@ type State =
   | { readonly kind: 'authenticated'; readonly username: string }
   | { readonly kind: 'closed' };
 
-type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'AUTH'>;
+type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'AUTH'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
 /** A plain Uint8Array over the received bytes, so the codec's slices copy out of ws's buffers. */
@@ -94,9 +94,14 @@ export class Connection implements Peer {
     this.close(CloseCode.REPLACED, 'replaced by a newer connection');
   }
 
-  /** Called every pingIntervalMs: cut off a socket that did not answer the previous ping, ping the others. */
+  /** Called every pingIntervalMs: close a banned user's socket, cut off one that did not answer the previous ping, ping the others. */
   heartbeat(): void {
     if (this.state.kind === 'closed') return;
+    if (this.state.kind === 'authenticated' && this.deps.store.users.bannedAt(this.state.username) !== undefined) {
+      // A ban made by the admin tool (another process) reaches live connections here.
+      this.refuse(errorFrame(0, 'AUTH_BANNED', "this account has been banned by the relay's operator"), CloseCode.POLICY_VIOLATION);
+      return;
+    }
     if (!this.alive) {
       this.deps.log('idle_cut_off', { conn: this.id });
       this.deps.metrics.cutOff.inc({ reason: 'idle' });
@@ -193,7 +198,7 @@ export class Connection implements Peer {
   }
 
   private dispatch(frame: Frame): Promise<void> | undefined {
-    if (frame.name === 'REGISTER' || frame.name === 'AUTH') return this.onCredentials(frame);
+    if (frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE' || frame.name === 'AUTH') return this.onCredentials(frame);
     if (this.state.kind !== 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_REQUIRED', 'send REGISTER or AUTH first'));
       return undefined;
@@ -208,7 +213,7 @@ export class Connection implements Peer {
     }
     if (this.state.kind === 'closed') return;
     const { users } = this.deps.store;
-    if (frame.name === 'REGISTER' && users.find(frame.username) === undefined) {
+    if (frame.name !== 'AUTH' && users.find(frame.username) === undefined) {
       const retryAfterMs = await this.deps.limiter.take('registrations', this.ip);
       if (retryAfterMs > 0) {
         this.deps.log('registration_limited', { conn: this.id });
@@ -219,10 +224,9 @@ export class Connection implements Peer {
     const state = this.state;
     // The socket may have closed while the limiter answered.
     if (state.kind !== 'awaiting-auth') return;
+    const { store, options } = this.deps;
     const outcome =
-      frame.name === 'REGISTER'
-        ? handleRegister(frame, state.nonce, users, this.deps.options.now())
-        : handleAuth(frame, state.nonce, users);
+      frame.name === 'AUTH' ? handleAuth(frame, state.nonce, store) : handleRegister(frame, state.nonce, store, options.registration, options.now());
     if (!outcome.ok) {
       // The nonce is single-use: a failed attempt ends the connection, and a retry gets a fresh CHALLENGE.
       this.deps.log('auth_failed', { conn: this.id, code: outcome.error.code });

@@ -18,6 +18,8 @@ export interface RateLimits {
 
 export type RateLimitName = keyof RateLimits;
 
+export type RegistrationMode = 'open' | 'invite';
+
 /** pino's levels, plus 'silent' (tests). */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -55,6 +57,8 @@ export interface RelayOptions {
   maxPipelinedFrames?: number;
   /** Open sockets per client IP. Default 32. */
   maxConnectionsPerIp?: number;
+  /** 'open': anyone may register; 'invite': REGISTER_INVITE with an operator's invite code only. Default 'open'. */
+  registration?: RegistrationMode;
   /** Rate limits; each field replaces that limit's default. */
   rateLimits?: Partial<RateLimits>;
   /** Log threshold for the JSON log on stderr. Default 'info'. */
@@ -125,6 +129,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
   const { tlsCertPath, tlsKeyPath } = options;
   if ((tlsCertPath === undefined) !== (tlsKeyPath === undefined)) throw new RangeError('tlsCertPath and tlsKeyPath go together');
   if (typeof options.hashUsernames !== 'boolean' && options.hashUsernames !== undefined) throw new RangeError('hashUsernames must be true or false');
+  const registration = options.registration ?? 'open';
+  if (registration !== 'open' && registration !== 'invite') throw new RangeError(`registration must be open or invite, got ${String(registration)}`);
   const logLevel = options.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new RangeError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
   const limits = options.rateLimits ?? {};
@@ -156,6 +162,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       registrations: rateLimit('registrations', limits.registrations),
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
+    registration,
     logLevel,
     hashUsernames: options.hashUsernames ?? false,
     now: options.now ?? Date.now,

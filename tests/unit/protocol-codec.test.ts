@@ -61,6 +61,16 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   SEND: { name: 'SEND', requestId: 5, to: 'dave', messageId: filled(16, 10), envelope: new Uint8Array() },
   ACK: { name: 'ACK', requestId: 6, messageId: filled(16, 11) },
   SEND_EXPIRING: { name: 'SEND_EXPIRING', requestId: 7, to: 'erin', messageId: filled(16, 12), envelope: Uint8Array.of(9), ttlMs: 0xffffffff },
+  REGISTER_INVITE: {
+    name: 'REGISTER_INVITE',
+    requestId: 8,
+    username: 'frank',
+    identityKey: filled(32, 13),
+    agreementKey: filled(32, 14),
+    agreementSig: filled(64, 15),
+    signature: filled(64, 16),
+    invite: 'k3Xq-invite',
+  },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.

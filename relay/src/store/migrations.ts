@@ -40,6 +40,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX queue_expires_at ON queue (expires_at) WHERE expires_at IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'bans, look-alike username skeletons, and invite codes',
+    sql: `
+      ALTER TABLE users ADD COLUMN banned_at INTEGER;
+      ALTER TABLE users ADD COLUMN ban_reason TEXT;
+      -- NULL for users registered before this migration; filled in when the store opens.
+      ALTER TABLE users ADD COLUMN skeleton TEXT;
+      CREATE UNIQUE INDEX users_skeleton ON users (skeleton);
+      -- Only a hash of each code is kept: the code itself is shown once, when it is created.
+      CREATE TABLE invites (
+        id          TEXT PRIMARY KEY,
+        code_hash   BLOB NOT NULL UNIQUE,
+        max_uses    INTEGER NOT NULL,
+        uses        INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER,
+        revoked_at  INTEGER
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -7,10 +7,31 @@ export interface UserRecord {
   readonly registeredAt: number;
 }
 
+/** A user as the operator sees them. */
+export interface UserSummary {
+  readonly username: string;
+  readonly registeredAt: number;
+  /** When the operator banned them, or null. */
+  readonly bannedAt: number | null;
+  readonly queued: number;
+}
+
 export interface UserStore {
   find(username: string): UserRecord | undefined;
-  /** Insert a user whose username is free (the caller checked with find). */
-  create(user: UserRecord): void;
+  /** Insert a user whose username is free (the caller checked with find and takenBySkeleton). */
+  create(user: UserRecord, skeleton: string): void;
+  /** The registered username that looks like this skeleton, if any. */
+  takenBySkeleton(skeleton: string): string | undefined;
+  /** When the user was banned, or undefined if they are not (or do not exist). */
+  bannedAt(username: string): number | undefined;
+}
+
+/** Why an invite code cannot be used. */
+export type InviteRefusal = 'unknown' | 'expired' | 'used-up' | 'revoked';
+
+export interface InviteStore {
+  /** Count one use of the code at time now, or say why it cannot be used (nothing counted then). */
+  redeem(code: string, now: number): InviteRefusal | undefined;
 }
 
 /** An envelope waiting for its recipient. The sender is not stored: it is known only inside the ciphertext. */
@@ -52,5 +73,6 @@ export interface QueueStore {
 export interface RelayStore {
   readonly users: UserStore;
   readonly queue: QueueStore;
+  readonly invites: InviteStore;
   close(): void;
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { usernameSkeleton } from '../usernames.js';
 import { migrate } from './migrations.js';
-import type { EnqueueResult, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
+import type { EnqueueResult, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
 
@@ -23,11 +25,13 @@ interface QueueRow {
 }
 
 function sqliteUsers(db: Database.Database): UserStore {
+  const bySkeleton = db.prepare<[string], string>('SELECT username FROM users WHERE skeleton = ?').pluck();
+  const banned = db.prepare<[string], number | null>('SELECT banned_at FROM users WHERE username = ?').pluck();
   const select = db.prepare<[string], UserRow>(
     'SELECT username, identity_key, agreement_key, agreement_sig, registered_at FROM users WHERE username = ?',
   );
-  const insert = db.prepare<[string, Uint8Array, Uint8Array, Uint8Array, number]>(
-    'INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at) VALUES (?, ?, ?, ?, ?)',
+  const insert = db.prepare<[string, Uint8Array, Uint8Array, Uint8Array, number, string]>(
+    'INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)',
   );
   return {
     find(username) {
@@ -41,9 +45,11 @@ function sqliteUsers(db: Database.Database): UserStore {
         registeredAt: row.registered_at,
       };
     },
-    create(user: UserRecord) {
-      insert.run(user.username, user.identityKey, user.agreementKey, user.agreementSig, user.registeredAt);
+    create(user: UserRecord, skeleton: string) {
+      insert.run(user.username, user.identityKey, user.agreementKey, user.agreementSig, user.registeredAt, skeleton);
     },
+    takenBySkeleton: (skeleton) => bySkeleton.get(skeleton),
+    bannedAt: (username) => banned.get(username) ?? undefined,
   };
 }
 
@@ -90,8 +96,46 @@ function sqliteQueue(db: Database.Database): QueueStore {
   };
 }
 
-/** Open (creating if needed) the relay database in dataDir and migrate it. Holds only public keys and ciphertext, so it is not encrypted. */
-export function openSqliteStore(dataDir: string): RelayStore {
+function sqliteInvites(db: Database.Database): InviteStore {
+  const find = db.prepare<[Uint8Array], { id: string; max_uses: number; uses: number; expires_at: number | null; revoked_at: number | null }>(
+    'SELECT id, max_uses, uses, expires_at, revoked_at FROM invites WHERE code_hash = ?',
+  );
+  const use = db.prepare<[string]>('UPDATE invites SET uses = uses + 1 WHERE id = ?');
+  const redeem = db.transaction((code: string, now: number): InviteRefusal | undefined => {
+    const invite = find.get(inviteCodeHash(code));
+    if (invite === undefined) return 'unknown';
+    if (invite.revoked_at !== null) return 'revoked';
+    if (invite.expires_at !== null && invite.expires_at <= now) return 'expired';
+    if (invite.uses >= invite.max_uses) return 'used-up';
+    use.run(invite.id);
+    return undefined;
+  });
+  return { redeem: (code, now) => redeem(code, now) };
+}
+
+/** Invite codes are kept only as this hash. */
+export function inviteCodeHash(code: string): Uint8Array {
+  return createHash('sha256').update(code, 'utf8').digest();
+}
+
+/** Give users registered before skeletons existed theirs (once; later opens find none missing). */
+function backfillSkeletons(db: Database.Database): void {
+  const missing = db.prepare<[], string>('SELECT username FROM users WHERE skeleton IS NULL').pluck().all();
+  const set = db.prepare<[string, string]>('UPDATE users SET skeleton = ? WHERE username = ?');
+  const taken = new Set<string>();
+  db.transaction(() => {
+    for (const username of missing) {
+      const skeleton = usernameSkeleton(username);
+      // Two old look-alikes both keep their accounts; the later one just has no skeleton guard.
+      if (taken.has(skeleton)) continue;
+      taken.add(skeleton);
+      set.run(skeleton, username);
+    }
+  })();
+}
+
+/** Open (creating if needed) the relay database in dataDir and migrate it. */
+export function openDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(join(dataDir, DATABASE_FILE));
   try {
@@ -101,9 +145,16 @@ export function openSqliteStore(dataDir: string): RelayStore {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return { users: sqliteUsers(db), queue: sqliteQueue(db), close: () => db.close() };
+    backfillSkeletons(db);
+    return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
+export function openSqliteStore(dataDir: string): RelayStore {
+  const db = openDatabase(dataDir);
+  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), close: () => db.close() };
 }
