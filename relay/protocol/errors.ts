@@ -21,6 +21,11 @@ export const WIRE_ERROR_CODES = [
   'AUTH_BANNED',
   'INVITE_REQUIRED',
   'INVITE_INVALID',
+  'TOKEN_MISSING',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_AUDIENCE',
+  'TOKEN_TYPE',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -81,6 +81,12 @@ export const FRAME_SCHEMA = {
       invite: 'string',
     },
   },
+  /** client -> server, authenticated: ask for an access token (for RESUME and HTTP Bearer). Reply: TOKEN. */
+  TOKEN_REQUEST: { type: 0x32, fields: {} },
+  /** server -> client: reply to TOKEN_REQUEST; a JWT (EdDSA, typ at+jwt) and when it expires (ms since epoch). */
+  TOKEN: { type: 0x33, fields: { token: 'string', expiresAt: 'u53' } },
+  /** client -> server, instead of AUTH: authenticate with an unexpired access token. */
+  RESUME: { type: 0x34, fields: { token: 'string' } },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -97,7 +103,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'TOKEN'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

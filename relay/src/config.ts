@@ -20,6 +20,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCertPath', flag: 'tls-cert', kind: 'string', help: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
   { key: 'tlsKeyPath', flag: 'tls-key', kind: 'string', help: 'PEM private key for --tls-cert' },
   { key: 'registration', flag: 'registration', kind: 'string', help: 'open, or invite: new users need an invite code (open)' },
+  { key: 'tokenAudience', flag: 'token-audience', kind: 'string', help: 'aud of access tokens (parley-relay)' },
+  { key: 'tokenTtlMs', flag: 'token-ttl-ms', kind: 'integer', help: 'access token lifetime (900000)' },
   { key: 'logLevel', flag: 'log-level', kind: 'level', help: `${LOG_LEVELS.join('|')} (info)` },
   { key: 'hashUsernames', flag: 'hash-usernames', kind: 'boolean', help: 'log a salted hash instead of usernames (false)' },
   { key: 'maxFrameBytes', flag: 'max-frame-bytes', kind: 'integer', help: 'largest frame accepted (262144)' },

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
-import { handleAuth, handleRegister } from './handlers/auth.js';
+import { handleAuth, handleRegister, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleLookup } from './handlers/directory.js';
 import { handleAck, handleSend } from './handlers/messages.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
@@ -12,6 +12,7 @@ import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { RelayStore } from './store/ports.js';
+import type { TokenService } from './tokens.js';
 
 export interface ConnectionDeps {
   readonly store: RelayStore;
@@ -20,6 +21,7 @@ export interface ConnectionDeps {
   readonly log: Log;
   readonly limiter: RelayRateLimiter;
   readonly metrics: RelayMetrics;
+  readonly tokens: TokenService;
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
@@ -30,7 +32,7 @@ type State =
   | { readonly kind: 'authenticated'; readonly username: string }
   | { readonly kind: 'closed' };
 
-type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'AUTH'>;
+type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
 /** A plain Uint8Array over the received bytes, so the codec's slices copy out of ws's buffers. */
@@ -198,7 +200,9 @@ export class Connection implements Peer {
   }
 
   private dispatch(frame: Frame): Promise<void> | undefined {
-    if (frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE' || frame.name === 'AUTH') return this.onCredentials(frame);
+    if (frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE' || frame.name === 'AUTH' || frame.name === 'RESUME') {
+      return this.onCredentials(frame);
+    }
     if (this.state.kind !== 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_REQUIRED', 'send REGISTER or AUTH first'));
       return undefined;
@@ -213,7 +217,7 @@ export class Connection implements Peer {
     }
     if (this.state.kind === 'closed') return;
     const { users } = this.deps.store;
-    if (frame.name !== 'AUTH' && users.find(frame.username) === undefined) {
+    if ((frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE') && users.find(frame.username) === undefined) {
       const retryAfterMs = await this.deps.limiter.take('registrations', this.ip);
       if (retryAfterMs > 0) {
         this.deps.log('registration_limited', { conn: this.id });
@@ -221,12 +225,18 @@ export class Connection implements Peer {
         return;
       }
     }
-    const state = this.state;
-    // The socket may have closed while the limiter answered.
-    if (state.kind !== 'awaiting-auth') return;
     const { store, options } = this.deps;
-    const outcome =
-      frame.name === 'AUTH' ? handleAuth(frame, state.nonce, store) : handleRegister(frame, state.nonce, store, options.registration, options.now());
+    let outcome: AuthOutcome;
+    if (frame.name === 'RESUME') {
+      outcome = await handleResume(frame, this.deps.tokens, store);
+    } else {
+      const nonce = this.state.nonce;
+      outcome =
+        frame.name === 'AUTH' ? handleAuth(frame, nonce, store) : handleRegister(frame, nonce, store, options.registration, options.now());
+    }
+    const state = this.state;
+    // The socket may have closed while the limiter or the token check answered.
+    if (state.kind !== 'awaiting-auth') return;
     if (!outcome.ok) {
       // The nonce is single-use: a failed attempt ends the connection, and a retry gets a fresh CHALLENGE.
       this.deps.log('auth_failed', { conn: this.id, code: outcome.error.code });
@@ -250,6 +260,10 @@ export class Connection implements Peer {
       case 'LOOKUP':
         this.send(handleLookup(frame, this.deps.store.users));
         return undefined;
+      case 'TOKEN_REQUEST':
+        return this.deps.tokens.issue(username).then(({ token, expiresAt }) => {
+          this.send({ name: 'TOKEN', requestId: frame.requestId, token, expiresAt });
+        });
       case 'SEND':
       case 'SEND_EXPIRING':
         return this.onSend(frame, username);
@@ -266,6 +280,7 @@ export class Connection implements Peer {
       case 'USER':
       case 'DELIVER':
       case 'DRAINED':
+      case 'TOKEN':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
         return undefined;
       default:

@@ -59,6 +59,10 @@ export interface RelayOptions {
   maxConnectionsPerIp?: number;
   /** 'open': anyone may register; 'invite': REGISTER_INVITE with an operator's invite code only. Default 'open'. */
   registration?: RegistrationMode;
+  /** The `aud` of this relay's access tokens; tokens for another audience are refused. Default 'parley-relay'. */
+  tokenAudience?: string;
+  /** Lifetime of an access token. Default 900_000 (15 minutes). */
+  tokenTtlMs?: number;
   /** Rate limits; each field replaces that limit's default. */
   rateLimits?: Partial<RateLimits>;
   /** Log threshold for the JSON log on stderr. Default 'info'. */
@@ -92,6 +96,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   messages: { points: 50, durationMs: 1_000 },
   registrations: { points: 10, durationMs: 60 * 60_000 },
 };
+export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
+export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Room for a SEND header and recipient name around the largest envelope. */
@@ -104,6 +110,11 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   }
+  return value;
+}
+
+function nonEmpty(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new RangeError(`${name} must be a non-empty string`);
   return value;
 }
 
@@ -163,6 +174,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,
+    tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
+    tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
     logLevel,
     hashUsernames: options.hashUsernames ?? false,
     now: options.now ?? Date.now,

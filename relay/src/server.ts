@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.js';
 import { resolveOptions, type RelayOptions } from './options.js';
 import { errorFrame } from './replies.js';
 import { Router } from './router.js';
+import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
 
 export type { RelayOptions } from './options.js';
@@ -88,13 +89,14 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const metrics = createMetrics(() => store.queue.totalDepth());
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
+  const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
   const router = new Router();
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
 
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store });
   };
   let http: Server;
   try {
@@ -135,7 +137,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics }, nextConnectionId++, ip);
+        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics, tokens }, nextConnectionId++, ip);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();

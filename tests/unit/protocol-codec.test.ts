@@ -71,6 +71,9 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
     signature: filled(64, 16),
     invite: 'k3Xq-invite',
   },
+  TOKEN_REQUEST: { name: 'TOKEN_REQUEST', requestId: 9 },
+  TOKEN: { name: 'TOKEN', requestId: 9, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig', expiresAt: 1_800_000_900_000 },
+  RESUME: { name: 'RESUME', requestId: 1, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig' },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.

@@ -173,6 +173,8 @@ export class RelaySession {
         return;
       case 'CHALLENGE':
         return; // only the first CHALLENGE means anything
+      case 'TOKEN':
+        return; // this client authenticates by signature and never asks for a token
     }
   }
 

@@ -4,6 +4,7 @@ import type { RegistrationMode } from '../options.js';
 import { errorFrame } from '../replies.js';
 import type { InviteRefusal, RelayStore } from '../store/ports.js';
 import { usernameProblem, usernameSkeleton } from '../usernames.js';
+import type { TokenService } from '../tokens.js';
 import { sameBytes, verifyEd25519 } from '../verify.js';
 
 /** The result of a REGISTER or AUTH: who the connection now speaks for, or the ERROR to answer with. */
@@ -79,4 +80,14 @@ export function handleAuth(frame: FrameOf<'AUTH'>, nonce: Uint8Array, store: Rel
   }
   if (store.users.bannedAt(user.username) !== undefined) return banned(frame);
   return { ok: true, username: user.username };
+}
+
+/** Log in with an access token from an earlier connection instead of a signature. */
+export async function handleResume(frame: FrameOf<'RESUME'>, tokens: TokenService, store: RelayStore): Promise<AuthOutcome> {
+  const check = await tokens.verify(frame.token);
+  if (!check.ok) return refused(frame, check.code, check.message);
+  // A user deleted since the token was issued is gone; a banned one is refused.
+  if (store.users.find(check.username) === undefined) return refused(frame, 'TOKEN_INVALID', 'the token is for an unknown user');
+  if (store.users.bannedAt(check.username) !== undefined) return banned(frame);
+  return { ok: true, username: check.username };
 }

@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, type Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { RelayStore } from '../store/ports.js';
+import type { TokenService } from '../tokens.js';
+import { bearerToken, sendJson } from './bearer.js';
 
 export interface HttpDeps {
   readonly metrics: RelayMetrics;
   /** False once the relay is shutting down: load balancers should stop sending clients. */
   readonly ready: () => boolean;
   readonly log: Log;
+  readonly tokens: TokenService;
+  readonly store: RelayStore;
 }
 
 /** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */
@@ -45,6 +50,19 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
           reply(response, 500, 'metrics unavailable\n', id);
         },
       );
+      return;
+    case '/v1/whoami':
+      // The smallest Bearer-protected endpoint: who does this token speak for?
+      void deps.tokens.verify(bearerToken(request)).then((check) => {
+        if (!check.ok) {
+          response.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${check.code}"`);
+          sendJson(response, 401, { code: check.code, message: check.message }, id);
+        } else if (deps.store.users.bannedAt(check.username) !== undefined) {
+          sendJson(response, 403, { code: 'AUTH_BANNED', message: 'this account has been banned' }, id);
+        } else {
+          sendJson(response, 200, { username: check.username }, id);
+        }
+      });
       return;
     default:
       response.setHeader('upgrade', 'websocket');
