@@ -87,6 +87,13 @@ export const FRAME_SCHEMA = {
   TOKEN: { type: 0x33, fields: { token: 'string', expiresAt: 'u53' } },
   /** client -> server, instead of AUTH: authenticate with an unexpired access token. */
   RESUME: { type: 0x34, fields: { token: 'string' } },
+  /** client -> server: SEND asking for a RECEIPT once the recipient acks; ttlMs 0 means no expiry, else as SEND_EXPIRING. */
+  SEND_WITH_RECEIPT: {
+    type: 0x35,
+    fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', ttlMs: 'u32' },
+  },
+  /** server -> client: the recipient acknowledged the envelope this client sent with SEND_WITH_RECEIPT; answer with ACK. */
+  RECEIPT: { type: 0x36, fields: { messageId: { fixed: MESSAGE_ID_BYTES }, ackedAt: 'u53' } },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -103,7 +110,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'TOKEN'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'TOKEN', 'RECEIPT'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

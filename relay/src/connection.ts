@@ -3,7 +3,7 @@ import { WebSocket, type RawData } from 'ws';
 import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
 import { handleAuth, handleRegister, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleLookup } from './handlers/directory.js';
-import { handleAck, handleSend } from './handlers/messages.js';
+import { handleAck, handleSend, type SendFrame } from './handlers/messages.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
@@ -12,6 +12,7 @@ import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { RelayStore } from './store/ports.js';
+import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
 export interface ConnectionDeps {
@@ -22,6 +23,7 @@ export interface ConnectionDeps {
   readonly limiter: RelayRateLimiter;
   readonly metrics: RelayMetrics;
   readonly tokens: TokenService;
+  readonly receipts: ReceiptBoxes;
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
@@ -47,7 +49,7 @@ function errorCode(error: Error): string {
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
-export class Connection implements Peer {
+export class Connection implements Peer, ReceiptPeer {
   private state: State;
   /** Settles when the socket has closed. */
   readonly closed: Promise<void>;
@@ -63,6 +65,8 @@ export class Connection implements Peer {
   private alive = true;
   /** While the queue is being flushed, pushes are left to the flush, which reads them from the database in order. */
   private draining = false;
+  /** This user's receipt box, once authenticated. */
+  private box: Uint8Array | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -89,6 +93,10 @@ export class Connection implements Peer {
   }
 
   deliver(frame: FrameOf<'DELIVER'>): void {
+    if (!this.draining) this.send(frame);
+  }
+
+  deliverReceipt(frame: FrameOf<'RECEIPT'>): void {
     if (!this.draining) this.send(frame);
   }
 
@@ -247,6 +255,8 @@ export class Connection implements Peer {
     this.state = { kind: 'authenticated', username: outcome.username };
     this.deps.log('authenticated', { conn: this.id, user: outcome.username });
     this.deps.router.attach(outcome.username, this);
+    this.box = this.deps.receipts.boxFor(outcome.username);
+    this.deps.receipts.attach(this.box, this);
     this.send(okFrame(frame.requestId));
     this.draining = true;
     void this.drain(outcome.username).catch((error: unknown) => {
@@ -266,14 +276,11 @@ export class Connection implements Peer {
         });
       case 'SEND':
       case 'SEND_EXPIRING':
+      case 'SEND_WITH_RECEIPT':
         return this.onSend(frame, username);
-      case 'ACK': {
-        const receivedAt = handleAck(frame, username, this.deps.store);
-        if (receivedAt !== undefined) {
-          this.deps.metrics.deliveryLatency.observe(Math.max(0, this.deps.options.now() - receivedAt) / 1000);
-        }
+      case 'ACK':
+        this.onAck(frame, username);
         return undefined;
-      }
       case 'CHALLENGE':
       case 'OK':
       case 'ERROR':
@@ -281,6 +288,7 @@ export class Connection implements Peer {
       case 'DELIVER':
       case 'DRAINED':
       case 'TOKEN':
+      case 'RECEIPT':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
         return undefined;
       default:
@@ -288,7 +296,21 @@ export class Connection implements Peer {
     }
   }
 
-  private async onSend(frame: FrameOf<'SEND'> | FrameOf<'SEND_EXPIRING'>, username: string): Promise<void> {
+  /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). */
+  private onAck(frame: FrameOf<'ACK'>, username: string): void {
+    const now = this.deps.options.now();
+    const acked = handleAck(frame, username, this.deps.store, now);
+    if (acked === undefined) {
+      if (this.box !== undefined) this.deps.store.receipts.remove(this.box, frame.messageId);
+      return;
+    }
+    this.deps.metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
+    if (acked.receiptBox !== null) {
+      this.deps.receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: frame.messageId, ackedAt: now });
+    }
+  }
+
+  private async onSend(frame: SendFrame, username: string): Promise<void> {
     const { store, router, options, limiter } = this.deps;
     const retryAfterMs = await limiter.take('messages', username);
     if (retryAfterMs > 0) {
@@ -296,7 +318,7 @@ export class Connection implements Peer {
       return;
     }
     const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
-    const outcome = handleSend(frame, store, limits, options.now());
+    const outcome = handleSend(frame, store, limits, options.now(), this.box ?? null);
     this.send(outcome.reply);
     if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
   }
@@ -327,9 +349,23 @@ export class Connection implements Peer {
         if (last === undefined || (page.length < DRAIN_PAGE_SIZE && !waited)) break;
         afterSeq = last.seq;
       }
+      this.flushReceipts();
       this.send({ name: 'DRAINED', requestId: 0, count });
     } finally {
       this.draining = false;
+    }
+  }
+
+  /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */
+  private flushReceipts(): void {
+    if (this.box === undefined) return;
+    let afterSeq = 0;
+    for (;;) {
+      const page = this.deps.store.receipts.page(this.box, afterSeq, DRAIN_PAGE_SIZE);
+      for (const receipt of page) this.send({ name: 'RECEIPT', requestId: 0, messageId: receipt.messageId, ackedAt: receipt.ackedAt });
+      const last = page.at(-1);
+      if (last === undefined || page.length < DRAIN_PAGE_SIZE) return;
+      afterSeq = last.seq;
     }
   }
 
@@ -378,6 +414,7 @@ export class Connection implements Peer {
     const state = this.state;
     if (state.kind === 'awaiting-auth') clearTimeout(state.timer);
     if (state.kind === 'authenticated') this.deps.router.detach(state.username, this);
+    if (this.box !== undefined) this.deps.receipts.detach(this.box, this);
     this.state = { kind: 'closed' };
   }
 }

@@ -13,6 +13,7 @@ import { createLog, loadUsernameSalt } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { resolveOptions, type RelayOptions } from './options.js';
 import { errorFrame } from './replies.js';
+import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -90,6 +91,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
+  const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
@@ -137,7 +139,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics, tokens }, nextConnectionId++, ip);
+        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics, tokens, receipts }, nextConnectionId++, ip);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();

@@ -74,6 +74,8 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   TOKEN_REQUEST: { name: 'TOKEN_REQUEST', requestId: 9 },
   TOKEN: { name: 'TOKEN', requestId: 9, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig', expiresAt: 1_800_000_900_000 },
   RESUME: { name: 'RESUME', requestId: 1, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig' },
+  SEND_WITH_RECEIPT: { name: 'SEND_WITH_RECEIPT', requestId: 10, to: 'gus', messageId: filled(16, 17), envelope: Uint8Array.of(5, 6), ttlMs: 0 },
+  RECEIPT: { name: 'RECEIPT', requestId: 0, messageId: filled(16, 18), ackedAt: 1_800_000_000_123 },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.

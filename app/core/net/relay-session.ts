@@ -174,7 +174,8 @@ export class RelaySession {
       case 'CHALLENGE':
         return; // only the first CHALLENGE means anything
       case 'TOKEN':
-        return; // this client authenticates by signature and never asks for a token
+      case 'RECEIPT':
+        return; // this client never asks for tokens or receipts
     }
   }
 

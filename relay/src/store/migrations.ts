@@ -61,6 +61,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'delivery receipts and the memory of delivered message ids',
+    sql: `
+      -- Set only when the sender asked for a receipt: a keyed hash naming the sender's receipt box, kept until the ack.
+      ALTER TABLE queue ADD COLUMN receipt_box BLOB;
+      -- Acked message ids, so a late retry of a delivered message is not delivered twice; purged with the queue's age cap.
+      CREATE TABLE delivered (
+        recipient  TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        acked_at   INTEGER NOT NULL,
+        PRIMARY KEY (recipient, message_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX delivered_acked_at ON delivered (acked_at);
+      -- Receipts waiting for their (offline) sender.
+      CREATE TABLE receipts (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        box        BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        acked_at   INTEGER NOT NULL,
+        UNIQUE (box, message_id)
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -43,6 +43,28 @@ export interface QueuedEnvelope {
   readonly receivedAt: number;
   /** When the relay drops it unread (a disappearing message), or null: only the queue's age cap applies. */
   readonly expiresAt: number | null;
+  /** The sender's receipt box if they asked for a delivery receipt, else null. */
+  readonly receiptBox: Uint8Array | null;
+}
+
+/** What an ack removed from the queue. */
+export interface AckedEnvelope {
+  readonly receivedAt: number;
+  readonly receiptBox: Uint8Array | null;
+}
+
+/** A receipt waiting for its sender: the recipient acked messageId at ackedAt. */
+export interface PendingReceipt {
+  readonly seq: number;
+  readonly messageId: Uint8Array;
+  readonly ackedAt: number;
+}
+
+export interface ReceiptStore {
+  /** Up to limit receipts for this box with seq > afterSeq, oldest first. */
+  page(box: Uint8Array, afterSeq: number, limit: number): PendingReceipt[];
+  /** The sender has the receipt; false if it was not waiting. */
+  remove(box: Uint8Array, messageId: Uint8Array): boolean;
 }
 
 export type NewEnvelope = Omit<QueuedEnvelope, 'seq'>;
@@ -61,12 +83,15 @@ export interface QueueStore {
   enqueue(recipient: string, envelope: NewEnvelope, caps: QueueCaps): EnqueueResult;
   /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */
   page(recipient: string, afterSeq: number, limit: number, now: number): QueuedEnvelope[];
-  /** Remove one envelope and return when it arrived; undefined if it was not queued (already acked, or never there). */
-  ack(recipient: string, messageId: Uint8Array): number | undefined;
+  /**
+   * Remove one envelope, remember its id as delivered (so a retry is dropped), and file a receipt if one was asked for;
+   * undefined if it was not queued (already acked, or never there).
+   */
+  ack(recipient: string, messageId: Uint8Array, now: number): AckedEnvelope | undefined;
   depth(recipient: string): number;
   /** Envelopes waiting for everyone. */
   totalDepth(): number;
-  /** Delete envelopes that arrived before receivedBefore or whose own expiry is at or before now; how many went. */
+  /** Delete envelopes that arrived before receivedBefore or whose own expiry is at or before now; how many went. Older delivered ids and receipts go too. */
   purge(receivedBefore: number, now: number): number;
 }
 
@@ -74,5 +99,6 @@ export interface RelayStore {
   readonly users: UserStore;
   readonly queue: QueueStore;
   readonly invites: InviteStore;
+  readonly receipts: ReceiptStore;
   close(): void;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
 import { migrate } from './migrations.js';
-import type { EnqueueResult, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
+import type { AckedEnvelope, EnqueueResult, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
 
@@ -22,6 +22,7 @@ interface QueueRow {
   envelope: Buffer;
   received_at: number;
   expires_at: number | null;
+  receipt_box: Buffer | null;
 }
 
 function sqliteUsers(db: Database.Database): UserStore {
@@ -54,27 +55,47 @@ function sqliteUsers(db: Database.Database): UserStore {
 }
 
 function sqliteQueue(db: Database.Database): QueueStore {
-  const exists = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
+  const exists = db.prepare<[string, Uint8Array, string, Uint8Array], number>(
+    'SELECT 1 FROM queue WHERE recipient = ? AND message_id = ? UNION ALL SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?',
+  ).pluck();
   const count = db.prepare<[string], number>('SELECT count(*) FROM queue WHERE recipient = ?').pluck();
   const usage = db.prepare<[string], { count: number; bytes: number }>(
     'SELECT count(*) AS count, coalesce(sum(length(envelope)), 0) AS bytes FROM queue WHERE recipient = ?',
   );
   const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
-  const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null]>(
-    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+  const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
+    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at, receipt_box) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const page = db.prepare<[string, number, number, number], QueueRow>(
-    `SELECT seq, message_id, envelope, received_at, expires_at FROM queue
+    `SELECT seq, message_id, envelope, received_at, expires_at, receipt_box FROM queue
      WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
   );
-  const remove = db.prepare<[string, Uint8Array], number>('DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at').pluck();
+  const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null }>(
+    'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box',
+  );
+  const remember = db.prepare<[string, Uint8Array, number]>('INSERT OR REPLACE INTO delivered (recipient, message_id, acked_at) VALUES (?, ?, ?)');
+  const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
   const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
+  const forgetDelivered = db.prepare<[number]>('DELETE FROM delivered WHERE acked_at < ?');
+  const forgetReceipts = db.prepare<[number]>('DELETE FROM receipts WHERE acked_at < ?');
+  const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number): AckedEnvelope | undefined => {
+    const row = remove.get(recipient, messageId);
+    if (row === undefined) return undefined;
+    remember.run(recipient, messageId, now);
+    if (row.receipt_box !== null) fileReceipt.run(row.receipt_box, messageId, now);
+    return { receivedAt: row.received_at, receiptBox: row.receipt_box };
+  });
+  const purgeAll = db.transaction((receivedBefore: number, now: number): number => {
+    forgetDelivered.run(receivedBefore);
+    forgetReceipts.run(receivedBefore);
+    return purge.run(receivedBefore, now).changes;
+  });
 
   const enqueue = db.transaction((recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
-    if (exists.get(recipient, item.messageId) !== undefined) return 'duplicate';
+    if (exists.get(recipient, item.messageId, recipient, item.messageId) !== undefined) return 'duplicate';
     const used = usage.get(recipient) ?? { count: 0, bytes: 0 };
     if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) return 'full';
-    insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt);
+    insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox);
     return 'queued';
   });
 
@@ -87,12 +108,25 @@ function sqliteQueue(db: Database.Database): QueueStore {
         envelope: row.envelope,
         receivedAt: row.received_at,
         expiresAt: row.expires_at,
+        receiptBox: row.receipt_box,
       }));
     },
-    ack: (recipient, messageId) => remove.get(recipient, messageId),
+    ack: (recipient, messageId, now) => ack(recipient, messageId, now),
     depth: (recipient) => count.get(recipient) ?? 0,
     totalDepth: () => total.get() ?? 0,
-    purge: (receivedBefore, now) => purge.run(receivedBefore, now).changes,
+    purge: (receivedBefore, now) => purgeAll(receivedBefore, now),
+  };
+}
+
+function sqliteReceipts(db: Database.Database): ReceiptStore {
+  const page = db.prepare<[Uint8Array, number, number], { seq: number; message_id: Buffer; acked_at: number }>(
+    'SELECT seq, message_id, acked_at FROM receipts WHERE box = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  const remove = db.prepare<[Uint8Array, Uint8Array]>('DELETE FROM receipts WHERE box = ? AND message_id = ?');
+  return {
+    page: (box, afterSeq, limit) =>
+      page.all(box, afterSeq, limit).map((row) => ({ seq: row.seq, messageId: row.message_id, ackedAt: row.acked_at })),
+    remove: (box, messageId) => remove.run(box, messageId).changes > 0,
   };
 }
 
@@ -156,5 +190,5 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), close: () => db.close() };
+  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), close: () => db.close() };
 }
