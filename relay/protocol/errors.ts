@@ -26,6 +26,9 @@ export const WIRE_ERROR_CODES = [
   'TOKEN_EXPIRED',
   'TOKEN_AUDIENCE',
   'TOKEN_TYPE',
+  'TOTP_INVALID',
+  'TOTP_NOT_PENDING',
+  'TOTP_NOT_ENABLED',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

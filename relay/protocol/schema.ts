@@ -94,6 +94,26 @@ export const FRAME_SCHEMA = {
   },
   /** server -> client: the recipient acknowledged the envelope this client sent with SEND_WITH_RECEIPT; answer with ACK. */
   RECEIPT: { type: 0x36, fields: { messageId: { fixed: MESSAGE_ID_BYTES }, ackedAt: 'u53' } },
+  /** client -> server, authenticated: start turning on the registration lock. Reply: TOTP_SECRET. */
+  TOTP_SETUP: { type: 0x37, fields: {} },
+  /** server -> client: the new TOTP secret (base32) and its otpauth:// URI, for a QR code; not active until TOTP_ENABLE. */
+  TOTP_SECRET: { type: 0x38, fields: { secret: 'string', uri: 'string' } },
+  /** client -> server, authenticated: a current code for the secret from TOTP_SETUP turns the lock on. Reply: OK. */
+  TOTP_ENABLE: { type: 0x39, fields: { code: 'string' } },
+  /** client -> server, authenticated: a current code turns the lock off. Reply: OK. */
+  TOTP_DISABLE: { type: 0x3a, fields: { code: 'string' } },
+  /** client -> server: REGISTER that re-binds a locked username to new keys, with a current code of its lock. */
+  REGISTER_LOCKED: {
+    type: 0x3b,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signature: { fixed: SIGNATURE_BYTES },
+      code: 'string',
+    },
+  },
 } as const satisfies Record<string, { type: number; fields: Record<string, FieldKind> }>;
 
 export type FrameName = keyof typeof FRAME_SCHEMA;
@@ -110,7 +130,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'TOKEN', 'RECEIPT'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT', 'TOTP_SETUP', 'TOTP_ENABLE', 'TOTP_DISABLE', 'REGISTER_LOCKED'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'TOKEN', 'RECEIPT', 'TOTP_SECRET'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

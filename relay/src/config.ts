@@ -38,6 +38,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'rateLimits.connections', flag: 'rate-connections', kind: 'rate', help: 'new connections per IP, POINTS/MS (60/60000)' },
   { key: 'rateLimits.messages', flag: 'rate-messages', kind: 'rate', help: 'SENDs per user, POINTS/MS (50/1000)' },
   { key: 'rateLimits.registrations', flag: 'rate-registrations', kind: 'rate', help: 'new usernames per IP, POINTS/MS (10/3600000)' },
+  { key: 'rateLimits.totp', flag: 'rate-totp', kind: 'rate', help: 'registration-lock codes per user, POINTS/MS (5/900000)' },
 ];
 
 export function envName(flag: string): string {

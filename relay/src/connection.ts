@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
-import { handleAuth, handleRegister, handleResume, type AuthOutcome } from './handlers/auth.js';
+import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
+import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
 import { handleAck, handleSend, type SendFrame } from './handlers/messages.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
@@ -34,7 +35,7 @@ type State =
   | { readonly kind: 'authenticated'; readonly username: string }
   | { readonly kind: 'closed' };
 
-type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
+type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
 /** A plain Uint8Array over the received bytes, so the codec's slices copy out of ws's buffers. */
@@ -208,7 +209,13 @@ export class Connection implements Peer, ReceiptPeer {
   }
 
   private dispatch(frame: Frame): Promise<void> | undefined {
-    if (frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE' || frame.name === 'AUTH' || frame.name === 'RESUME') {
+    if (
+      frame.name === 'REGISTER' ||
+      frame.name === 'REGISTER_INVITE' ||
+      frame.name === 'REGISTER_LOCKED' ||
+      frame.name === 'AUTH' ||
+      frame.name === 'RESUME'
+    ) {
       return this.onCredentials(frame);
     }
     if (this.state.kind !== 'authenticated') {
@@ -233,10 +240,21 @@ export class Connection implements Peer, ReceiptPeer {
         return;
       }
     }
+    if (frame.name === 'REGISTER_LOCKED') {
+      const retryAfterMs = await this.deps.limiter.take('totp', frame.username);
+      if (retryAfterMs > 0) {
+        this.refuse(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registration-lock codes tried', retryAfterMs), CloseCode.TRY_AGAIN_LATER);
+        return;
+      }
+    }
     const { store, options } = this.deps;
     let outcome: AuthOutcome;
     if (frame.name === 'RESUME') {
       outcome = await handleResume(frame, this.deps.tokens, store);
+    } else if (this.state.kind !== 'awaiting-auth') {
+      return;
+    } else if (frame.name === 'REGISTER_LOCKED') {
+      outcome = handleRegisterLocked(frame, this.state.nonce, store, options.now());
     } else {
       const nonce = this.state.nonce;
       outcome =
@@ -270,6 +288,12 @@ export class Connection implements Peer, ReceiptPeer {
       case 'LOOKUP':
         this.send(handleLookup(frame, this.deps.store.users));
         return undefined;
+      case 'TOTP_SETUP':
+        this.send(handleTotpSetup(frame, username, this.deps.store.locks));
+        return undefined;
+      case 'TOTP_ENABLE':
+      case 'TOTP_DISABLE':
+        return this.onTotp(frame, username);
       case 'TOKEN_REQUEST':
         return this.deps.tokens.issue(username).then(({ token, expiresAt }) => {
           this.send({ name: 'TOKEN', requestId: frame.requestId, token, expiresAt });
@@ -289,11 +313,24 @@ export class Connection implements Peer, ReceiptPeer {
       case 'DRAINED':
       case 'TOKEN':
       case 'RECEIPT':
+      case 'TOTP_SECRET':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
         return undefined;
       default:
         throw missingCaseError(frame);
     }
+  }
+
+  /** TOTP_ENABLE or TOTP_DISABLE: a code tried, so it counts against the user's totp rate limit. */
+  private async onTotp(frame: FrameOf<'TOTP_ENABLE'> | FrameOf<'TOTP_DISABLE'>, username: string): Promise<void> {
+    const retryAfterMs = await this.deps.limiter.take('totp', username);
+    if (retryAfterMs > 0) {
+      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registration-lock codes tried', retryAfterMs));
+      return;
+    }
+    const { locks } = this.deps.store;
+    const now = this.deps.options.now();
+    this.send(frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now));
   }
 
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). */

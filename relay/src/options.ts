@@ -14,6 +14,8 @@ export interface RateLimits {
   readonly messages: RateLimit;
   /** REGISTER attempts that would create a new username, per client IP. Default 10 per hour. */
   readonly registrations: RateLimit;
+  /** Registration-lock codes tried (TOTP_ENABLE, TOTP_DISABLE, REGISTER_LOCKED), per username. Default 5 per 15 minutes. */
+  readonly totp: RateLimit;
 }
 
 export type RateLimitName = keyof RateLimits;
@@ -95,6 +97,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   connections: { points: 60, durationMs: 60_000 },
   messages: { points: 50, durationMs: 1_000 },
   registrations: { points: 10, durationMs: 60 * 60_000 },
+  totp: { points: 5, durationMs: 15 * 60_000 },
 };
 export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
@@ -171,6 +174,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       connections: rateLimit('connections', limits.connections),
       messages: rateLimit('messages', limits.messages),
       registrations: rateLimit('registrations', limits.registrations),
+      totp: rateLimit('totp', limits.totp),
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,

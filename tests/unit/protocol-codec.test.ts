@@ -76,6 +76,20 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   RESUME: { name: 'RESUME', requestId: 1, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig' },
   SEND_WITH_RECEIPT: { name: 'SEND_WITH_RECEIPT', requestId: 10, to: 'gus', messageId: filled(16, 17), envelope: Uint8Array.of(5, 6), ttlMs: 0 },
   RECEIPT: { name: 'RECEIPT', requestId: 0, messageId: filled(16, 18), ackedAt: 1_800_000_000_123 },
+  TOTP_SETUP: { name: 'TOTP_SETUP', requestId: 11 },
+  TOTP_SECRET: { name: 'TOTP_SECRET', requestId: 11, secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Parley:hal?secret=JBSWY3DPEHPK3PXP' },
+  TOTP_ENABLE: { name: 'TOTP_ENABLE', requestId: 12, code: '123456' },
+  TOTP_DISABLE: { name: 'TOTP_DISABLE', requestId: 13, code: '654321' },
+  REGISTER_LOCKED: {
+    name: 'REGISTER_LOCKED',
+    requestId: 14,
+    username: 'ivy',
+    identityKey: filled(32, 19),
+    agreementKey: filled(32, 20),
+    agreementSig: filled(64, 21),
+    signature: filled(64, 22),
+    code: '000000',
+  },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.

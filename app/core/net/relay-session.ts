@@ -175,6 +175,7 @@ export class RelaySession {
         return; // only the first CHALLENGE means anything
       case 'TOKEN':
       case 'RECEIPT':
+      case 'TOTP_SECRET':
         return; // this client never asks for tokens or receipts
     }
   }

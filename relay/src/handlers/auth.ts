@@ -5,6 +5,7 @@ import { errorFrame } from '../replies.js';
 import type { InviteRefusal, RelayStore } from '../store/ports.js';
 import { usernameProblem, usernameSkeleton } from '../usernames.js';
 import type { TokenService } from '../tokens.js';
+import { acceptCode } from './totp.js';
 import { sameBytes, verifyEd25519 } from '../verify.js';
 
 /** The result of a REGISTER or AUTH: who the connection now speaks for, or the ERROR to answer with. */
@@ -90,4 +91,23 @@ export async function handleResume(frame: FrameOf<'RESUME'>, tokens: TokenServic
   if (store.users.find(check.username) === undefined) return refused(frame, 'TOKEN_INVALID', 'the token is for an unknown user');
   if (store.users.bannedAt(check.username) !== undefined) return banned(frame);
   return { ok: true, username: check.username };
+}
+
+/** Re-bind a locked username to new keys (a reinstall, a new machine): the challenge signed by the new key, and a current code of the lock. */
+export function handleRegisterLocked(frame: FrameOf<'REGISTER_LOCKED'>, nonce: Uint8Array, store: RelayStore, now: number): AuthOutcome {
+  if (!verifyEd25519(frame.identityKey, agreementKeyTranscript(frame.agreementKey), frame.agreementSig)) {
+    return refused(frame, 'AUTH_FAILED', 'agreementSig does not verify under identityKey');
+  }
+  if (!verifyEd25519(frame.identityKey, authTranscript(frame.username, nonce, frame.identityKey), frame.signature)) {
+    return refused(frame, 'AUTH_FAILED', 'signature does not answer the challenge');
+  }
+  const user = store.users.find(frame.username);
+  const lock = user === undefined ? undefined : store.locks.get(user.username);
+  if (user === undefined || lock?.secret == null) return refused(frame, 'TOTP_NOT_ENABLED', 'this username has no registration lock');
+  if (store.users.bannedAt(user.username) !== undefined) return banned(frame);
+  const step = acceptCode(user.username, lock.secret, frame.code, lock.lastStep, now);
+  if (step === undefined) return refused(frame, 'TOTP_INVALID', 'wrong or expired code');
+  store.locks.used(user.username, step);
+  store.locks.rebind({ ...user, identityKey: frame.identityKey, agreementKey: frame.agreementKey, agreementSig: frame.agreementSig });
+  return { ok: true, username: user.username };
 }

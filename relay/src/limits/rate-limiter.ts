@@ -15,7 +15,7 @@ export class RelayRateLimiter {
   ) {
     const make = (name: RateLimitName): RateLimiterMemory =>
       new RateLimiterMemory({ keyPrefix: name, points: limits[name].points, duration: limits[name].durationMs / 1000 });
-    this.limiters = { connections: make('connections'), messages: make('messages'), registrations: make('registrations') };
+    this.limiters = { connections: make('connections'), messages: make('messages'), registrations: make('registrations'), totp: make('totp') };
   }
 
   /** Count one action for key; the wait before it may be retried if it is over budget. */

@@ -85,6 +85,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    description: 'registration lock (TOTP)',
+    sql: `
+      CREATE TABLE registration_locks (
+        username      TEXT PRIMARY KEY REFERENCES users (username) ON DELETE CASCADE,
+        -- Set by TOTP_SETUP, moved to secret by a verified TOTP_ENABLE.
+        pending       TEXT,
+        secret        TEXT,
+        enabled_at    INTEGER,
+        -- The last 30 s step a code was accepted for: a code is good once.
+        last_step     INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

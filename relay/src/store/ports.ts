@@ -100,5 +100,25 @@ export interface RelayStore {
   readonly queue: QueueStore;
   readonly invites: InviteStore;
   readonly receipts: ReceiptStore;
+  readonly locks: LockStore;
   close(): void;
+}
+
+/** A user's registration lock: a TOTP secret (base32), pending until one code has been verified. */
+export interface RegistrationLock {
+  readonly pending: string | null;
+  readonly secret: string | null;
+  readonly lastStep: number;
+}
+
+export interface LockStore {
+  get(username: string): RegistrationLock | undefined;
+  setPending(username: string, secret: string): void;
+  /** Make the pending secret the lock's secret. */
+  enable(username: string, now: number, step: number): void;
+  disable(username: string): void;
+  /** Record the step of an accepted code (so it cannot be used twice). */
+  used(username: string, step: number): void;
+  /** Bind the username to new keys (a re-registration allowed by the lock); the queue is kept. */
+  rebind(user: UserRecord): void;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
 import { migrate } from './migrations.js';
-import type { AckedEnvelope, EnqueueResult, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
+import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
 
@@ -130,6 +130,34 @@ function sqliteReceipts(db: Database.Database): ReceiptStore {
   };
 }
 
+function sqliteLocks(db: Database.Database): LockStore {
+  const get = db.prepare<[string], { pending: string | null; secret: string | null; last_step: number }>(
+    'SELECT pending, secret, last_step FROM registration_locks WHERE username = ?',
+  );
+  const setPending = db.prepare<[string, string]>(
+    'INSERT INTO registration_locks (username, pending) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET pending = excluded.pending',
+  );
+  const enable = db.prepare<[number, number, string]>(
+    'UPDATE registration_locks SET secret = pending, pending = NULL, enabled_at = ?, last_step = ? WHERE username = ?',
+  );
+  const disable = db.prepare<[string]>('DELETE FROM registration_locks WHERE username = ?');
+  const used = db.prepare<[number, string]>('UPDATE registration_locks SET last_step = ? WHERE username = ?');
+  const rebind = db.prepare<[Uint8Array, Uint8Array, Uint8Array, string]>(
+    'UPDATE users SET identity_key = ?, agreement_key = ?, agreement_sig = ? WHERE username = ?',
+  );
+  return {
+    get(username) {
+      const row = get.get(username);
+      return row === undefined ? undefined : { pending: row.pending, secret: row.secret, lastStep: row.last_step };
+    },
+    setPending: (username, secret) => void setPending.run(username, secret),
+    enable: (username, now, step) => void enable.run(now, step, username),
+    disable: (username) => void disable.run(username),
+    used: (username, step) => void used.run(step, username),
+    rebind: (user) => void rebind.run(user.identityKey, user.agreementKey, user.agreementSig, user.username),
+  };
+}
+
 function sqliteInvites(db: Database.Database): InviteStore {
   const find = db.prepare<[Uint8Array], { id: string; max_uses: number; uses: number; expires_at: number | null; revoked_at: number | null }>(
     'SELECT id, max_uses, uses, expires_at, revoked_at FROM invites WHERE code_hash = ?',
@@ -190,5 +218,5 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), close: () => db.close() };
+  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), close: () => db.close() };
 }
