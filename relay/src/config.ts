@@ -35,6 +35,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxQueueAgeMs', flag: 'max-queue-age-ms', kind: 'integer', help: 'envelopes older than this are purged (2592000000: 30 days)' },
   { key: 'maxTtlMs', flag: 'max-ttl-ms', kind: 'integer', help: 'longest SEND_EXPIRING ttl (2592000000)' },
   { key: 'purgeIntervalMs', flag: 'purge-interval-ms', kind: 'integer', help: 'how often expired envelopes are purged (60000)' },
+  { key: 'maxBlobBytes', flag: 'max-blob-bytes', kind: 'integer', help: 'largest attachment blob (26214400)' },
+  { key: 'blobTtlMs', flag: 'blob-ttl-ms', kind: 'integer', help: 'blobs are deleted after (2592000000)' },
   { key: 'rateLimits.connections', flag: 'rate-connections', kind: 'rate', help: 'new connections per IP, POINTS/MS (60/60000)' },
   { key: 'rateLimits.messages', flag: 'rate-messages', kind: 'rate', help: 'SENDs per user, POINTS/MS (50/1000)' },
   { key: 'rateLimits.registrations', flag: 'rate-registrations', kind: 'rate', help: 'new usernames per IP, POINTS/MS (10/3600000)' },

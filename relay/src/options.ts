@@ -65,6 +65,10 @@ export interface RelayOptions {
   tokenAudience?: string;
   /** Lifetime of an access token. Default 900_000 (15 minutes). */
   tokenTtlMs?: number;
+  /** Largest attachment blob accepted by PUT /v1/blobs, in bytes. Default 25 MiB. */
+  maxBlobBytes?: number;
+  /** Blobs are deleted this long after upload. Default 30 days. */
+  blobTtlMs?: number;
   /** Rate limits; each field replaces that limit's default. */
   rateLimits?: Partial<RateLimits>;
   /** Log threshold for the JSON log on stderr. Default 'info'. */
@@ -99,6 +103,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   registrations: { points: 10, durationMs: 60 * 60_000 },
   totp: { points: 5, durationMs: 15 * 60_000 },
 };
+export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -180,6 +185,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     registration,
     tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
     tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
+    maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
     logLevel,
     hashUsernames: options.hashUsernames ?? false,
     now: options.now ?? Date.now,

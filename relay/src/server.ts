@@ -27,7 +27,7 @@ export interface RelayHandle {
   port: number;
   /** Envelopes waiting for this user (0 for an unknown user). */
   queueDepth(username: string): number;
-  /** Drop envelopes past the queue's age cap or their own ttl now (it also runs every purgeIntervalMs); how many went. */
+  /** Drop envelopes past the queue's age cap or their own ttl, and expired blobs, now (it also runs every purgeIntervalMs); how many went. */
   purgeExpired(): number;
   /** Stop accepting, finish the frames already read, close every connection, stop listening, close the database. Safe to call more than once. */
   close(): Promise<void>;
@@ -98,7 +98,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let closing: Promise<void> | undefined;
 
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved });
   };
   let http: Server;
   try {
@@ -172,7 +172,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }, resolved.pingIntervalMs);
   const purgeExpired = (): number => {
     const now = resolved.now();
-    const purged = store.queue.purge(now - resolved.maxQueueAgeMs, now);
+    const purged = store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
     if (purged > 0) {
       metrics.purged.inc(purged);
       log('queue_purged', { count: purged });

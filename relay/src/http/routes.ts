@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeError, type Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
+import type { ResolvedRelayOptions } from '../options.js';
+import { BLOB_PATH, handleBlobs } from './blobs.js';
 import type { RelayStore } from '../store/ports.js';
 import type { TokenService } from '../tokens.js';
-import { bearerToken, sendJson } from './bearer.js';
+import { authorize, sendJson } from './bearer.js';
 
 export interface HttpDeps {
   readonly metrics: RelayMetrics;
@@ -13,6 +15,7 @@ export interface HttpDeps {
   readonly log: Log;
   readonly tokens: TokenService;
   readonly store: RelayStore;
+  readonly options: ResolvedRelayOptions;
 }
 
 /** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */
@@ -30,6 +33,14 @@ function reply(response: ServerResponse, status: number, body: string, id: strin
 export function handleHttp(request: IncomingMessage, response: ServerResponse, deps: HttpDeps): void {
   const id = requestId(request);
   const path = (request.url ?? '/').split('?')[0] ?? '/';
+  if (path === BLOB_PATH || path.startsWith(`${BLOB_PATH}/`)) {
+    handleBlobs(request, response, path, id, deps).catch((error: unknown) => {
+      deps.log('blob_failed', { req: id, ...describeError(error) });
+      if (!response.headersSent) sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
+      else response.destroy();
+    });
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     reply(response, 405, 'method not allowed\n', id);
     return;
@@ -53,15 +64,8 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
       return;
     case '/v1/whoami':
       // The smallest Bearer-protected endpoint: who does this token speak for?
-      void deps.tokens.verify(bearerToken(request)).then((check) => {
-        if (!check.ok) {
-          response.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${check.code}"`);
-          sendJson(response, 401, { code: check.code, message: check.message }, id);
-        } else if (deps.store.users.bannedAt(check.username) !== undefined) {
-          sendJson(response, 403, { code: 'AUTH_BANNED', message: 'this account has been banned' }, id);
-        } else {
-          sendJson(response, 200, { username: check.username }, id);
-        }
+      void authorize(request, response, id, deps).then((username) => {
+        if (username !== undefined) sendJson(response, 200, { username }, id);
       });
       return;
     default:

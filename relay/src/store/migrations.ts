@@ -100,6 +100,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    description: 'encrypted attachment blobs (the bytes are files under blobs/)',
+    sql: `
+      -- No uploader is recorded: a blob is reachable by whoever holds its id and an access token.
+      CREATE TABLE blobs (
+        id          TEXT PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX blobs_expires_at ON blobs (expires_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

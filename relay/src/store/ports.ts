@@ -1,3 +1,5 @@
+import type { BlobStore } from './blobs.js';
+
 /** A registered user: public keys only, the relay never holds a private key. */
 export interface UserRecord {
   readonly username: string;
@@ -101,6 +103,7 @@ export interface RelayStore {
   readonly invites: InviteStore;
   readonly receipts: ReceiptStore;
   readonly locks: LockStore;
+  readonly blobs: BlobStore;
   close(): void;
 }
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
+import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
@@ -218,5 +219,5 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), close: () => db.close() };
+  return { users: sqliteUsers(db), queue: sqliteQueue(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }
