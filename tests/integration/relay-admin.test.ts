@@ -178,7 +178,7 @@ describe('relay:admin', () => {
     db.exec("CREATE TABLE prekeys (username TEXT NOT NULL, key BLOB); INSERT INTO prekeys VALUES ('bob', x'01'), ('bob', x'02'), ('alice', x'03');");
     db.close();
 
-    expect(admin(r, 'users', 'delete', 'bob')).toEqual(['deleted bob: queue 2, prekeys 2, users 1']);
+    expect(admin(r, 'users', 'delete', 'bob')).toEqual(['deleted bob: queue 2, registration_locks 0, prekeys 2, users 1']);
     expect(r.queueDepth('bob')).toBe(0);
     expect(admin(r, 'users', 'list').map((line) => line.split('\t')[0])).toEqual(['alice']);
     expect(codeOf(await sender.request({ name: 'LOOKUP', username: 'bob' }))).toBe('USER_NOT_FOUND');
