@@ -22,7 +22,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const PAYLOAD_BYTES = 1024;
-const PAIRS = [1, 10, 100, 1000];
+const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -136,8 +136,11 @@ const RELAY_OPTIONS = {
 
 /** An authenticated raw client: frames in go to onFrame. */
 async function relayClient(url: string, identity: TestIdentity, onFrame: (frame: Frame) => void): Promise<WebSocket> {
-  const socket = await openSocket(url);
+  // Listen before 'open': the CHALLENGE can arrive in the same read as the upgrade response.
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  socket.once('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
     socket.once('message', (data: Buffer) => {
       const challenge = decodeFrame(new Uint8Array(data));
       if (challenge.name !== 'CHALLENGE') return reject(new Error('no CHALLENGE'));
@@ -209,6 +212,7 @@ async function benchForwarder(pairs: number, total: number): Promise<RunResult> 
     const receivers = await Promise.all(
       Array.from({ length: pairs }, async (_, pair) => {
         const socket = await openSocket(url);
+        // Nothing is sent to a receiver before its hello, so listening after 'open' loses nothing here.
         socket.on('message', (data: Buffer) => arrive(data.readUInt32BE(0) - 1_000_000));
         socket.send(hello(1_000_000 + pair));
         return socket;
