@@ -65,6 +65,56 @@ export const FRAME_SCHEMA = {
   },
   /** client -> server: the delivered envelope is stored; drop it from the queue. No reply. */
   ACK: { type: 0x14, fields: { messageId: { fixed: MESSAGE_ID_BYTES } } },
+  /** client -> server: SEND for a disappearing message; the relay drops it unread once ttlMs have passed since it arrived. */
+  SEND_EXPIRING: {
+    type: 0x30,
+    fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', ttlMs: 'u32' },
+  },
+  /** client -> server: REGISTER on an invite-only relay, with an invite code from its operator. */
+  REGISTER_INVITE: {
+    type: 0x31,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signature: { fixed: SIGNATURE_BYTES },
+      invite: 'string',
+    },
+  },
+  /** client -> server, authenticated: ask for an access token (for RESUME and HTTP Bearer). Reply: TOKEN. */
+  TOKEN_REQUEST: { type: 0x32, fields: {} },
+  /** server -> client: reply to TOKEN_REQUEST; a JWT (EdDSA, typ at+jwt) and when it expires (ms since epoch). */
+  TOKEN: { type: 0x33, fields: { token: 'string', expiresAt: 'u53' } },
+  /** client -> server, instead of AUTH: authenticate with an unexpired access token. */
+  RESUME: { type: 0x34, fields: { token: 'string' } },
+  /** client -> server: SEND asking for a RECEIPT once the recipient acks; ttlMs 0 means no expiry, else as SEND_EXPIRING. */
+  SEND_WITH_RECEIPT: {
+    type: 0x35,
+    fields: { to: 'string', messageId: { fixed: MESSAGE_ID_BYTES }, envelope: 'bytes', ttlMs: 'u32' },
+  },
+  /** server -> client: the recipient acknowledged the envelope this client sent with SEND_WITH_RECEIPT; answer with ACK. */
+  RECEIPT: { type: 0x36, fields: { messageId: { fixed: MESSAGE_ID_BYTES }, ackedAt: 'u53' } },
+  /** client -> server, authenticated: start turning on the registration lock. Reply: TOTP_SECRET. */
+  TOTP_SETUP: { type: 0x37, fields: {} },
+  /** server -> client: the new TOTP secret (base32) and its otpauth:// URI, for a QR code; not active until TOTP_ENABLE. */
+  TOTP_SECRET: { type: 0x38, fields: { secret: 'string', uri: 'string' } },
+  /** client -> server, authenticated: a current code for the secret from TOTP_SETUP turns the lock on. Reply: OK. */
+  TOTP_ENABLE: { type: 0x39, fields: { code: 'string' } },
+  /** client -> server, authenticated: a current code turns the lock off. Reply: OK. */
+  TOTP_DISABLE: { type: 0x3a, fields: { code: 'string' } },
+  /** client -> server: REGISTER that re-binds a locked username to new keys, with a current code of its lock. */
+  REGISTER_LOCKED: {
+    type: 0x3b,
+    fields: {
+      username: 'string',
+      identityKey: { fixed: KEY_BYTES },
+      agreementKey: { fixed: KEY_BYTES },
+      agreementSig: { fixed: SIGNATURE_BYTES },
+      signature: { fixed: SIGNATURE_BYTES },
+      code: 'string',
+    },
+  },
   /** client -> server: replace this user's signed X25519 prekey (signature: see prekeys.ts). Reply OK. */
   PUBLISH_SIGNED_PREKEY: {
     type: 0x20,
@@ -115,7 +165,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT', 'TOTP_SETUP', 'TOTP_ENABLE', 'TOTP_DISABLE', 'REGISTER_LOCKED'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW', 'TOKEN', 'RECEIPT', 'TOTP_SECRET'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

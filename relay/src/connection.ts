@@ -1,22 +1,31 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
-import { handleAuth, handleRegister } from './handlers/auth.js';
+import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
+import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
-import { handleAck, handleSend } from './handlers/messages.js';
+import { handleAck, handleSend, type SendFrame } from './handlers/messages.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
+import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
+import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { RelayStore } from './store/ports.js';
+import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
+import type { TokenService } from './tokens.js';
 
 export interface ConnectionDeps {
   readonly store: RelayStore;
   readonly router: Router;
   readonly options: ResolvedRelayOptions;
   readonly log: Log;
+  readonly limiter: RelayRateLimiter;
+  readonly metrics: RelayMetrics;
+  readonly tokens: TokenService;
+  readonly receipts: ReceiptBoxes;
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
@@ -27,7 +36,7 @@ type State =
   | { readonly kind: 'authenticated'; readonly username: string }
   | { readonly kind: 'closed' };
 
-type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'AUTH'>;
+type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
 /** A plain Uint8Array over the received bytes, so the codec's slices copy out of ws's buffers. */
@@ -42,15 +51,31 @@ function errorCode(error: Error): string {
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
-export class Connection implements Peer {
+export class Connection implements Peer, ReceiptPeer {
   private state: State;
   /** Settles when the socket has closed. */
   readonly closed: Promise<void>;
+  /** Frames read and not yet handled, oldest first; handled strictly in order. */
+  private readonly backlog: Array<readonly [RawData, boolean]> = [];
+  /** True while pump() runs; pumped settles when it has emptied the backlog. */
+  private pumping = false;
+  private pumped: Promise<void> = Promise.resolve();
+  /** Paused by the relay (backlog full or shutting down), not by the client. */
+  private readingPaused = false;
+  private stopped = false;
+  /** Cleared on each ping, set by the pong (or any frame): a socket still false at the next ping is gone. */
+  private alive = true;
+  /** While the queue is being flushed, pushes are left to the flush, which reads them from the database in order. */
+  private draining = false;
+  /** This user's receipt box, once authenticated. */
+  private box: Uint8Array | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
     readonly id: number,
+    /** The client's address, for the per-IP registration limit. */
+    private readonly ip: string,
   ) {
     // Without an 'error' listener, one bad frame on this socket would crash the process.
     socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
@@ -61,15 +86,20 @@ export class Connection implements Peer {
       });
     });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('pong', () => (this.alive = true));
 
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     const timer = setTimeout(() => this.close(CloseCode.POLICY_VIOLATION, 'authentication timed out'), deps.options.authTimeoutMs);
     this.state = { kind: 'awaiting-auth', nonce, timer };
-    this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: Date.now() });
+    this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: deps.options.now() });
   }
 
   deliver(frame: FrameOf<'DELIVER'>): void {
-    this.send(frame);
+    if (!this.draining) this.send(frame);
+  }
+
+  deliverReceipt(frame: FrameOf<'RECEIPT'>): void {
+    if (!this.draining) this.send(frame);
   }
 
   notify(frame: FrameOf<'PREKEYS_LOW'>): void {
@@ -78,6 +108,33 @@ export class Connection implements Peer {
 
   replace(): void {
     this.close(CloseCode.REPLACED, 'replaced by a newer connection');
+  }
+
+  /** Called every pingIntervalMs: close a banned user's socket, cut off one that did not answer the previous ping, ping the others. */
+  heartbeat(): void {
+    if (this.state.kind === 'closed') return;
+    if (this.state.kind === 'authenticated' && this.deps.store.users.bannedAt(this.state.username) !== undefined) {
+      // A ban made by the admin tool (another process) reaches live connections here.
+      this.refuse(errorFrame(0, 'AUTH_BANNED', "this account has been banned by the relay's operator"), CloseCode.POLICY_VIOLATION);
+      return;
+    }
+    if (!this.alive) {
+      this.deps.log('idle_cut_off', { conn: this.id });
+      this.deps.metrics.cutOff.inc({ reason: 'idle' });
+      this.close(CloseCode.IDLE_TIMEOUT, 'no answer to ping');
+      // It did not answer a ping, so it will not answer the closing handshake either.
+      this.socket.terminate();
+      return;
+    }
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  /** Stop reading new frames and settle once the frames already read are handled (graceful shutdown). */
+  async quiesce(): Promise<void> {
+    this.stopped = true;
+    this.socket.pause();
+    await this.pumped;
   }
 
   /** Ask the client to go away; the relay is stopping. */
@@ -93,20 +150,54 @@ export class Connection implements Peer {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state.kind === 'closed') return;
+    this.alive = true;
+    this.backlog.push([data, isBinary]);
+    if (this.backlog.length >= this.deps.options.maxPipelinedFrames && !this.readingPaused) {
+      // A client that sends faster than it is served waits in TCP, not in the relay's memory.
+      this.readingPaused = true;
+      this.socket.pause();
+    }
+    if (!this.pumping) this.pumped = this.pump();
+  }
+
+  /** Handle the backlog in order; synchronous frames run in this tick, rate-limited ones wait for their limiter. */
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      for (let next = this.backlog.shift(); next !== undefined; next = this.backlog.shift()) {
+        const pending = this.handle(next[0], next[1]);
+        if (pending !== undefined) await pending;
+        if (this.readingPaused && !this.stopped && this.backlog.length < this.deps.options.maxPipelinedFrames / 2) {
+          this.readingPaused = false;
+          this.socket.resume();
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private handle(data: RawData, isBinary: boolean): Promise<void> | undefined {
+    if (this.state.kind === 'closed') return undefined;
     let requestId = 0;
+    const failed = (error: unknown): void => {
+      this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+      this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
+      if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    };
     try {
       if (!isBinary) {
         this.refuse(errorFrame(0, 'PROTO_MALFORMED_FRAME', 'frames must be binary'), CloseCode.UNSUPPORTED_DATA);
-        return;
+        return undefined;
       }
       const frame = this.decode(data);
-      if (frame === undefined) return;
+      if (frame === undefined) return undefined;
       requestId = frame.requestId;
-      this.dispatch(frame);
+      this.deps.metrics.framesIn.inc({ type: frame.name });
+      return this.dispatch(frame)?.catch(failed);
     } catch (error) {
-      this.deps.log('internal_error', { conn: this.id, ...describeError(error) });
-      this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-      if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+      failed(error);
+      return undefined;
     }
   }
 
@@ -122,28 +213,61 @@ export class Connection implements Peer {
     }
   }
 
-  private dispatch(frame: Frame): void {
-    if (frame.name === 'REGISTER' || frame.name === 'AUTH') {
-      this.onCredentials(frame);
-      return;
+  private dispatch(frame: Frame): Promise<void> | undefined {
+    if (
+      frame.name === 'REGISTER' ||
+      frame.name === 'REGISTER_INVITE' ||
+      frame.name === 'REGISTER_LOCKED' ||
+      frame.name === 'AUTH' ||
+      frame.name === 'RESUME'
+    ) {
+      return this.onCredentials(frame);
     }
     if (this.state.kind !== 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_REQUIRED', 'send REGISTER or AUTH first'));
-      return;
+      return undefined;
     }
-    this.onRequest(frame, this.state.username);
+    return this.onRequest(frame, this.state.username);
   }
 
-  private onCredentials(frame: CredentialFrame): void {
-    const state = this.state;
-    if (state.kind === 'authenticated') {
+  private async onCredentials(frame: CredentialFrame): Promise<void> {
+    if (this.state.kind === 'authenticated') {
       this.send(errorFrame(frame.requestId, 'AUTH_ALREADY', 'this connection is already authenticated'));
       return;
     }
-    if (state.kind === 'closed') return;
+    if (this.state.kind === 'closed') return;
     const { users } = this.deps.store;
-    const outcome =
-      frame.name === 'REGISTER' ? handleRegister(frame, state.nonce, users, Date.now()) : handleAuth(frame, state.nonce, users);
+    if ((frame.name === 'REGISTER' || frame.name === 'REGISTER_INVITE') && users.find(frame.username) === undefined) {
+      const retryAfterMs = await this.deps.limiter.take('registrations', this.ip);
+      if (retryAfterMs > 0) {
+        this.deps.log('registration_limited', { conn: this.id });
+        this.refuse(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registrations from this address', retryAfterMs), CloseCode.TRY_AGAIN_LATER);
+        return;
+      }
+    }
+    if (frame.name === 'REGISTER_LOCKED') {
+      const retryAfterMs = await this.deps.limiter.take('totp', frame.username);
+      if (retryAfterMs > 0) {
+        this.refuse(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registration-lock codes tried', retryAfterMs), CloseCode.TRY_AGAIN_LATER);
+        return;
+      }
+    }
+    const { store, options } = this.deps;
+    let outcome: AuthOutcome;
+    if (frame.name === 'RESUME') {
+      outcome = await handleResume(frame, this.deps.tokens, store);
+    } else if (this.state.kind !== 'awaiting-auth') {
+      return;
+    } else if (frame.name === 'REGISTER_LOCKED') {
+      outcome = handleRegisterLocked(frame, this.state.nonce, store, options.now());
+    } else {
+      const nonce = this.state.nonce;
+      outcome =
+        frame.name === 'AUTH' ? handleAuth(frame, nonce, store) : handleRegister(frame, nonce, store, options.registration, options.now());
+    }
+    const state = this.state;
+    // The socket may have closed while the limiter or the token check answered.
+    if (state.kind !== 'awaiting-auth') return;
     if (!outcome.ok) {
       // The nonce is single-use: a failed attempt ends the connection, and a retry gets a fresh CHALLENGE.
       this.deps.log('auth_failed', { conn: this.id, code: outcome.error.code });
@@ -152,79 +276,194 @@ export class Connection implements Peer {
     }
     clearTimeout(state.timer);
     this.state = { kind: 'authenticated', username: outcome.username };
+    this.deps.log('authenticated', { conn: this.id, user: outcome.username });
     this.deps.router.attach(outcome.username, this);
+    this.box = this.deps.receipts.boxFor(outcome.username);
+    this.deps.receipts.attach(this.box, this);
     this.send(okFrame(frame.requestId));
-    this.drain(outcome.username);
+    this.draining = true;
+    void this.drain(outcome.username).catch((error: unknown) => {
+      this.deps.log('drain_failed', { conn: this.id, ...describeError(error) });
+      this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    });
   }
 
-  private onRequest(frame: RequestFrame, username: string): void {
-    const { store, router, options } = this.deps;
+  private onRequest(frame: RequestFrame, username: string): Promise<void> | undefined {
     switch (frame.name) {
       case 'LOOKUP':
-        this.send(handleLookup(frame, store.users));
-        return;
-      case 'SEND': {
-        const outcome = handleSend(frame, store, options.maxQueuedPerUser, Date.now());
-        this.send(outcome.reply);
-        if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
-        return;
-      }
+        this.send(handleLookup(frame, this.deps.store.users));
+        return undefined;
+      case 'TOTP_SETUP':
+        this.send(handleTotpSetup(frame, username, this.deps.store.locks));
+        return undefined;
+      case 'TOTP_ENABLE':
+      case 'TOTP_DISABLE':
+        return this.onTotp(frame, username);
+      case 'TOKEN_REQUEST':
+        return this.deps.tokens.issue(username).then(({ token, expiresAt }) => {
+          this.send({ name: 'TOKEN', requestId: frame.requestId, token, expiresAt });
+        });
+      case 'SEND':
+      case 'SEND_EXPIRING':
+      case 'SEND_WITH_RECEIPT':
+        return this.onSend(frame, username);
       case 'ACK':
-        handleAck(frame, username, store);
-        return;
+        this.onAck(frame, username);
+        return undefined;
       case 'PUBLISH_SIGNED_PREKEY':
-        this.send(handlePublishSignedPrekey(frame, username, store, Date.now()));
-        return;
+        this.send(handlePublishSignedPrekey(frame, username, this.deps.store, Date.now()));
+        return undefined;
       case 'PUBLISH_ONE_TIME_PREKEYS':
-        this.send(handlePublishOneTimePrekeys(frame, username, store));
-        return;
+        this.send(handlePublishOneTimePrekeys(frame, username, this.deps.store));
+        return undefined;
       case 'PUBLISH_PQ_PREKEYS':
-        this.send(handlePublishPqPrekeys(frame, username, store));
-        return;
-      case 'FETCH_PREKEYS': {
-        const outcome = handleFetchPrekeys(frame, store);
-        this.send(outcome.reply);
-        if (outcome.notify !== undefined) router.get(outcome.notify.to)?.notify(outcome.notify.frame);
-        return;
-      }
+        this.send(handlePublishPqPrekeys(frame, username, this.deps.store));
+        return undefined;
+      case 'FETCH_PREKEYS':
+        return this.onFetchPrekeys(frame, username);
       case 'CHALLENGE':
       case 'OK':
       case 'ERROR':
       case 'USER':
       case 'DELIVER':
       case 'DRAINED':
+      case 'TOKEN':
+      case 'RECEIPT':
+      case 'TOTP_SECRET':
       case 'PREKEY_BUNDLE':
       case 'PREKEYS_LOW':
         this.send(errorFrame(frame.requestId, 'PROTO_UNEXPECTED_FRAME', `${frame.name} is sent by the relay, not to it`));
-        return;
+        return undefined;
       default:
         throw missingCaseError(frame);
     }
   }
 
-  /** Every envelope waiting for this user, in arrival order, then DRAINED. Runs in one tick, so no push can interleave. */
-  private drain(username: string): void {
+  /** FETCH_PREKEYS hands out one-time keys, so it shares the per-identity message rate limit: nobody drains a stock at wire speed. */
+  private async onFetchPrekeys(frame: FrameOf<'FETCH_PREKEYS'>, username: string): Promise<void> {
+    const retryAfterMs = await this.deps.limiter.take('messages', username);
+    if (retryAfterMs > 0) {
+      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many prekey bundles fetched', retryAfterMs));
+      return;
+    }
+    const outcome = handleFetchPrekeys(frame, this.deps.store);
+    this.send(outcome.reply);
+    if (outcome.notify !== undefined) this.deps.router.get(outcome.notify.to)?.notify(outcome.notify.frame);
+  }
+
+  /** TOTP_ENABLE or TOTP_DISABLE: a code tried, so it counts against the user's totp rate limit. */
+  private async onTotp(frame: FrameOf<'TOTP_ENABLE'> | FrameOf<'TOTP_DISABLE'>, username: string): Promise<void> {
+    const retryAfterMs = await this.deps.limiter.take('totp', username);
+    if (retryAfterMs > 0) {
+      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registration-lock codes tried', retryAfterMs));
+      return;
+    }
+    const { locks } = this.deps.store;
+    const now = this.deps.options.now();
+    this.send(frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now));
+  }
+
+  /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). */
+  private onAck(frame: FrameOf<'ACK'>, username: string): void {
+    const now = this.deps.options.now();
+    const acked = handleAck(frame, username, this.deps.store, now);
+    if (acked === undefined) {
+      if (this.box !== undefined) this.deps.store.receipts.remove(this.box, frame.messageId);
+      return;
+    }
+    this.deps.metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
+    if (acked.receiptBox !== null) {
+      this.deps.receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: frame.messageId, ackedAt: now });
+    }
+  }
+
+  private async onSend(frame: SendFrame, username: string): Promise<void> {
+    const { store, router, options, limiter } = this.deps;
+    const retryAfterMs = await limiter.take('messages', username);
+    if (retryAfterMs > 0) {
+      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
+      return;
+    }
+    const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
+    const outcome = handleSend(frame, store, limits, options.now(), this.box ?? null);
+    this.send(outcome.reply);
+    if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
+  }
+
+  /**
+   * Every envelope waiting for this user, in arrival order, then DRAINED. Pushes are held back meanwhile (the
+   * flush reads them from the database), and the flush waits for the socket when half of maxBufferedBytes is pending.
+   */
+  private async drain(username: string): Promise<void> {
     let count = 0;
     let afterSeq = 0;
+    const halfBuffer = this.deps.options.maxBufferedBytes / 2;
+    try {
+      for (;;) {
+        const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE, this.deps.options.now());
+        let waited = false;
+        for (const item of page) {
+          if (this.state.kind === 'closed') return;
+          this.send(deliverFrame(item));
+          if (this.socket.bufferedAmount > halfBuffer) {
+            waited = true;
+            await this.flushed();
+          }
+        }
+        count += page.length;
+        const last = page.at(-1);
+        // After a wait, envelopes may have arrived behind this page: read once more.
+        if (last === undefined || (page.length < DRAIN_PAGE_SIZE && !waited)) break;
+        afterSeq = last.seq;
+      }
+      this.flushReceipts();
+      this.send({ name: 'DRAINED', requestId: 0, count });
+      const notice = lowStockNotice(this.deps.store.prekeys.counts(username));
+      if (notice !== undefined) this.send(notice);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */
+  private flushReceipts(): void {
+    if (this.box === undefined) return;
+    let afterSeq = 0;
     for (;;) {
-      const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE);
-      for (const item of page) this.send(deliverFrame(item));
-      count += page.length;
+      const page = this.deps.store.receipts.page(this.box, afterSeq, DRAIN_PAGE_SIZE);
+      for (const receipt of page) this.send({ name: 'RECEIPT', requestId: 0, messageId: receipt.messageId, ackedAt: receipt.ackedAt });
       const last = page.at(-1);
-      if (last === undefined || page.length < DRAIN_PAGE_SIZE) break;
+      if (last === undefined || page.length < DRAIN_PAGE_SIZE) return;
       afterSeq = last.seq;
     }
-    this.send({ name: 'DRAINED', requestId: 0, count });
-    const notice = lowStockNotice(this.deps.store.prekeys.counts(username));
-    if (notice !== undefined) this.send(notice);
+  }
+
+  /** Settles once everything sent so far has been handed to the kernel (or the socket closed). */
+  private flushed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState !== WebSocket.OPEN) {
+        resolve();
+        return;
+      }
+      // An empty ping's callback runs after every earlier write has been flushed.
+      this.socket.ping(undefined, undefined, () => resolve());
+    });
   }
 
   private send(frame: ServerFrame): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     try {
       this.socket.send(encodeFrame(frame));
+      this.deps.metrics.framesOut.inc({ type: frame.name });
     } catch (error) {
       this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });
+      return;
+    }
+    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
+      // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
+      this.deps.log('slow_reader_cut_off', { conn: this.id, buffered: this.socket.bufferedAmount });
+      this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
+      this.terminate();
     }
   }
 
@@ -244,6 +483,7 @@ export class Connection implements Peer {
     const state = this.state;
     if (state.kind === 'awaiting-auth') clearTimeout(state.timer);
     if (state.kind === 'authenticated') this.deps.router.detach(state.username, this);
+    if (this.box !== undefined) this.deps.receipts.detach(this.box, this);
     this.state = { kind: 'closed' };
   }
 }

@@ -3,10 +3,8 @@ export type LogFields = Readonly<Record<string, string | number | boolean>>;
 
 export type Log = (event: string, fields?: LogFields) => void;
 
-/** One JSON line per event on stderr (stdout is kept for the CLI's own output). */
-export const log: Log = (event, fields = {}) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
-};
+/** A log that drops everything. */
+export const silentLog: Log = () => undefined;
 
 /** Name and message of a thrown value, shortened: enough to debug, never a payload. */
 export function describeError(error: unknown): LogFields {

@@ -1,6 +1,31 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 
-/** Every limit of the relay, each with its default. */
+/** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
+export interface RateLimit {
+  readonly points: number;
+  readonly durationMs: number;
+}
+
+/** The rate-limited actions, each with its own budget. */
+export interface RateLimits {
+  /** New WebSocket connections per client IP. Default 60 per minute. */
+  readonly connections: RateLimit;
+  /** SEND and SEND_EXPIRING per authenticated user. Default 50 per second. */
+  readonly messages: RateLimit;
+  /** REGISTER attempts that would create a new username, per client IP. Default 10 per hour. */
+  readonly registrations: RateLimit;
+  /** Registration-lock codes tried (TOTP_ENABLE, TOTP_DISABLE, REGISTER_LOCKED), per username. Default 5 per 15 minutes. */
+  readonly totp: RateLimit;
+}
+
+export type RateLimitName = keyof RateLimits;
+
+export type RegistrationMode = 'open' | 'invite';
+
+/** pino's levels, plus 'silent' (tests). */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Every limit of the relay, each with its default. docs/RELAY.md has the same table. */
 export interface RelayOptions {
   /** Folder holding the SQLite database; created if missing. */
   dataDir: string;
@@ -8,23 +33,86 @@ export interface RelayOptions {
   host?: string;
   /** TCP port. Default 7733; 0 picks a free port. */
   port?: number;
+  /** PEM certificate chain file: with tlsKeyPath, serve wss:// and https:// directly. Default: none (plain, e.g. behind a proxy). */
+  tlsCertPath?: string;
+  /** PEM private key file for tlsCertPath. */
+  tlsKeyPath?: string;
   /** Largest frame accepted from a client, in bytes (also the ws maxPayload). Default MAX_FRAME_BYTES (256 KiB). */
   maxFrameBytes?: number;
   /** Unauthenticated sockets are closed after this many milliseconds. Default 10_000. */
   authTimeoutMs?: number;
   /** Envelopes a single user may have waiting in the queue. Default 10_000. */
   maxQueuedPerUser?: number;
+  /** Bytes of envelopes a single user may have waiting in the queue. Default 256 MiB. */
+  maxQueuedBytesPerUser?: number;
+  /** Envelopes waiting longer than this are purged unread. Default 30 days. */
+  maxQueueAgeMs?: number;
+  /** How often expired envelopes (by age or by their own ttl) are purged. Default 60_000. */
+  purgeIntervalMs?: number;
+  /** Longest ttl a SEND_EXPIRING may ask for; also bounded by maxQueueAgeMs. Default 30 days. */
+  maxTtlMs?: number;
+  /** The relay pings every socket this often; one that has not answered the previous ping is cut off. Default 30_000. */
+  pingIntervalMs?: number;
+  /** A socket with more than this many bytes waiting to be sent to it is cut off as a slow reader. Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** Frames read from one socket and not yet handled; past this the relay stops reading that socket. Default 64. */
+  maxPipelinedFrames?: number;
+  /** Open sockets per client IP. Default 32. */
+  maxConnectionsPerIp?: number;
+  /** 'open': anyone may register; 'invite': REGISTER_INVITE with an operator's invite code only. Default 'open'. */
+  registration?: RegistrationMode;
+  /** The `aud` of this relay's access tokens; tokens for another audience are refused. Default 'parley-relay'. */
+  tokenAudience?: string;
+  /** Lifetime of an access token. Default 900_000 (15 minutes). */
+  tokenTtlMs?: number;
+  /** Largest attachment blob accepted by PUT /v1/blobs, in bytes. Default 25 MiB. */
+  maxBlobBytes?: number;
+  /** Blobs are deleted this long after upload. Default 30 days. */
+  blobTtlMs?: number;
+  /** Rate limits; each field replaces that limit's default. */
+  rateLimits?: Partial<RateLimits>;
+  /** Log threshold for the JSON log on stderr. Default 'info'. */
+  logLevel?: LogLevel;
+  /** Log a salted hash of usernames instead of the names. Default false. */
+  hashUsernames?: boolean;
+  /** The relay's clock, in ms since the epoch (tests move it). Default Date.now. */
+  now?: () => number;
 }
 
-export type ResolvedRelayOptions = Required<RelayOptions>;
+export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 'tlsCertPath' | 'tlsKeyPath'>> & {
+  readonly rateLimits: RateLimits;
+  /** Both paths, or undefined for plain ws://. */
+  readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
+};
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7733;
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_QUEUED_PER_USER = 10_000;
+export const DEFAULT_MAX_QUEUED_BYTES_PER_USER = 256 * 1024 * 1024;
+export const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_MAX_QUEUE_AGE_MS = 30 * DAY_MS;
+export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
+export const DEFAULT_PING_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  connections: { points: 60, durationMs: 60_000 },
+  messages: { points: 50, durationMs: 1_000 },
+  registrations: { points: 10, durationMs: 60 * 60_000 },
+  totp: { points: 5, durationMs: 15 * 60_000 },
+};
+export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
+export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Room for a SEND header and recipient name around the largest envelope. */
 const MIN_FRAME_BYTES = MAX_ENVELOPE_BYTES + 2048;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** ttlMs travels as a u32. */
+const MAX_U32 = 0xffffffff;
 
 function integerIn(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -33,18 +121,74 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
   return value;
 }
 
+function nonEmpty(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new RangeError(`${name} must be a non-empty string`);
+  return value;
+}
+
+function rateLimit(name: RateLimitName, value: RateLimit | undefined): RateLimit {
+  const limit: unknown = value ?? DEFAULT_RATE_LIMITS[name];
+  if (typeof limit !== 'object' || limit === null || !('points' in limit) || !('durationMs' in limit)) {
+    throw new RangeError(`rateLimits.${name} must be { points, durationMs }`);
+  }
+  if (typeof limit.points !== 'number' || typeof limit.durationMs !== 'number') {
+    throw new RangeError(`rateLimits.${name} points and durationMs must be numbers`);
+  }
+  return {
+    points: integerIn(`rateLimits.${name}.points`, limit.points, 1, 2 ** 31 - 1),
+    durationMs: integerIn(`rateLimits.${name}.durationMs`, limit.durationMs, 1, MAX_TIMER_MS),
+  };
+}
+
 /** Fill in defaults and reject values the relay cannot run with. Throws RangeError. */
 export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new RangeError('dataDir is required');
   const host = options.host ?? DEFAULT_HOST;
-  if (host === '') throw new RangeError('host must not be empty');
+  if (typeof host !== 'string' || host === '') throw new RangeError('host must be a non-empty string');
+  const { tlsCertPath, tlsKeyPath } = options;
+  if ((tlsCertPath === undefined) !== (tlsKeyPath === undefined)) throw new RangeError('tlsCertPath and tlsKeyPath go together');
+  if (typeof options.hashUsernames !== 'boolean' && options.hashUsernames !== undefined) throw new RangeError('hashUsernames must be true or false');
+  const registration = options.registration ?? 'open';
+  if (registration !== 'open' && registration !== 'invite') throw new RangeError(`registration must be open or invite, got ${String(registration)}`);
+  const logLevel = options.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new RangeError(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got ${String(logLevel)}`);
+  const limits = options.rateLimits ?? {};
+  const maxQueueAgeMs = integerIn('maxQueueAgeMs', options.maxQueueAgeMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER);
   return {
     dataDir: options.dataDir,
     host,
     port: integerIn('port', options.port ?? DEFAULT_PORT, 0, 65_535),
     // Clients never accept frames over MAX_FRAME_BYTES, so the relay may only lower the limit.
     maxFrameBytes: integerIn('maxFrameBytes', options.maxFrameBytes ?? MAX_FRAME_BYTES, MIN_FRAME_BYTES, MAX_FRAME_BYTES),
-    authTimeoutMs: integerIn('authTimeoutMs', options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, 1, 2 ** 31 - 1),
+    authTimeoutMs: integerIn('authTimeoutMs', options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, 1, MAX_TIMER_MS),
     maxQueuedPerUser: integerIn('maxQueuedPerUser', options.maxQueuedPerUser ?? DEFAULT_MAX_QUEUED_PER_USER, 1, 2 ** 31 - 1),
+    maxQueuedBytesPerUser: integerIn(
+      'maxQueuedBytesPerUser',
+      options.maxQueuedBytesPerUser ?? DEFAULT_MAX_QUEUED_BYTES_PER_USER,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxQueueAgeMs,
+    purgeIntervalMs: integerIn('purgeIntervalMs', options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS, 1, MAX_TIMER_MS),
+    maxTtlMs: integerIn('maxTtlMs', options.maxTtlMs ?? Math.min(DEFAULT_MAX_QUEUE_AGE_MS, MAX_U32), 1, MAX_U32),
+    pingIntervalMs: integerIn('pingIntervalMs', options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 1, MAX_TIMER_MS),
+    maxBufferedBytes: integerIn('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, MIN_FRAME_BYTES, Number.MAX_SAFE_INTEGER),
+    maxPipelinedFrames: integerIn('maxPipelinedFrames', options.maxPipelinedFrames ?? DEFAULT_MAX_PIPELINED_FRAMES, 1, 1_000_000),
+    maxConnectionsPerIp: integerIn('maxConnectionsPerIp', options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 2 ** 31 - 1),
+    rateLimits: {
+      connections: rateLimit('connections', limits.connections),
+      messages: rateLimit('messages', limits.messages),
+      registrations: rateLimit('registrations', limits.registrations),
+      totp: rateLimit('totp', limits.totp),
+    },
+    tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
+    registration,
+    tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
+    tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
+    maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
+    logLevel,
+    hashUsernames: options.hashUsernames ?? false,
+    now: options.now ?? Date.now,
   };
 }

@@ -1,23 +1,43 @@
-import { createServer, type Server } from 'node:http';
-import { WebSocketServer } from 'ws';
-import { CloseCode } from '../protocol/index.js';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { DestinationStream } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, encodeFrame } from '../protocol/index.js';
 import { Connection } from './connection.js';
-import { describeError, log } from './log.js';
+import { handleHttp } from './http/routes.js';
+import { IpConnections } from './limits/ip-connections.js';
+import { RelayRateLimiter } from './limits/rate-limiter.js';
+import { describeError, type Log } from './log.js';
+import { createLog, loadUsernameSalt } from './logger.js';
+import { createMetrics } from './metrics.js';
 import { resolveOptions, type RelayOptions } from './options.js';
+import { errorFrame } from './replies.js';
+import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
+import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
 
 export type { RelayOptions } from './options.js';
 
 export interface RelayHandle {
-  /** ws://host:port, with the port actually bound. */
+  /** ws://host:port (wss:// with TLS), with the port actually bound. */
   url: string;
   host: string;
   port: number;
   /** Envelopes waiting for this user (0 for an unknown user). */
   queueDepth(username: string): number;
-  /** Close every connection, stop listening, close the database. Safe to call more than once. */
+  /** Drop envelopes past the queue's age cap or their own ttl, and expired blobs, now (it also runs every purgeIntervalMs); how many went. */
+  purgeExpired(): number;
+  /** Stop accepting, finish the frames already read, close every connection, stop listening, close the database. Safe to call more than once. */
   close(): Promise<void>;
+}
+
+export interface StartRelayExtras {
+  /** Where log events go instead of a pino log built from the options (embedding). */
+  readonly log?: Log;
+  /** Where the pino JSON lines go instead of stderr (tests read them). */
+  readonly logDestination?: DestinationStream;
 }
 
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
@@ -50,31 +70,89 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients. */
-export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
+/** Turn a socket away before it becomes a Connection: an ERROR with the retry delay, then a close. */
+function turnAway(socket: WebSocket, code: 'RATE_LIMITED' | 'TOO_MANY_CONNECTIONS', message: string, retryAfterMs: number): void {
+  socket.send(encodeFrame(errorFrame(0, code, message, retryAfterMs)));
+  socket.close(CloseCode.TRY_AGAIN_LATER, code);
+}
+
+/** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients and HTTP probes. */
+export async function startRelay(options: RelayOptions, extras: StartRelayExtras = {}): Promise<RelayHandle> {
   const resolved = resolveOptions(options);
   const store = openSqliteStore(resolved.dataDir);
+  const log =
+    extras.log ??
+    createLog({
+      level: resolved.logLevel,
+      usernameSalt: resolved.hashUsernames ? loadUsernameSalt(resolved.dataDir) : undefined,
+      destination: extras.logDestination,
+    });
+  const metrics = createMetrics(() => store.queue.totalDepth());
+  const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
+  const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
+  const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
+  const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
 
-  const http = createServer((_request, response) => {
-    response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
-    response.end('Parley relay: connect with a WebSocket client\n');
-  });
+  const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved });
+  };
+  let http: Server;
+  try {
+    http =
+      resolved.tls === undefined
+        ? createServer(onHttp)
+        : createTlsServer({ cert: readFileSync(resolved.tls.certPath), key: readFileSync(resolved.tls.keyPath) }, onHttp);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   // Compression stays off: it would let a small frame inflate past maxPayload's intent.
   const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false });
   wss.on('error', (error) => log('server_error', describeError(error)));
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
+    socket.on('error', () => undefined); // never an unhandled 'error', even on a socket being turned away
     if (closing !== undefined) {
-      socket.on('error', () => undefined); // never an unhandled 'error', even on a socket being turned away
       socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
       return;
     }
-    const connection = new Connection(socket, { store, router, options: resolved, log }, nextConnectionId++);
-    connections.add(connection);
-    void connection.closed.then(() => connections.delete(connection));
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    if (!ipConnections.tryOpen(ip)) {
+      metrics.countLimited('connections');
+      turnAway(socket, 'TOO_MANY_CONNECTIONS', `at most ${resolved.maxConnectionsPerIp} connections per address`, 0);
+      return;
+    }
+    socket.once('close', () => ipConnections.closed(ip));
+    // Hold its frames in TCP until the limiter has answered and the Connection listens.
+    socket.pause();
+    void limiter.take('connections', ip).then(
+      (retryAfterMs) => {
+        if (retryAfterMs > 0) {
+          socket.resume(); // the closing handshake needs the client's close frame read
+          turnAway(socket, 'RATE_LIMITED', 'too many new connections from this address', retryAfterMs);
+          return;
+        }
+        if (closing !== undefined || socket.readyState !== socket.OPEN) {
+          socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
+          return;
+        }
+        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics, tokens, receipts }, nextConnectionId++, ip);
+        connections.add(connection);
+        metrics.connections.inc();
+        socket.resume();
+        void connection.closed.then(() => {
+          connections.delete(connection);
+          metrics.connections.dec();
+        });
+      },
+      (error: unknown) => {
+        log('internal_error', describeError(error));
+        socket.close(CloseCode.INTERNAL_ERROR, 'internal error');
+      },
+    );
   });
 
   let port: number;
@@ -89,9 +167,33 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
     throw error;
   }
 
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) connection.heartbeat();
+  }, resolved.pingIntervalMs);
+  const purgeExpired = (): number => {
+    const now = resolved.now();
+    const purged = store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
+    if (purged > 0) {
+      metrics.purged.inc(purged);
+      log('queue_purged', { count: purged });
+    }
+    return purged;
+  };
+  const purger = setInterval(() => {
+    try {
+      purgeExpired();
+    } catch (error) {
+      log('purge_failed', describeError(error));
+    }
+  }, resolved.purgeIntervalMs);
+
   async function shutdown(): Promise<void> {
+    clearInterval(heartbeat);
+    clearInterval(purger);
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     const open = [...connections];
+    // Finish what was already read (each SEND read gets its answer), then say goodbye.
+    await Promise.all(open.map((connection) => connection.quiesce()));
     for (const connection of open) connection.shutdown();
     const allClosed = Promise.all(open.map((connection) => connection.closed));
     if (!(await settlesWithin(allClosed, SHUTDOWN_GRACE_MS))) {
@@ -105,10 +207,11 @@ export async function startRelay(options: RelayOptions): Promise<RelayHandle> {
   }
 
   return {
-    url: `ws://${urlHost(resolved.host)}:${port}`,
+    url: `${resolved.tls === undefined ? 'ws' : 'wss'}://${urlHost(resolved.host)}:${port}`,
     host: resolved.host,
     port,
     queueDepth: (username) => store.queue.depth(username),
+    purgeExpired,
     close: () => (closing ??= shutdown()),
   };
 }

@@ -1,13 +1,10 @@
-import sodium from 'libsodium-wrappers-sumo';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   decodeOneTimePrekeys,
   encodeOneTimePrekeys,
   encodePqPrekeys,
-  pqPrekeyTranscript,
   signedPrekeyTranscript,
   type Frame,
-  type PqPrekeyEntry,
 } from '../../relay/protocol/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +12,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../relay/src/store/migrations.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
+import { key, pqEntry, publishAll, sign } from '../support/prekeys.js';
+import { WireClient, createIdentity } from '../support/wire-client.js';
 
 const relays: TestRelay[] = [];
 const clients: WireClient[] = [];
@@ -24,22 +22,8 @@ afterEach(async () => {
   for (const relay of relays.splice(0).reverse()) await relay.close();
 });
 
-const key = (byte: number, length = 32): Uint8Array => new Uint8Array(length).fill(byte);
-const sign = (identity: TestIdentity, message: Uint8Array): Uint8Array => sodium.crypto_sign_detached(message, identity.identitySecret);
-
-function pqEntry(identity: TestIdentity, keyId: number, lastResort: boolean): PqPrekeyEntry {
-  const publicKey = key(keyId, 1184);
-  return { keyId, lastResort, publicKey, signature: sign(identity, pqPrekeyTranscript(keyId, lastResort, publicKey)) };
-}
-
 function errorCode(frame: Frame): string {
   return frame.name === 'ERROR' ? frame.code : frame.name;
-}
-
-async function publishAll(client: WireClient, identity: TestIdentity): Promise<void> {
-  await expectOk(client.request({ name: 'PUBLISH_SIGNED_PREKEY', keyId: 5, publicKey: key(5), signature: sign(identity, signedPrekeyTranscript(5, key(5))) }));
-  await expectOk(client.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys([{ keyId: 11, publicKey: key(11) }, { keyId: 12, publicKey: key(12) }]) }));
-  await expectOk(client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: encodePqPrekeys([pqEntry(identity, 21, false), pqEntry(identity, 29, true)]) }));
 }
 
 describe('relay prekey directory', () => {
@@ -98,7 +82,7 @@ describe('relay prekey directory', () => {
     expect(errorCode(nobody)).toBe('USER_NOT_FOUND');
   });
 
-  it('migration 2 adds the prekey directory to a version 1 database and keeps its users and queue', async () => {
+  it('migration 7 adds the prekey directory to a version 1 database and keeps its users and queue', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'parley-relay-migrate-'));
     const db = new Database(path.join(dir, 'relay.sqlite'));
     try {

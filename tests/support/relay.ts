@@ -6,13 +6,14 @@ import { startRelay, type RelayHandle, type RelayOptions } from '../../relay/src
 export type TestRelay = RelayHandle & { dataDir: string; restart(): Promise<TestRelay> };
 
 /**
- * A relay on a free loopback port with a fresh temp data dir. close() also removes the dir;
- * restart() closes this relay and starts another on the same dir and port (clients can reconnect to the same url).
+ * A relay on a free loopback port with a fresh temp data dir, logging nothing unless a logLevel is given.
+ * close() also removes the dir; restart() closes this relay and starts another on the same dir and port
+ * (clients can reconnect to the same url).
  */
 export async function startTestRelay(options: Partial<Omit<RelayOptions, 'dataDir'>> = {}): Promise<TestRelay> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-'));
   try {
-    return await startOn(dataDir, { host: '127.0.0.1', port: 0, ...options });
+    return await startOn(dataDir, { host: '127.0.0.1', port: 0, logLevel: 'silent', ...options });
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
     throw error;

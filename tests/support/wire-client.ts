@@ -65,10 +65,20 @@ export class WireClient {
   readonly closed: Promise<CloseInfo>;
   /** The nonce of the connection's CHALLENGE (set by connect). */
   nonce: Uint8Array = new Uint8Array();
+  /** Pings received from the relay so far. */
+  private pingCount = 0;
+  private readonly pingWaiters: Array<{ readonly count: number; readonly resolve: () => void }> = [];
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('error', () => undefined); // surfaced through `closed`
     socket.on('message', (data: Buffer) => this.onMessage(data));
+    socket.on('ping', () => {
+      this.pingCount += 1;
+      for (const waiter of this.pingWaiters.filter((w) => w.count <= this.pingCount)) {
+        this.pingWaiters.splice(this.pingWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    });
     this.closed = new Promise((resolve) => {
       socket.once('close', (code, reason) => {
         this.closeInfo = { code, reason: reason.toString() };
@@ -82,15 +92,37 @@ export class WireClient {
   }
 
   /** Open a connection and wait for its CHALLENGE. */
-  static async connect(url: string): Promise<WireClient> {
-    const socket = new WebSocket(url);
+  static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<WireClient> {
+    const client = await WireClient.open(url, options);
+    client.nonce = (await client.next('CHALLENGE')).nonce;
+    return client;
+  }
+
+  /** Open a connection without waiting for the first frame (it may be an ERROR: a limit turned it away). */
+  static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<WireClient> {
+    const socket = new WebSocket(url, options);
     const client = new WireClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
-    client.nonce = (await client.next('CHALLENGE')).nonce;
     return client;
+  }
+
+  /** Settles once the relay has pinged this socket `count` times in all. */
+  pings(count: number): Promise<void> {
+    if (this.pingCount >= count) return Promise.resolve();
+    return new Promise((resolve) => this.pingWaiters.push({ count, resolve }));
+  }
+
+  /** Stop reading from the socket (a slow reader); the relay's writes pile up in TCP and then in its buffer. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Read again after pause(). */
+  resume(): void {
+    this.socket.resume();
   }
 
   /** Connect and REGISTER; throws unless the relay answers OK. */

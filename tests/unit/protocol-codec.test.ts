@@ -81,6 +81,36 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
     oneTimePrekey: new Uint8Array(),
   },
   PREKEYS_LOW: { name: 'PREKEYS_LOW', requestId: 0, oneTimeCount: 3, pqOneTimeCount: 0 },
+  SEND_EXPIRING: { name: 'SEND_EXPIRING', requestId: 7, to: 'erin', messageId: filled(16, 12), envelope: Uint8Array.of(9), ttlMs: 0xffffffff },
+  REGISTER_INVITE: {
+    name: 'REGISTER_INVITE',
+    requestId: 8,
+    username: 'frank',
+    identityKey: filled(32, 13),
+    agreementKey: filled(32, 14),
+    agreementSig: filled(64, 15),
+    signature: filled(64, 16),
+    invite: 'k3Xq-invite',
+  },
+  TOKEN_REQUEST: { name: 'TOKEN_REQUEST', requestId: 9 },
+  TOKEN: { name: 'TOKEN', requestId: 9, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig', expiresAt: 1_800_000_900_000 },
+  RESUME: { name: 'RESUME', requestId: 1, token: 'eyJhbGciOiJFZERTQSJ9.e30.sig' },
+  SEND_WITH_RECEIPT: { name: 'SEND_WITH_RECEIPT', requestId: 10, to: 'gus', messageId: filled(16, 17), envelope: Uint8Array.of(5, 6), ttlMs: 0 },
+  RECEIPT: { name: 'RECEIPT', requestId: 0, messageId: filled(16, 18), ackedAt: 1_800_000_000_123 },
+  TOTP_SETUP: { name: 'TOTP_SETUP', requestId: 11 },
+  TOTP_SECRET: { name: 'TOTP_SECRET', requestId: 11, secret: 'JBSWY3DPEHPK3PXP', uri: 'otpauth://totp/Parley:hal?secret=JBSWY3DPEHPK3PXP' },
+  TOTP_ENABLE: { name: 'TOTP_ENABLE', requestId: 12, code: '123456' },
+  TOTP_DISABLE: { name: 'TOTP_DISABLE', requestId: 13, code: '654321' },
+  REGISTER_LOCKED: {
+    name: 'REGISTER_LOCKED',
+    requestId: 14,
+    username: 'ivy',
+    identityKey: filled(32, 19),
+    agreementKey: filled(32, 20),
+    agreementSig: filled(64, 21),
+    signature: filled(64, 22),
+    code: '000000',
+  },
 };
 
 // Written out by hand from the schema comment in relay/protocol/schema.ts.
@@ -109,6 +139,11 @@ const FIXTURES: ReadonlyArray<{ hex: string; frame: Frame }> = [
     // version 1 | SEND 0x13 | requestId 1 | to "bob" (u16 3) | messageId (16 x 0x01) | envelope (u32 2) ca fe
     hex: `01 13 00000001 0003 626f62 ${'01'.repeat(16)} 00000002 cafe`,
     frame: { name: 'SEND', requestId: 1, to: 'bob', messageId: filled(16, 1), envelope: hex('cafe') },
+  },
+  {
+    // version 1 | SEND_EXPIRING 0x30 | requestId 2 | to "bob" | messageId (16 x 0x02) | envelope (u32 1) 07 | ttlMs 60_000 = 0xea60
+    hex: `01 30 00000002 0003 626f62 ${'02'.repeat(16)} 00000001 07 0000ea60`,
+    frame: { name: 'SEND_EXPIRING', requestId: 2, to: 'bob', messageId: filled(16, 2), envelope: hex('07'), ttlMs: 60_000 },
   },
 ];
 

@@ -175,6 +175,10 @@ export class RelaySession {
         return;
       case 'CHALLENGE':
         return; // only the first CHALLENGE means anything
+      case 'TOKEN':
+      case 'RECEIPT':
+      case 'TOTP_SECRET':
+        return; // this client never asks for tokens or receipts
     }
   }
 

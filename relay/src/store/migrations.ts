@@ -32,6 +32,90 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: 'per-envelope expiry (disappearing messages) and an index for the age and expiry purge',
+    sql: `
+      -- NULL: the envelope lives until acked or until the queue's age cap.
+      ALTER TABLE queue ADD COLUMN expires_at INTEGER;
+      CREATE INDEX queue_received_at ON queue (received_at);
+      CREATE INDEX queue_expires_at ON queue (expires_at) WHERE expires_at IS NOT NULL;
+    `,
+  },
+  {
+    version: 3,
+    description: 'bans, look-alike username skeletons, and invite codes',
+    sql: `
+      ALTER TABLE users ADD COLUMN banned_at INTEGER;
+      ALTER TABLE users ADD COLUMN ban_reason TEXT;
+      -- NULL for users registered before this migration; filled in when the store opens.
+      ALTER TABLE users ADD COLUMN skeleton TEXT;
+      CREATE UNIQUE INDEX users_skeleton ON users (skeleton);
+      -- Only a hash of each code is kept: the code itself is shown once, when it is created.
+      CREATE TABLE invites (
+        id          TEXT PRIMARY KEY,
+        code_hash   BLOB NOT NULL UNIQUE,
+        max_uses    INTEGER NOT NULL,
+        uses        INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER,
+        revoked_at  INTEGER
+      ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    description: 'delivery receipts and the memory of delivered message ids',
+    sql: `
+      -- Set only when the sender asked for a receipt: a keyed hash naming the sender's receipt box, kept until the ack.
+      ALTER TABLE queue ADD COLUMN receipt_box BLOB;
+      -- Acked message ids, so a late retry of a delivered message is not delivered twice; purged with the queue's age cap.
+      CREATE TABLE delivered (
+        recipient  TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        acked_at   INTEGER NOT NULL,
+        PRIMARY KEY (recipient, message_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX delivered_acked_at ON delivered (acked_at);
+      -- Receipts waiting for their (offline) sender.
+      CREATE TABLE receipts (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        box        BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        acked_at   INTEGER NOT NULL,
+        UNIQUE (box, message_id)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 5,
+    description: 'registration lock (TOTP)',
+    sql: `
+      CREATE TABLE registration_locks (
+        username      TEXT PRIMARY KEY REFERENCES users (username) ON DELETE CASCADE,
+        -- Set by TOTP_SETUP, moved to secret by a verified TOTP_ENABLE.
+        pending       TEXT,
+        secret        TEXT,
+        enabled_at    INTEGER,
+        -- The last 30 s step a code was accepted for: a code is good once.
+        last_step     INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    `,
+  },
+  {
+    version: 6,
+    description: 'encrypted attachment blobs (the bytes are files under blobs/)',
+    sql: `
+      -- No uploader is recorded: a blob is reachable by whoever holds its id and an access token.
+      CREATE TABLE blobs (
+        id          TEXT PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX blobs_expires_at ON blobs (expires_at);
+    `,
+  },
+  {
+    version: 7,
     description: 'prekey directory: signed, one-time and ML-KEM prekeys',
     sql: `
       CREATE TABLE signed_prekeys (

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { usernameSkeleton } from '../usernames.js';
+import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
-import type { EnqueueResult, NewEnvelope, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
+import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
 
@@ -20,14 +23,18 @@ interface QueueRow {
   message_id: Buffer;
   envelope: Buffer;
   received_at: number;
+  expires_at: number | null;
+  receipt_box: Buffer | null;
 }
 
 function sqliteUsers(db: Database.Database): UserStore {
+  const bySkeleton = db.prepare<[string], string>('SELECT username FROM users WHERE skeleton = ?').pluck();
+  const banned = db.prepare<[string], number | null>('SELECT banned_at FROM users WHERE username = ?').pluck();
   const select = db.prepare<[string], UserRow>(
     'SELECT username, identity_key, agreement_key, agreement_sig, registered_at FROM users WHERE username = ?',
   );
-  const insert = db.prepare<[string, Uint8Array, Uint8Array, Uint8Array, number]>(
-    'INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at) VALUES (?, ?, ?, ?, ?)',
+  const insert = db.prepare<[string, Uint8Array, Uint8Array, Uint8Array, number, string]>(
+    'INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)',
   );
   return {
     find(username) {
@@ -41,47 +48,158 @@ function sqliteUsers(db: Database.Database): UserStore {
         registeredAt: row.registered_at,
       };
     },
-    create(user: UserRecord) {
-      insert.run(user.username, user.identityKey, user.agreementKey, user.agreementSig, user.registeredAt);
+    create(user: UserRecord, skeleton: string) {
+      insert.run(user.username, user.identityKey, user.agreementKey, user.agreementSig, user.registeredAt, skeleton);
     },
+    takenBySkeleton: (skeleton) => bySkeleton.get(skeleton),
+    bannedAt: (username) => banned.get(username) ?? undefined,
   };
 }
 
 function sqliteQueue(db: Database.Database): QueueStore {
-  const exists = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
+  const exists = db.prepare<[string, Uint8Array, string, Uint8Array], number>(
+    'SELECT 1 FROM queue WHERE recipient = ? AND message_id = ? UNION ALL SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?',
+  ).pluck();
   const count = db.prepare<[string], number>('SELECT count(*) FROM queue WHERE recipient = ?').pluck();
-  const insert = db.prepare<[string, Uint8Array, Uint8Array, number]>(
-    'INSERT INTO queue (recipient, message_id, envelope, received_at) VALUES (?, ?, ?, ?)',
+  const usage = db.prepare<[string], { count: number; bytes: number }>(
+    'SELECT count(*) AS count, coalesce(sum(length(envelope)), 0) AS bytes FROM queue WHERE recipient = ?',
   );
-  const page = db.prepare<[string, number, number], QueueRow>(
-    'SELECT seq, message_id, envelope, received_at FROM queue WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?',
+  const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
+  const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
+    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at, receipt_box) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const remove = db.prepare<[string, Uint8Array]>('DELETE FROM queue WHERE recipient = ? AND message_id = ?');
+  const page = db.prepare<[string, number, number, number], QueueRow>(
+    `SELECT seq, message_id, envelope, received_at, expires_at, receipt_box FROM queue
+     WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
+  );
+  const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null }>(
+    'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box',
+  );
+  const remember = db.prepare<[string, Uint8Array, number]>('INSERT OR REPLACE INTO delivered (recipient, message_id, acked_at) VALUES (?, ?, ?)');
+  const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
+  const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
+  const forgetDelivered = db.prepare<[number]>('DELETE FROM delivered WHERE acked_at < ?');
+  const forgetReceipts = db.prepare<[number]>('DELETE FROM receipts WHERE acked_at < ?');
+  const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number): AckedEnvelope | undefined => {
+    const row = remove.get(recipient, messageId);
+    if (row === undefined) return undefined;
+    remember.run(recipient, messageId, now);
+    if (row.receipt_box !== null) fileReceipt.run(row.receipt_box, messageId, now);
+    return { receivedAt: row.received_at, receiptBox: row.receipt_box };
+  });
+  const purgeAll = db.transaction((receivedBefore: number, now: number): number => {
+    forgetDelivered.run(receivedBefore);
+    forgetReceipts.run(receivedBefore);
+    return purge.run(receivedBefore, now).changes;
+  });
 
-  const enqueue = db.transaction((recipient: string, item: NewEnvelope, limit: number): EnqueueResult => {
-    if (exists.get(recipient, item.messageId) !== undefined) return 'duplicate';
-    if ((count.get(recipient) ?? 0) >= limit) return 'full';
-    insert.run(recipient, item.messageId, item.envelope, item.receivedAt);
+  const enqueue = db.transaction((recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
+    if (exists.get(recipient, item.messageId, recipient, item.messageId) !== undefined) return 'duplicate';
+    const used = usage.get(recipient) ?? { count: 0, bytes: 0 };
+    if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) return 'full';
+    insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox);
     return 'queued';
   });
 
   return {
-    enqueue: (recipient, item, limit) => enqueue(recipient, item, limit),
-    page(recipient, afterSeq, limit): QueuedEnvelope[] {
-      return page.all(recipient, afterSeq, limit).map((row) => ({
+    enqueue: (recipient, item, caps) => enqueue(recipient, item, caps),
+    page(recipient, afterSeq, limit, now): QueuedEnvelope[] {
+      return page.all(recipient, afterSeq, now, limit).map((row) => ({
         seq: row.seq,
         messageId: row.message_id,
         envelope: row.envelope,
         receivedAt: row.received_at,
+        expiresAt: row.expires_at,
+        receiptBox: row.receipt_box,
       }));
     },
-    ack: (recipient, messageId) => remove.run(recipient, messageId).changes > 0,
+    ack: (recipient, messageId, now) => ack(recipient, messageId, now),
     depth: (recipient) => count.get(recipient) ?? 0,
+    totalDepth: () => total.get() ?? 0,
+    purge: (receivedBefore, now) => purgeAll(receivedBefore, now),
   };
 }
 
-/** Open (creating if needed) the relay database in dataDir and migrate it. Holds only public keys and ciphertext, so it is not encrypted. */
-export function openSqliteStore(dataDir: string): RelayStore {
+function sqliteReceipts(db: Database.Database): ReceiptStore {
+  const page = db.prepare<[Uint8Array, number, number], { seq: number; message_id: Buffer; acked_at: number }>(
+    'SELECT seq, message_id, acked_at FROM receipts WHERE box = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
+  const remove = db.prepare<[Uint8Array, Uint8Array]>('DELETE FROM receipts WHERE box = ? AND message_id = ?');
+  return {
+    page: (box, afterSeq, limit) =>
+      page.all(box, afterSeq, limit).map((row) => ({ seq: row.seq, messageId: row.message_id, ackedAt: row.acked_at })),
+    remove: (box, messageId) => remove.run(box, messageId).changes > 0,
+  };
+}
+
+function sqliteLocks(db: Database.Database): LockStore {
+  const get = db.prepare<[string], { pending: string | null; secret: string | null; last_step: number }>(
+    'SELECT pending, secret, last_step FROM registration_locks WHERE username = ?',
+  );
+  const setPending = db.prepare<[string, string]>(
+    'INSERT INTO registration_locks (username, pending) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET pending = excluded.pending',
+  );
+  const enable = db.prepare<[number, number, string]>(
+    'UPDATE registration_locks SET secret = pending, pending = NULL, enabled_at = ?, last_step = ? WHERE username = ?',
+  );
+  const disable = db.prepare<[string]>('DELETE FROM registration_locks WHERE username = ?');
+  const used = db.prepare<[number, string]>('UPDATE registration_locks SET last_step = ? WHERE username = ?');
+  const rebind = db.prepare<[Uint8Array, Uint8Array, Uint8Array, string]>(
+    'UPDATE users SET identity_key = ?, agreement_key = ?, agreement_sig = ? WHERE username = ?',
+  );
+  return {
+    get(username) {
+      const row = get.get(username);
+      return row === undefined ? undefined : { pending: row.pending, secret: row.secret, lastStep: row.last_step };
+    },
+    setPending: (username, secret) => void setPending.run(username, secret),
+    enable: (username, now, step) => void enable.run(now, step, username),
+    disable: (username) => void disable.run(username),
+    used: (username, step) => void used.run(step, username),
+    rebind: (user) => void rebind.run(user.identityKey, user.agreementKey, user.agreementSig, user.username),
+  };
+}
+
+function sqliteInvites(db: Database.Database): InviteStore {
+  const find = db.prepare<[Uint8Array], { id: string; max_uses: number; uses: number; expires_at: number | null; revoked_at: number | null }>(
+    'SELECT id, max_uses, uses, expires_at, revoked_at FROM invites WHERE code_hash = ?',
+  );
+  const use = db.prepare<[string]>('UPDATE invites SET uses = uses + 1 WHERE id = ?');
+  const redeem = db.transaction((code: string, now: number): InviteRefusal | undefined => {
+    const invite = find.get(inviteCodeHash(code));
+    if (invite === undefined) return 'unknown';
+    if (invite.revoked_at !== null) return 'revoked';
+    if (invite.expires_at !== null && invite.expires_at <= now) return 'expired';
+    if (invite.uses >= invite.max_uses) return 'used-up';
+    use.run(invite.id);
+    return undefined;
+  });
+  return { redeem: (code, now) => redeem(code, now) };
+}
+
+/** Invite codes are kept only as this hash. */
+export function inviteCodeHash(code: string): Uint8Array {
+  return createHash('sha256').update(code, 'utf8').digest();
+}
+
+/** Give users registered before skeletons existed theirs (once; later opens find none missing). */
+function backfillSkeletons(db: Database.Database): void {
+  const missing = db.prepare<[], string>('SELECT username FROM users WHERE skeleton IS NULL').pluck().all();
+  const set = db.prepare<[string, string]>('UPDATE users SET skeleton = ? WHERE username = ?');
+  const taken = new Set<string>();
+  db.transaction(() => {
+    for (const username of missing) {
+      const skeleton = usernameSkeleton(username);
+      // Two old look-alikes both keep their accounts; the later one just has no skeleton guard.
+      if (taken.has(skeleton)) continue;
+      taken.add(skeleton);
+      set.run(skeleton, username);
+    }
+  })();
+}
+
+/** Open (creating if needed) the relay database in dataDir and migrate it. */
+export function openDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(join(dataDir, DATABASE_FILE));
   try {
@@ -91,9 +209,16 @@ export function openSqliteStore(dataDir: string): RelayStore {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return { users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), close: () => db.close() };
+    backfillSkeletons(db);
+    return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
+export function openSqliteStore(dataDir: string): RelayStore {
+  const db = openDatabase(dataDir);
+  return { users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeError, type Log } from '../log.js';
+import type { RelayMetrics } from '../metrics.js';
+import type { ResolvedRelayOptions } from '../options.js';
+import { BLOB_PATH, handleBlobs } from './blobs.js';
+import type { RelayStore } from '../store/ports.js';
+import type { TokenService } from '../tokens.js';
+import { authorize, sendJson } from './bearer.js';
+
+export interface HttpDeps {
+  readonly metrics: RelayMetrics;
+  /** False once the relay is shutting down: load balancers should stop sending clients. */
+  readonly ready: () => boolean;
+  readonly log: Log;
+  readonly tokens: TokenService;
+  readonly store: RelayStore;
+  readonly options: ResolvedRelayOptions;
+}
+
+/** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+function reply(response: ServerResponse, status: number, body: string, id: string, contentType = 'text/plain; charset=utf-8'): void {
+  response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', 'x-request-id': id });
+  response.end(body);
+}
+
+/** Plain HTTP on the WebSocket port: liveness, readiness, Prometheus metrics; anything else is told to upgrade. */
+export function handleHttp(request: IncomingMessage, response: ServerResponse, deps: HttpDeps): void {
+  const id = requestId(request);
+  const path = (request.url ?? '/').split('?')[0] ?? '/';
+  if (path === BLOB_PATH || path.startsWith(`${BLOB_PATH}/`)) {
+    handleBlobs(request, response, path, id, deps).catch((error: unknown) => {
+      deps.log('blob_failed', { req: id, ...describeError(error) });
+      if (!response.headersSent) sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
+      else response.destroy();
+    });
+    return;
+  }
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    reply(response, 405, 'method not allowed\n', id);
+    return;
+  }
+  switch (path) {
+    case '/healthz':
+      reply(response, 200, 'ok\n', id);
+      return;
+    case '/readyz':
+      if (deps.ready()) reply(response, 200, 'ready\n', id);
+      else reply(response, 503, 'shutting down\n', id);
+      return;
+    case '/metrics':
+      deps.metrics.registry.metrics().then(
+        (text) => reply(response, 200, text, id, deps.metrics.registry.contentType),
+        (error: unknown) => {
+          deps.log('metrics_failed', { req: id, ...describeError(error) });
+          reply(response, 500, 'metrics unavailable\n', id);
+        },
+      );
+      return;
+    case '/v1/whoami':
+      // The smallest Bearer-protected endpoint: who does this token speak for?
+      void authorize(request, response, id, deps).then((username) => {
+        if (username !== undefined) sendJson(response, 200, { username }, id);
+      });
+      return;
+    default:
+      response.setHeader('upgrade', 'websocket');
+      reply(response, 426, 'Parley relay: connect with a WebSocket client\n', id);
+  }
+}

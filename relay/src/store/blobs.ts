@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, type ReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Database from 'better-sqlite3-multiple-ciphers';
+
+const BLOB_DIR = 'blobs';
+/** Blob ids are 32 random bytes, base64url: unguessable, and safe as file names. */
+const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export type StoreBlobResult = { readonly ok: true; readonly id: string; readonly expiresAt: number } | { readonly ok: false; readonly tooLarge: true };
+
+export interface BlobInfo {
+  readonly size: number;
+  readonly expiresAt: number;
+}
+
+/** Thrown into the upload pipeline when a body passes the size cap. */
+class BlobTooLarge extends Error {}
+
+/** Encrypted attachment blobs: bytes in files under DATA/blobs, size and expiry in SQLite. */
+export class BlobStore {
+  private readonly dir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly db: Database.Database,
+  ) {
+    this.dir = join(dataDir, BLOB_DIR);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Stream body to disk (fsynced, then renamed into place), refusing it past maxBytes. */
+  async put(body: Readable, maxBytes: number, now: number, ttlMs: number): Promise<StoreBlobResult> {
+    const id = randomBytes(32).toString('base64url');
+    const partial = join(this.dir, `${id}.partial`);
+    let size = 0;
+    try {
+      await pipeline(
+        body,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            size += chunk.length;
+            if (size > maxBytes) throw new BlobTooLarge();
+            yield chunk;
+          }
+        },
+        createWriteStream(partial, { mode: 0o600 }),
+      );
+      const handle = await open(partial, 'r');
+      await handle.sync();
+      await handle.close();
+      await rename(partial, join(this.dir, id));
+    } catch (error) {
+      await rm(partial, { force: true });
+      if (error instanceof BlobTooLarge) return { ok: false, tooLarge: true };
+      throw error;
+    }
+    const expiresAt = now + ttlMs;
+    this.db.prepare('INSERT INTO blobs (id, size, created_at, expires_at) VALUES (?, ?, ?, ?)').run(id, size, now, expiresAt);
+    return { ok: true, id, expiresAt };
+  }
+
+  /** The blob's size and expiry, or undefined if there is none (or it has expired). */
+  info(id: string, now: number): BlobInfo | undefined {
+    if (!ID_PATTERN.test(id)) return undefined;
+    const row = this.db.prepare<[string, number], { size: number; expires_at: number }>('SELECT size, expires_at FROM blobs WHERE id = ? AND expires_at > ?').get(id, now);
+    return row === undefined ? undefined : { size: row.size, expiresAt: row.expires_at };
+  }
+
+  read(id: string): ReadStream {
+    return createReadStream(join(this.dir, id));
+  }
+
+  /** Delete expired blobs, rows and files; how many went. */
+  purge(now: number): number {
+    const expired = this.db.prepare<[number], string>('SELECT id FROM blobs WHERE expires_at <= ?').pluck().all(now);
+    for (const id of expired) {
+      rmSync(join(this.dir, id), { force: true });
+      this.db.prepare('DELETE FROM blobs WHERE id = ?').run(id);
+    }
+    return expired.length;
+  }
+}

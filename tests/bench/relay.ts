@@ -1,0 +1,379 @@
+// Relay benchmark: server CPU per delivered message, throughput and latency for the full relay, a bare ws
+// forwarder and Mosquitto (QoS 1), then idle connections held and memory per connection.
+// Run with `npm run -s bench:relay`. Servers are pinned to core 0, this load generator to core 1.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3-multiple-ciphers';
+import mqtt from 'mqtt';
+import sodium from 'libsodium-wrappers-sumo';
+import WebSocket from 'ws';
+import { authTranscript, decodeFrame, encodeFrame, type ClientFrame, type Frame } from '../../relay/protocol/index.js';
+import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
+import { usernameSkeleton } from '../../relay/src/usernames.js';
+import { createIdentity, type TestIdentity } from '../support/wire-client.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SERVER_CORE = '0';
+const CLIENT_CORE = '1';
+const PAYLOAD_BYTES = 1024;
+const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+const MOSQUITTO = '/usr/sbin/mosquitto';
+
+interface RunResult {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly latenciesMs: number[];
+}
+
+/** utime + stime of a process, in seconds, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function rssBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0) * 1024;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Start a server pinned to the server core; resolve with its process and the first line it prints. */
+function startPinned(command: string, args: string[]): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const newline = out.indexOf('\n');
+      if (newline >= 0) resolve({ child, line: out.slice(0, newline) });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Run `pairs` sender/receiver loops with one message in flight each until `total` messages have arrived. */
+async function pairLoops(pairs: number, total: number, pid: number, send: (pair: number) => void, onArrive: (handler: (pair: number) => void) => void): Promise<RunResult> {
+  const perPair = Math.max(1, Math.floor(total / pairs));
+  const sentAt = new Array<number>(pairs).fill(0);
+  const remaining = new Array<number>(pairs).fill(perPair);
+  const latencies: number[] = [];
+  let outstanding = pairs;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const fire = (pair: number): void => {
+    sentAt[pair] = performance.now();
+    send(pair);
+  };
+  onArrive((pair) => {
+    latencies.push(performance.now() - (sentAt[pair] ?? 0));
+    const left = (remaining[pair] ?? 0) - 1;
+    remaining[pair] = left;
+    if (left > 0) fire(pair);
+    else if (--outstanding === 0) finish();
+  });
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  for (let pair = 0; pair < pairs; pair++) fire(pair);
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  return { messages: perPair * pairs, seconds, cpuSeconds: cpuSeconds(pid) - cpu0, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+/** Put users straight into a fresh relay database (registration is not what is measured). */
+function seedUsers(dataDir: string, identities: readonly TestIdentity[]): void {
+  openDatabase(dataDir).close();
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  const insert = db.prepare('INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const id of identities) insert.run(id.username, id.identityKey, id.agreementKey, id.agreementSig, Date.now(), usernameSkeleton(id.username));
+  })();
+  db.close();
+}
+
+const RELAY_OPTIONS = {
+  host: '127.0.0.1',
+  port: 0,
+  maxConnectionsPerIp: 1_000_000,
+  rateLimits: { connections: { points: 1_000_000, durationMs: 60_000 }, messages: { points: 1_000_000, durationMs: 1_000 } },
+};
+
+/** An authenticated raw client: frames in go to onFrame. */
+async function relayClient(url: string, identity: TestIdentity, onFrame: (frame: Frame) => void): Promise<WebSocket> {
+  // Listen before 'open': the CHALLENGE can arrive in the same read as the upgrade response.
+  const socket = new WebSocket(url, { perMessageDeflate: false });
+  socket.once('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('message', (data: Buffer) => {
+      const challenge = decodeFrame(new Uint8Array(data));
+      if (challenge.name !== 'CHALLENGE') return reject(new Error('no CHALLENGE'));
+      const signature = sodium.crypto_sign_detached(authTranscript(identity.username, challenge.nonce, identity.identityKey), identity.identitySecret);
+      socket.on('message', (bytes: Buffer) => {
+        const frame = decodeFrame(new Uint8Array(bytes));
+        if (frame.name === 'OK' && frame.requestId === 1) resolve();
+        else if (frame.name === 'ERROR' && frame.requestId === 1) reject(new Error(frame.code));
+        else onFrame(frame);
+      });
+      socket.send(encodeFrame({ name: 'AUTH', requestId: 1, username: identity.username, signature }));
+    });
+  });
+  return socket;
+}
+
+async function identities(count: number, prefix: string): Promise<TestIdentity[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => createIdentity(`${prefix}${i}`)));
+}
+
+async function benchRelay(pairs: number, total: number): Promise<RunResult> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
+  const senders = await identities(pairs, 's');
+  const receivers = await identities(pairs, 'r');
+  seedUsers(dataDir, [...senders, ...receivers]);
+  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  try {
+    let arrive: (pair: number) => void = () => undefined;
+    const receiverSockets = await Promise.all(
+      receivers.map((identity, pair) =>
+        relayClient(url, identity, (frame) => {
+          if (frame.name !== 'DELIVER') return;
+          receiverSockets[pair]?.send(encodeFrame({ name: 'ACK', requestId: 2, messageId: frame.messageId }));
+          arrive(pair);
+        }),
+      ),
+    );
+    const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, () => undefined)));
+    const envelope = new Uint8Array(randomBytes(PAYLOAD_BYTES));
+    let requestId = 10;
+    const result = await pairLoops(
+      pairs,
+      total,
+      child.pid ?? 0,
+      (pair) => {
+        const messageId = new Uint8Array(randomBytes(16));
+        const frame: ClientFrame = { name: 'SEND', requestId: requestId++, to: `r${pair}`, messageId, envelope };
+        senderSockets[pair]?.send(encodeFrame(frame));
+      },
+      (handler) => (arrive = handler),
+    );
+    for (const socket of [...senderSockets, ...receiverSockets]) socket.terminate();
+    return result;
+  } finally {
+    await stop(child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function benchForwarder(pairs: number, total: number): Promise<RunResult> {
+  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/forwarder.ts']);
+  try {
+    let arrive: (pair: number) => void = () => undefined;
+    const hello = (id: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(id);
+      return b;
+    };
+    const receivers = await Promise.all(
+      Array.from({ length: pairs }, async (_, pair) => {
+        const socket = await openSocket(url);
+        // Nothing is sent to a receiver before its hello, so listening after 'open' loses nothing here.
+        socket.on('message', (data: Buffer) => arrive(data.readUInt32BE(0) - 1_000_000));
+        socket.send(hello(1_000_000 + pair));
+        return socket;
+      }),
+    );
+    const senders = await Promise.all(
+      Array.from({ length: pairs }, async (_, pair) => {
+        const socket = await openSocket(url);
+        socket.send(hello(pair));
+        return socket;
+      }),
+    );
+    // A round trip through every receiver proves all hellos arrived before timing starts.
+    await Promise.all(
+      receivers.map(
+        (socket, pair) =>
+          new Promise<void>((resolve) => {
+            socket.once('message', () => resolve());
+            senders[pair]?.send(hello(1_000_000 + pair));
+          }),
+      ),
+    );
+    const message = Buffer.alloc(4 + PAYLOAD_BYTES);
+    randomBytes(PAYLOAD_BYTES).copy(message, 4);
+    const result = await pairLoops(
+      pairs,
+      total,
+      child.pid ?? 0,
+      (pair) => {
+        const copy = Buffer.from(message);
+        copy.writeUInt32BE(1_000_000 + pair);
+        senders[pair]?.send(copy);
+      },
+      (handler) => (arrive = handler),
+    );
+    for (const socket of [...senders, ...receivers]) socket.terminate();
+    return result;
+  } finally {
+    await stop(child);
+  }
+}
+
+async function benchMosquitto(pairs: number, total: number): Promise<RunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-bench-mqtt-'));
+  const port = await freePort();
+  const config = join(dir, 'mosquitto.conf');
+  await writeFile(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'set_tcp_nodelay true', 'persistence false', 'max_connections -1', 'log_dest none', ''].join('\n'));
+  const child = spawn('taskset', ['-c', SERVER_CORE, MOSQUITTO, '-c', config], { stdio: 'ignore' });
+  try {
+    const connectClient = async (id: string): Promise<mqtt.MqttClient> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: id, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+        } catch (error) {
+          // Mosquitto may still be starting: there is no line to wait for, so retry the first connections briefly.
+          if (attempt > 50) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+    };
+    const noDelay = (client: mqtt.MqttClient): mqtt.MqttClient => {
+      const stream = client.stream as unknown as { setNoDelay?: (on: boolean) => void };
+      stream.setNoDelay?.(true);
+      return client;
+    };
+    let arrive: (pair: number) => void = () => undefined;
+    const receivers: mqtt.MqttClient[] = [];
+    for (let pair = 0; pair < pairs; pair++) {
+      const client = noDelay(await connectClient(`r${pair}`));
+      await client.subscribeAsync(`b/${pair}`, { qos: 1 });
+      client.on('message', () => arrive(pair));
+      receivers.push(client);
+    }
+    const senders: mqtt.MqttClient[] = [];
+    for (let pair = 0; pair < pairs; pair++) senders.push(noDelay(await connectClient(`s${pair}`)));
+    const payload = randomBytes(PAYLOAD_BYTES);
+    const result = await pairLoops(
+      pairs,
+      total,
+      child.pid ?? 0,
+      (pair) => senders[pair]?.publish(`b/${pair}`, payload, { qos: 1 }),
+      (handler) => (arrive = handler),
+    );
+    await Promise.all([...senders, ...receivers].map((client) => client.endAsync(true)));
+    return result;
+  } finally {
+    await stop(child);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** As many authenticated idle clients as the descriptor limit allows; RSS per connection. */
+async function benchIdle(target: number): Promise<{ held: number; bytesPerConnection: number; error?: string }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
+  const users = await identities(target, 'u');
+  seedUsers(dataDir, users);
+  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const sockets: WebSocket[] = [];
+  let error: string | undefined;
+  try {
+    // Warm the relay's code paths and allocator with a few connections before the baseline.
+    for (const identity of users.slice(0, 50)) sockets.push(await relayClient(url, identity, () => undefined));
+    const before = rssBytes(child.pid ?? 0);
+    const warm = sockets.length;
+    const batch = 200;
+    try {
+      for (let i = warm; i < users.length; i += batch) {
+        sockets.push(...(await Promise.all(users.slice(i, i + batch).map((identity) => relayClient(url, identity, () => undefined)))));
+      }
+    } catch (failure) {
+      error = failure instanceof Error ? failure.message : String(failure);
+    }
+    // Let the relay settle (pending frames handled) before reading its memory.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = rssBytes(child.pid ?? 0);
+    const held = sockets.length;
+    return { held, bytesPerConnection: (after - before) / Math.max(1, held - warm), ...(error === undefined ? {} : { error }) };
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    await stop(child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function row(label: string, pairs: number, result: RunResult): string {
+  const cpuUs = (result.cpuSeconds / result.messages) * 1e6;
+  const rate = result.messages / result.seconds;
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}`;
+}
+
+async function main(): Promise<void> {
+  await sodium.ready;
+  execFileSync('taskset', ['-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  const total = Number(process.env.BENCH_MESSAGES ?? 5_000);
+  console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
+  console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
+  console.log('server     pairs    msgs    msg/s  cpu us/msg  p50 ms   p99 ms');
+  const ratios: string[] = [];
+  for (const pairs of PAIRS) {
+    const messages = Math.max(total, pairs * 5);
+    const relay = await benchRelay(pairs, messages);
+    console.log(row('relay', pairs, relay));
+    const forwarder = await benchForwarder(pairs, messages);
+    console.log(row('ws-fwd', pairs, forwarder));
+    const mosquitto = await benchMosquitto(pairs, messages);
+    console.log(row('mosquitto', pairs, mosquitto));
+    const per = (r: RunResult): number => r.cpuSeconds / r.messages;
+    ratios.push(
+      `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
+    );
+  }
+  console.log('');
+  for (const line of ratios) console.log(line);
+
+  const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+  // Each connection costs one descriptor here and one in the relay; leave room for files and the database.
+  const target = Math.min(15_000, limit - 500);
+  const idle = await benchIdle(target);
+  console.log('');
+  console.log(`idle authenticated connections: ${idle.held} held of ${target} tried (descriptor limit ${limit})${idle.error === undefined ? '' : `, stopped by: ${idle.error}`}`);
+  console.log(`relay memory per idle connection: ${(idle.bytesPerConnection / 1024).toFixed(1)} KiB RSS (target <= 8 KB)`);
+}
+
+await main();

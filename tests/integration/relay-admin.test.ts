@@ -1,0 +1,219 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Frame } from '../../relay/protocol/index.js';
+import { runAdmin } from '../../relay/src/admin/cli.js';
+import { AdminError } from '../../relay/src/admin/operations.js';
+import { RESERVED_USERNAMES, usernameProblem, usernameSkeleton } from '../../relay/src/usernames.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { publishAll } from '../support/prekeys.js';
+import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity } from '../support/wire-client.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const relays: TestRelay[] = [];
+const clients: WireClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  for (const relay of relays.splice(0).reverse()) await relay.close();
+});
+
+async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const started = await startTestRelay(options);
+  relays.push(started);
+  return started;
+}
+
+async function connect(url: string): Promise<WireClient> {
+  const client = await WireClient.connect(url);
+  clients.push(client);
+  return client;
+}
+
+function admin(r: TestRelay, ...args: string[]): string[] {
+  return runAdmin(['--data', r.dataDir, ...args]);
+}
+
+function registerWithInvite(client: WireClient, identity: TestIdentity, invite: string): Promise<Frame> {
+  return client.request({
+    name: 'REGISTER_INVITE',
+    username: identity.username,
+    identityKey: identity.identityKey,
+    agreementKey: identity.agreementKey,
+    agreementSig: identity.agreementSig,
+    signature: signChallenge(identity, client.nonce),
+    invite,
+  });
+}
+
+function codeOf(frame: Frame): string {
+  return frame.name === 'ERROR' ? frame.code : frame.name;
+}
+
+/** The code printed by `invites create`. */
+function newInvite(r: TestRelay, ...args: string[]): { id: string; code: string } {
+  const match = /^invite ([0-9a-f]{8}): (\S+)$/.exec(admin(r, 'invites', 'create', ...args)[0] ?? '');
+  if (match?.[1] === undefined || match[2] === undefined) throw new Error('invites create printed no code');
+  return { id: match[1], code: match[2] };
+}
+
+describe('usernames', () => {
+  it('folds look-alikes to one skeleton', () => {
+    expect(usernameSkeleton('alice')).toBe(usernameSkeleton('a1ice'));
+    expect(usernameSkeleton('bob')).toBe(usernameSkeleton('b0b'));
+    expect(usernameSkeleton('bob')).toBe(usernameSkeleton('b.o_b'));
+    expect(usernameSkeleton('modern')).toBe(usernameSkeleton('modem'));
+    expect(usernameSkeleton('alice')).not.toBe(usernameSkeleton('alicia'));
+  });
+
+  it('refuses reserved names and their look-alikes, and names not in canonical form', () => {
+    for (const name of RESERVED_USERNAMES) if (name.length >= 3) expect(usernameProblem(name)).toBe('reserved');
+    expect(usernameProblem('adm1n')).toBe('reserved');
+    expect(usernameProblem('r00t')).toBe('reserved');
+    expect(usernameProblem('Alice')).toBe('invalid');
+    expect(usernameProblem('аlice')).toBe('invalid'); // Cyrillic a
+    expect(usernameProblem('alice')).toBeUndefined();
+  });
+});
+
+describe('registration policy on the wire', () => {
+  it('answers USERNAME_RESERVED for a reserved name and USERNAME_TAKEN for a look-alike of a registered one', async () => {
+    const r = await relay();
+    expect(codeOf(await (await connect(r.url)).register(await createIdentity('admin')))).toBe('USERNAME_RESERVED');
+    await expectOk((await connect(r.url)).register(await createIdentity('alice')));
+    expect(codeOf(await (await connect(r.url)).register(await createIdentity('a1ice')))).toBe('USERNAME_TAKEN');
+  });
+
+  it('on an invite-only relay: no invite, a good one, one used up, an expired one, a revoked one', async () => {
+    const r = await relay({ registration: 'invite' });
+    const identities = await Promise.all(['anna', 'bert', 'cleo', 'dora', 'emil', 'fynn'].map((name) => createIdentity(name)));
+    const [anna, bert, cleo, dora, emil, fynn] = identities as [TestIdentity, TestIdentity, TestIdentity, TestIdentity, TestIdentity, TestIdentity];
+    expect(codeOf(await (await connect(r.url)).register(anna))).toBe('INVITE_REQUIRED');
+
+    const single = newInvite(r);
+    await expectOk(registerWithInvite(await connect(r.url), anna, single.code));
+    expect(codeOf(await registerWithInvite(await connect(r.url), bert, single.code))).toBe('INVITE_INVALID');
+    // A registered user logs in without an invite.
+    await expectOk((await connect(r.url)).register(anna));
+
+    const multi = newInvite(r, '--uses', '2', '--expires-in', 'never');
+    await expectOk(registerWithInvite(await connect(r.url), bert, multi.code));
+    await expectOk(registerWithInvite(await connect(r.url), cleo, multi.code));
+    expect(codeOf(await registerWithInvite(await connect(r.url), dora, multi.code))).toBe('INVITE_INVALID');
+
+    const expired = runAdmin(['--data', r.dataDir, 'invites', 'create', '--expires-in', '1m'], Date.now() - 120_000)[0]?.split(': ')[1] ?? '';
+    expect(codeOf(await registerWithInvite(await connect(r.url), dora, expired))).toBe('INVITE_INVALID');
+    expect(codeOf(await registerWithInvite(await connect(r.url), dora, 'no-such-code'))).toBe('INVITE_INVALID');
+
+    const revoked = newInvite(r);
+    expect(admin(r, 'invites', 'revoke', revoked.id)).toEqual([`revoked ${revoked.id}`]);
+    expect(codeOf(await registerWithInvite(await connect(r.url), emil, revoked.code))).toBe('INVITE_INVALID');
+
+    const states = admin(r, 'invites', 'list').map((line) => line.split('\t'));
+    // Listed by creation time; the expired one was created "two minutes ago", so it comes first.
+    expect(states.map((row) => [row[0], row[1], row[3]])).toEqual([
+      [expect.stringMatching(/^[0-9a-f]{8}$/), '0/1', 'expired'],
+      [single.id, '1/1', 'used-up'],
+      [multi.id, '2/2', 'used-up'],
+      [revoked.id, '0/1', 'revoked'],
+    ]);
+    const fresh = newInvite(r, '--uses', '3');
+    await expectOk(registerWithInvite(await connect(r.url), fynn, fresh.code));
+    expect(admin(r, 'stats')).toContain('active invites 1');
+  });
+});
+
+describe('relay:admin', () => {
+  it('users list shows each user with registration, ban state and queue depth', async () => {
+    const r = await relay();
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const bobClient = await WireClient.registered(r.url, bob);
+    await publishAll(bobClient, bob);
+    await bobClient.close();
+    const sender = await connect(r.url);
+    await expectOk(sender.register(alice));
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(1), envelope: Uint8Array.of(1, 2) }));
+    const rows = admin(r, 'users', 'list').map((line) => line.split('\t'));
+    expect(rows.map((row) => [row[0], row[2], row[3]])).toEqual([
+      ['alice', 'active', 'queued 0'],
+      ['bob', 'active', 'queued 1'],
+    ]);
+    expect(rows[0]?.[1]).toMatch(/^registered \d{4}-\d\d-\d\dT/);
+    expect(admin(r, 'stats')).toEqual(['users 2', 'banned 0', 'queued envelopes 1', 'queued bytes 2', 'active invites 0']);
+  });
+
+  it('users ban refuses the user with AUTH_BANNED (also on a live connection), and unban lets them back', async () => {
+    const r = await relay({ pingIntervalMs: 50 });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const live = await connect(r.url);
+    await expectOk(live.register(alice));
+    await (await WireClient.registered(r.url, bob)).close();
+
+    expect(admin(r, 'users', 'ban', 'alice', '--reason', 'spam')).toEqual(['banned alice']);
+    expect(await live.next('ERROR')).toMatchObject({ code: 'AUTH_BANNED', requestId: 0 });
+    expect((await live.closed).code).toBe(1008);
+
+    const again = await connect(r.url);
+    expect(await again.auth(alice)).toMatchObject({ name: 'ERROR', code: 'AUTH_BANNED', message: expect.stringMatching(/banned/) });
+    expect((await again.closed).code).toBe(1008);
+    expect(codeOf(await (await connect(r.url)).register(alice))).toBe('AUTH_BANNED');
+    expect(admin(r, 'users', 'list')[0]).toMatch(/^alice\t.*\tbanned .* \(spam\)\tqueued 0$/);
+    expect(admin(r, 'stats')).toContain('banned 1');
+
+    expect(admin(r, 'users', 'unban', 'alice')).toEqual(['unbanned alice']);
+    await expectOk((await connect(r.url)).auth(alice));
+  });
+
+  it('users delete removes the account, rows stored under its name (prekeys) and its queue; the name is free again', async () => {
+    const r = await relay();
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const bobClient = await WireClient.registered(r.url, bob);
+    await publishAll(bobClient, bob);
+    await bobClient.close();
+    const sender = await connect(r.url);
+    await expectOk(sender.register(alice));
+    for (const fill of [1, 2]) {
+      await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(fill), envelope: Uint8Array.of(fill) }));
+    }
+    expect(admin(r, 'users', 'delete', 'bob')).toEqual(['deleted bob: queue 2, registration_locks 0, signed_prekeys 1, one_time_prekeys 2, pq_prekeys 2, users 1']);
+    expect(r.queueDepth('bob')).toBe(0);
+    expect(admin(r, 'users', 'list').map((line) => line.split('\t')[0])).toEqual(['alice']);
+    expect(codeOf(await sender.request({ name: 'LOOKUP', username: 'bob' }))).toBe('USER_NOT_FOUND');
+    // A new identity may take the name.
+    await expectOk((await connect(r.url)).register(await createIdentity('bob')));
+  });
+
+  it('reports unknown users and invites as errors with stable codes', async () => {
+    const r = await relay();
+    const adminCode = (...args: string[]): string => {
+      try {
+        admin(r, ...args);
+      } catch (error) {
+        if (error instanceof AdminError) return error.code;
+        throw error;
+      }
+      return 'no error';
+    };
+    expect(adminCode('users', 'ban', 'nobody')).toBe('USER_NOT_FOUND');
+    expect(adminCode('users', 'unban', 'nobody')).toBe('USER_NOT_FOUND');
+    expect(adminCode('users', 'delete', 'nobody')).toBe('USER_NOT_FOUND');
+    expect(adminCode('invites', 'revoke', 'ffffffff')).toBe('INVITE_NOT_FOUND');
+    const invite = newInvite(r);
+    admin(r, 'invites', 'revoke', invite.id);
+    expect(adminCode('invites', 'revoke', invite.id)).toBe('ALREADY');
+  });
+
+  it('runs as `npm run -s relay:admin`, with exit status 1 for an error and 2 for a usage error', async () => {
+    const r = await relay();
+    const run = (...args: string[]) => spawnSync('npm', ['run', '-s', 'relay:admin', '--', '--data', r.dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const stats = run('stats');
+    expect(stats.status).toBe(0);
+    expect(stats.stdout).toBe('users 0\nbanned 0\nqueued envelopes 0\nqueued bytes 0\nactive invites 0\n');
+    const missing = run('users', 'ban', 'nobody');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^relay:admin: error USER_NOT_FOUND: no user nobody$/m);
+    const bad = run('invites', 'create', '--expires-in', 'soon');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--expires-in must be like/);
+  });
+});

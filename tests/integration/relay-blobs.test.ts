@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
+
+const relays: TestRelay[] = [];
+
+afterEach(async () => {
+  for (const relay of relays.splice(0).reverse()) await relay.close();
+});
+
+async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const started = await startTestRelay(options);
+  relays.push(started);
+  return started;
+}
+
+async function tokenFor(r: TestRelay, username: string): Promise<string> {
+  const client = await WireClient.connect(r.url);
+  await expectOk(client.register(await createIdentity(username)));
+  const reply = await client.request({ name: 'TOKEN_REQUEST' });
+  await client.close();
+  if (reply.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${reply.name}`);
+  return reply.token;
+}
+
+function upload(r: TestRelay, token: string | undefined, bytes: Uint8Array): Promise<Response> {
+  return fetch(`http://127.0.0.1:${r.port}/v1/blobs`, {
+    method: 'PUT',
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    body: Buffer.from(bytes),
+  });
+}
+
+function download(r: TestRelay, token: string, id: string, method = 'GET'): Promise<Response> {
+  return fetch(`http://127.0.0.1:${r.port}/v1/blobs/${id}`, { method, headers: { authorization: `Bearer ${token}` } });
+}
+
+describe('relay blobs', () => {
+  it('stores an uploaded blob and serves the same bytes to another user with a token', async () => {
+    const r = await relay();
+    const [alice, bob] = [await tokenFor(r, 'alice'), await tokenFor(r, 'bob')];
+    const bytes = new Uint8Array(randomBytes(300 * 1024));
+    const put = await upload(r, alice, bytes);
+    expect(put.status).toBe(201);
+    const { id, expiresAt } = (await put.json()) as { id: string; expiresAt: number };
+    expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(expiresAt).toBeGreaterThan(Date.now() + 29 * 24 * 3600_000);
+
+    const got = await download(r, bob, id);
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+    expect((await download(r, bob, id, 'HEAD')).headers.get('content-length')).toBe(String(bytes.length));
+  });
+
+  it('needs a token for both directions, and answers 404 BLOB_NOT_FOUND for an unknown id', async () => {
+    const r = await relay();
+    const alice = await tokenFor(r, 'alice');
+    const put = await upload(r, undefined, Uint8Array.of(1, 2, 3));
+    expect(put.status).toBe(401);
+    expect(await put.json()).toMatchObject({ code: 'TOKEN_MISSING' });
+    const stored = (await (await upload(r, alice, Uint8Array.of(1))).json()) as { id: string };
+    const anonymous = await fetch(`http://127.0.0.1:${r.port}/v1/blobs/${stored.id}`);
+    expect(anonymous.status).toBe(401);
+    for (const id of ['A'.repeat(43), '..%2Frelay.sqlite', 'x']) {
+      const missing = await download(r, alice, id);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ code: 'BLOB_NOT_FOUND' });
+    }
+  });
+
+  it('refuses a blob over maxBlobBytes with 413 BLOB_TOO_LARGE, declared or streamed, and keeps no part of it', async () => {
+    const r = await relay({ maxBlobBytes: 1000 });
+    const alice = await tokenFor(r, 'alice');
+    const over = await upload(r, alice, new Uint8Array(1001));
+    expect(over.status).toBe(413);
+    expect(await over.json()).toMatchObject({ code: 'BLOB_TOO_LARGE' });
+
+    // No Content-Length: the relay counts while it writes and stops at the cap.
+    const chunks = [new Uint8Array(600), new Uint8Array(600)];
+    const streamed = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice}` },
+      body: new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(next);
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit).catch(() => undefined);
+    if (streamed !== undefined) expect(streamed.status).toBe(413);
+    expect(await readdir(join(r.dataDir, 'blobs'))).toEqual([]);
+
+    expect((await upload(r, alice, new Uint8Array(1000))).status).toBe(201);
+  });
+
+  it('expires blobs after blobTtlMs: not served, then purged from disk', async () => {
+    let now = Date.now();
+    const r = await relay({ now: () => now, blobTtlMs: 60_000 });
+    const alice = await tokenFor(r, 'alice');
+    const { id } = (await (await upload(r, alice, Uint8Array.of(7))).json()) as { id: string };
+    expect((await download(r, alice, id)).status).toBe(200);
+    now += 60_000;
+    expect((await download(r, alice, id)).status).toBe(404);
+    expect(r.purgeExpired()).toBe(1);
+    expect(await readdir(join(r.dataDir, 'blobs'))).toEqual([]);
+  });
+});

@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_ENVELOPE_BYTES, type Frame } from '../../relay/protocol/index.js';
+import { DEFAULT_MAX_QUEUE_AGE_MS } from '../../relay/src/options.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
+
+const relays: TestRelay[] = [];
+const clients: WireClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  for (const relay of relays.splice(0).reverse()) await relay.close();
+});
+
+async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const started = await startTestRelay(options);
+  relays.push(started);
+  return started;
+}
+
+function track(client: WireClient): WireClient {
+  clients.push(client);
+  return client;
+}
+
+const registered = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.registered(url, identity));
+const authenticated = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.authenticated(url, identity));
+
+function messageId(): Uint8Array {
+  return new Uint8Array(randomBytes(16));
+}
+
+function bytes(length: number): Uint8Array {
+  return new Uint8Array(randomBytes(length));
+}
+
+function errorOf(frame: Frame): { code: string; retryAfterMs: number } {
+  if (frame.name !== 'ERROR') throw new Error(`expected an ERROR, got ${frame.name}`);
+  return { code: frame.code, retryAfterMs: frame.retryAfterMs };
+}
+
+/** A clock the test moves by hand, for the age and ttl limits. */
+function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
+  let time = start;
+  return { now: () => time, advance: (ms) => (time += ms) };
+}
+
+/** The relay's count of connections cut off for this reason, read from /metrics. */
+async function cutOffs(r: TestRelay, reason: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`parley_connections_cut_total{reason="${reason}"}`));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
+async function registerOffline(url: string, ...identities: TestIdentity[]): Promise<void> {
+  for (const identity of identities) await (await WireClient.registered(url, identity)).close();
+}
+
+describe('relay limits: hostile and slow clients', () => {
+  it('cuts off a socket that stops answering pings, and keeps one that answers', async () => {
+    const r = await relay({ pingIntervalMs: 50 });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const silent = track(await WireClient.connect(r.url, { autoPong: false }));
+    await expectOk(silent.register(alice));
+    const lively = await registered(r.url, bob);
+
+    expect((await silent.closed).code).not.toBe(1000);
+    await lively.pings(4);
+    expect(await lively.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
+    // The cut-off user comes back on a new connection.
+    await authenticated(r.url, alice);
+  });
+
+  it('cuts off a reader too slow for maxBufferedBytes; what it missed stays queued and arrives on reconnect', async () => {
+    const r = await relay({ maxBufferedBytes: 256 * 1024, rateLimits: { messages: { points: 10_000, durationMs: 1_000 } } });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const sender = await registered(r.url, alice);
+    const slow = await registered(r.url, bob);
+    await slow.next('DRAINED');
+    slow.pause();
+
+    let sent = 0;
+    // Loopback TCP buffers take a few MiB before the relay's own buffer grows; 64 MiB is far past both.
+    while ((await cutOffs(r, 'slow_reader')) === 0 && sent < 1024) {
+      await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(MAX_ENVELOPE_BYTES) }));
+      sent += 1;
+    }
+    expect(await cutOffs(r, 'slow_reader')).toBe(1);
+    // A paused socket does not see its own end: read again to find the connection cut.
+    slow.resume();
+    expect((await slow.closed).code).toBe(1006);
+    expect(r.queueDepth('bob')).toBe(sent);
+
+    const back = await authenticated(r.url, bob);
+    expect(await back.next('DRAINED')).toMatchObject({ count: sent });
+    expect(back.unread('DELIVER')).toBe(sent);
+  });
+
+  it('handles a flood of pipelined requests in order without reading past maxPipelinedFrames', async () => {
+    const r = await relay({ maxPipelinedFrames: 4 });
+    const client = await registered(r.url, await createIdentity('alice'));
+    const names = Array.from({ length: 300 }, (_, i) => `nobody-${i}`);
+    const replies = await Promise.all(names.map((username) => client.request({ name: 'LOOKUP', username })));
+    expect(replies.map((frame) => errorOf(frame).code)).toEqual(names.map(() => 'USER_NOT_FOUND'));
+    expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+  });
+});
+
+describe('relay limits: connections', () => {
+  it('turns away a connection past maxConnectionsPerIp with TOO_MANY_CONNECTIONS, and accepts again once one closes', async () => {
+    const r = await relay({ maxConnectionsPerIp: 2 });
+    const first = track(await WireClient.connect(r.url));
+    track(await WireClient.connect(r.url));
+
+    const third = track(await WireClient.open(r.url));
+    expect(errorOf(await third.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+    expect((await third.closed).code).toBe(1013);
+
+    await first.close();
+    const fourth = track(await WireClient.connect(r.url));
+    expect(fourth.nonce).toHaveLength(32);
+  });
+
+  it('rate-limits new connections per IP with RATE_LIMITED and a retryAfterMs, then lets the client back in', async () => {
+    const r = await relay({ rateLimits: { connections: { points: 2, durationMs: 400 } } });
+    track(await WireClient.connect(r.url));
+    track(await WireClient.connect(r.url));
+
+    const limited = track(await WireClient.open(r.url));
+    const refusal = errorOf(await limited.next('ERROR'));
+    expect(refusal.code).toBe('RATE_LIMITED');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    expect(refusal.retryAfterMs).toBeLessThanOrEqual(400);
+    expect((await limited.closed).code).toBe(1013);
+
+    await delay(refusal.retryAfterMs);
+    expect(track(await WireClient.connect(r.url)).nonce).toHaveLength(32);
+  });
+});
+
+describe('relay limits: rate limits on requests', () => {
+  it('rate-limits SEND per identity with RATE_LIMITED (the envelope is not queued), and accepts after retryAfterMs', async () => {
+    const r = await relay({ rateLimits: { messages: { points: 3, durationMs: 400 } } });
+    const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    for (let i = 0; i < 3; i++) await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(8) }));
+
+    const refusal = errorOf(await sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(8) }));
+    expect(refusal.code).toBe('RATE_LIMITED');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    expect(r.queueDepth('bob')).toBe(3);
+    // The budget is per identity: another sender is not affected.
+    const other = await registered(r.url, carol);
+    await expectOk(other.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(8) }));
+
+    await delay(refusal.retryAfterMs);
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(8) }));
+    expect(r.queueDepth('bob')).toBe(5);
+  });
+
+  it('rate-limits new registrations per IP, not logins, and registers again after retryAfterMs', async () => {
+    const r = await relay({ rateLimits: { registrations: { points: 1, durationMs: 400 } } });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, alice);
+
+    const limited = track(await WireClient.connect(r.url));
+    const refusal = errorOf(await limited.register(bob));
+    expect(refusal.code).toBe('RATE_LIMITED');
+    expect((await limited.closed).code).toBe(1013);
+    // Registering an existing name with its own key is a login, which is not a registration.
+    await registered(r.url, alice);
+
+    await delay(refusal.retryAfterMs);
+    await registered(r.url, bob);
+  });
+});
+
+describe('relay limits: queues', () => {
+  it('answers QUEUE_FULL past maxQueuedBytesPerUser, and accepts again once the recipient acks', async () => {
+    const r = await relay({ maxQueuedBytesPerUser: 100 });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    const first = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: first, envelope: bytes(60) }));
+    expect(errorOf(await sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(60) })).code).toBe('QUEUE_FULL');
+
+    const recipient = await authenticated(r.url, bob);
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: first });
+    recipient.post({ name: 'ACK', messageId: first });
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(60) }));
+  });
+
+  it('answers QUEUE_FULL past maxQueuedPerUser, and accepts again once the recipient acks', async () => {
+    const r = await relay({ maxQueuedPerUser: 1 });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    const first = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: first, envelope: bytes(4) }));
+    expect(errorOf(await sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(4) })).code).toBe('QUEUE_FULL');
+
+    const recipient = await authenticated(r.url, bob);
+    await recipient.next('DELIVER');
+    recipient.post({ name: 'ACK', messageId: first });
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(4) }));
+  });
+
+  it('purges envelopes older than maxQueueAgeMs (default 30 days), keeping younger ones', async () => {
+    const clock = manualClock();
+    const r = await relay({ now: clock.now });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(4) }));
+    clock.advance(DEFAULT_MAX_QUEUE_AGE_MS - 1);
+    expect(r.purgeExpired()).toBe(0);
+
+    const younger = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: younger, envelope: bytes(4) }));
+    clock.advance(2);
+    expect(r.purgeExpired()).toBe(1);
+    expect(r.queueDepth('bob')).toBe(1);
+    const recipient = await authenticated(r.url, bob);
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: younger });
+    expect(await recipient.next('DRAINED')).toMatchObject({ count: 1 });
+  });
+
+  it('drops a SEND_EXPIRING envelope unread once its ttl has passed, delivers it before, and refuses a bad ttl', async () => {
+    const clock = manualClock();
+    const r = await relay({ now: clock.now, maxTtlMs: 60_000 });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    const send = (ttlMs: number, id = messageId()): Promise<Frame> =>
+      sender.request({ name: 'SEND_EXPIRING', to: 'bob', messageId: id, envelope: bytes(4), ttlMs });
+
+    expect(errorOf(await send(0)).code).toBe('TTL_INVALID');
+    expect(errorOf(await send(60_001)).code).toBe('TTL_INVALID');
+    const shortLived = messageId();
+    const longLived = messageId();
+    await expectOk(send(1_000, shortLived));
+    await expectOk(send(5_000, longLived));
+    clock.advance(1_000);
+
+    // Past its ttl it is not delivered even before the purge has run.
+    const recipient = await authenticated(r.url, bob);
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: longLived });
+    expect(await recipient.next('DRAINED')).toMatchObject({ count: 1 });
+    expect(r.purgeExpired()).toBe(1);
+    expect(r.queueDepth('bob')).toBe(1);
+  });
+});
+
+describe('relay limits: graceful shutdown', () => {
+  it('answers every request it has read before closing, and every OK survives the restart', async () => {
+    const r = await relay({ rateLimits: { messages: { points: 10_000, durationMs: 1_000 } } });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    const ids = Array.from({ length: 200 }, () => messageId());
+    const replies = ids.map((id) => sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: bytes(16) }).catch(() => undefined));
+    await replies[0];
+    const restarted = await r.restart();
+    relays.push(restarted);
+    const answered = (await Promise.all(replies)).filter((frame) => frame?.name === 'OK').length;
+    expect(answered).toBeGreaterThan(0);
+    expect(restarted.queueDepth('bob')).toBe(answered);
+  });
+});

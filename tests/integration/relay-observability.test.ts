@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLog, hashUsername, loadUsernameSalt } from '../../relay/src/logger.js';
+import { startRelay, type RelayHandle, type RelayOptions } from '../../relay/src/server.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A pino destination that keeps every line, parsed. */
+function captureLines(): { stream: Writable; lines: Array<Record<string, unknown>>; raw: () => string } {
+  const lines: Array<Record<string, unknown>> = [];
+  let raw = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { stream, lines, raw: () => raw };
+}
+
+async function testRelay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const relay = await startTestRelay(options);
+  cleanups.push(() => relay.close());
+  return relay;
+}
+
+async function loggingRelay(options: Partial<RelayOptions>): Promise<{ relay: RelayHandle; capture: ReturnType<typeof captureLines> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-log-'));
+  const capture = captureLines();
+  const relay = await startRelay({ dataDir, port: 0, logLevel: 'info', ...options }, { logDestination: capture.stream });
+  cleanups.push(async () => {
+    await relay.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return { relay, capture };
+}
+
+function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('relay logs', () => {
+  it('redacts secret fields by name and hashes usernames when asked', async () => {
+    const capture = captureLines();
+    const salt = Uint8Array.from(randomBytes(32));
+    const log = createLog({ level: 'info', usernameSalt: salt, destination: capture.stream });
+    log('probe', { user: 'alice', token: 'eyJhbGciOi.secret', signature: 'c2lnbmF0dXJl', envelope: 'Y2lwaGVy', conn: 7 });
+    expect(capture.lines).toHaveLength(1);
+    expect(capture.lines[0]).toMatchObject({
+      event: 'probe',
+      level: 'info',
+      conn: 7,
+      user: hashUsername(salt, 'alice'),
+      token: '[redacted]',
+      signature: '[redacted]',
+      envelope: '[redacted]',
+    });
+    expect(capture.raw()).not.toMatch(/alice|eyJhbGciOi|c2lnbmF0dXJl|Y2lwaGVy/);
+  });
+
+  it('logs nothing at level silent', () => {
+    const capture = captureLines();
+    createLog({ level: 'silent', destination: capture.stream })('probe', { user: 'alice' });
+    expect(capture.lines).toEqual([]);
+  });
+
+  it('keeps one username salt per data dir, so hashes are stable across restarts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-salt-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    expect(loadUsernameSalt(dataDir)).toEqual(loadUsernameSalt(dataDir));
+  });
+
+  it('a real session logs events with connection ids, and never a username (hashed), nonce, key or envelope', async () => {
+    const { relay, capture } = await loggingRelay({ hashUsernames: true });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const sender = await WireClient.registered(relay.url, alice);
+    const recipient = await WireClient.registered(relay.url, bob);
+    const envelope = Uint8Array.from(randomBytes(48));
+    const messageId = Uint8Array.from(randomBytes(16));
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId, envelope }));
+    await recipient.next('DELIVER');
+    const offender = await WireClient.connect(relay.url);
+    offender.sendRaw(Uint8Array.of(1, 0x7f, 0, 0, 0, 1));
+    await offender.closed;
+    await Promise.all([sender.close(), recipient.close()]);
+
+    const events = capture.lines.map((line) => line.event);
+    expect(events).toContain('authenticated');
+    expect(events).toContain('frame_rejected');
+    expect(capture.lines.find((line) => line.event === 'frame_rejected')).toMatchObject({ level: 'warn', code: 'PROTO_UNKNOWN_TYPE' });
+    for (const line of capture.lines.filter((l) => l.event === 'authenticated')) {
+      expect(typeof line.conn).toBe('number');
+      expect(line.user).toMatch(/^[0-9a-f]{16}$/);
+    }
+    const raw = capture.raw();
+    for (const secret of [envelope, messageId, sender.nonce, recipient.nonce, alice.identityKey, bob.agreementKey]) {
+      expect(raw).not.toContain(Buffer.from(secret).toString('hex'));
+      expect(raw).not.toContain(Buffer.from(secret).toString('base64'));
+      expect(raw).not.toContain(Buffer.from(secret).toString('base64url'));
+    }
+    expect(raw).not.toMatch(/"alice"|"bob"/);
+  });
+});
+
+describe('relay HTTP endpoints', () => {
+  it('answers /healthz and /readyz on the WebSocket port, with a request id', async () => {
+    const relay = await testRelay();
+    const base = `http://127.0.0.1:${relay.port}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const ready = await fetch(`${base}/readyz`, { headers: { 'x-request-id': 'probe-17' } });
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('x-request-id')).toBe('probe-17');
+    expect((await fetch(`${base}/elsewhere`)).status).toBe(426);
+    expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('serves Prometheus metrics: connections, frames, queue depth, delivery latency, rate-limit hits', async () => {
+    const relay = await testRelay({ rateLimits: { messages: { points: 2, durationMs: 60_000 } } });
+    const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
+    const sender = await WireClient.registered(relay.url, alice);
+    const recipient = await WireClient.registered(relay.url, bob);
+    await (await WireClient.registered(relay.url, carol)).close();
+    cleanups.push(async () => {
+      await Promise.all([sender.close(), recipient.close()]);
+    });
+    const delivered = Uint8Array.from(randomBytes(16));
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: delivered, envelope: Uint8Array.of(1) }));
+    await recipient.next('DELIVER');
+    recipient.post({ name: 'ACK', messageId: delivered });
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+    await expectOk(sender.request({ name: 'SEND', to: 'carol', messageId: Uint8Array.from(randomBytes(16)), envelope: Uint8Array.of(2) }));
+    expect(await sender.request({ name: 'SEND', to: 'carol', messageId: Uint8Array.from(randomBytes(16)), envelope: Uint8Array.of(3) })).toMatchObject({
+      code: 'RATE_LIMITED',
+    });
+
+    const response = await fetch(`http://127.0.0.1:${relay.port}/metrics`);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(metricValue(text, 'parley_connections')).toBe(2);
+    expect(metricValue(text, 'parley_frames_in_total{type="SEND"}')).toBe(3);
+    expect(metricValue(text, 'parley_frames_in_total{type="ACK"}')).toBe(1);
+    expect(metricValue(text, 'parley_frames_out_total{type="DELIVER"}')).toBe(1);
+    expect(metricValue(text, 'parley_queue_depth')).toBe(1);
+    expect(metricValue(text, 'parley_delivery_latency_seconds_count')).toBe(1);
+    expect(metricValue(text, 'parley_rate_limited_total{limit="messages"}')).toBe(1);
+  });
+
+  it('keeps metrics per relay: two relays in one process do not share counters', async () => {
+    const [one, two] = await Promise.all([testRelay(), testRelay()]);
+    const client = await WireClient.connect(one.url);
+    cleanups.push(async () => {
+      await client.close();
+    });
+    const first = await (await fetch(`http://127.0.0.1:${one.port}/metrics`)).text();
+    const second = await (await fetch(`http://127.0.0.1:${two.port}/metrics`)).text();
+    expect(metricValue(first, 'parley_connections')).toBe(1);
+    expect(metricValue(second, 'parley_connections')).toBe(0);
+  });
+});

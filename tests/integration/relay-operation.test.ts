@@ -1,0 +1,91 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRelay } from '../support/relay.js';
+import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+let dir: string;
+let certPath: string;
+let keyPath: string;
+let cert: Buffer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parley-relay-tls-'));
+  certPath = join(dir, 'cert.pem');
+  keyPath = join(dir, 'key.pem');
+  // A throwaway self-signed certificate for 127.0.0.1, made by Debian's openssl.
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=parley-test', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { stdio: 'ignore' });
+  cert = await readFile(certPath);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca: cert }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+describe('relay operation', () => {
+  it('serves wss:// and https:// from a certificate and key', async () => {
+    const relay = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath });
+    try {
+      expect(relay.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+      const client = await WireClient.connect(relay.url, { ca: cert });
+      await expectOk(client.register(await createIdentity('alice')));
+      expect(await httpsStatus(`https://127.0.0.1:${relay.port}/healthz`)).toBe(200);
+      await client.close();
+      // A client that does not trust the certificate does not get in.
+      await expect(WireClient.connect(relay.url)).rejects.toThrow(/self.signed|certificate/i);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('the command line takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
+    const dataDir = join(dir, 'cli-data');
+    const configPath = join(dir, 'relay.json');
+    await writeFile(configPath, JSON.stringify({ dataDir, port: 7, tlsCertPath: certPath, tlsKeyPath: keyPath, logLevel: 'info' }));
+    const child = spawn(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['relay/src/cli.ts', '--log-level', 'silent'], {
+      cwd: REPO_ROOT,
+      // The environment's port (0) wins over the file's (7); the flag's log level over the file's.
+      env: { ...process.env, PARLEY_RELAY_CONFIG: configPath, PARLEY_RELAY_PORT: '0' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const match = /^listening on (wss:\/\/127\.0\.0\.1:\d+)$/m.exec(stdout);
+          if (match?.[1] !== undefined) resolve(match[1]);
+        });
+        void exited.then(() => reject(new Error(`relay exited early: ${stderr}`)));
+      });
+      const client = await WireClient.connect(url, { ca: cert });
+      await expectOk(client.register(await createIdentity('alice')));
+      child.kill('SIGTERM');
+      expect(await client.closed).toMatchObject({ code: 1001 });
+      expect(await exited).toBe(0);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
+
+const relays: TestRelay[] = [];
+const clients: WireClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  for (const relay of relays.splice(0).reverse()) await relay.close();
+});
+
+async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const started = await startTestRelay(options);
+  relays.push(started);
+  return started;
+}
+
+async function login(url: string, identity: TestIdentity): Promise<WireClient> {
+  const client = await WireClient.registered(url, identity);
+  clients.push(client);
+  return client;
+}
+
+const messageId = (): Uint8Array => new Uint8Array(randomBytes(16));
+
+async function people(r: TestRelay): Promise<{ alice: TestIdentity; bob: TestIdentity }> {
+  const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+  for (const identity of [alice, bob]) await (await WireClient.registered(r.url, identity)).close();
+  return { alice, bob };
+}
+
+describe('delivery receipts', () => {
+  it('sends a RECEIPT to an online sender when the recipient acks, and resends it until the sender acks it', async () => {
+    const r = await relay();
+    const { alice, bob } = await people(r);
+    const sender = await login(r.url, alice);
+    const recipient = await login(r.url, bob);
+    const id = messageId();
+    await expectOk(sender.request({ name: 'SEND_WITH_RECEIPT', to: 'bob', messageId: id, envelope: Uint8Array.of(1), ttlMs: 0 }));
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
+    recipient.post({ name: 'ACK', messageId: id });
+    const receipt = await sender.next('RECEIPT');
+    expect(receipt.messageId).toEqual(id);
+    expect(receipt.ackedAt).toBeGreaterThan(0);
+
+    // Not acked yet: the next connection gets it again, before DRAINED.
+    await sender.close();
+    const again = await login(r.url, alice);
+    expect(await again.next('RECEIPT')).toMatchObject({ messageId: id });
+    expect(await again.next('DRAINED')).toMatchObject({ count: 0 });
+    again.post({ name: 'ACK', messageId: id });
+    await again.request({ name: 'LOOKUP', username: 'alice' });
+    await again.close();
+    const third = await login(r.url, alice);
+    await third.next('DRAINED');
+    expect(third.unread('RECEIPT')).toBe(0);
+  });
+
+  it('keeps a receipt for an offline sender and delivers it on their next connection', async () => {
+    const r = await relay();
+    const { alice, bob } = await people(r);
+    const sender = await login(r.url, alice);
+    const id = messageId();
+    await expectOk(sender.request({ name: 'SEND_WITH_RECEIPT', to: 'bob', messageId: id, envelope: Uint8Array.of(1), ttlMs: 0 }));
+    await sender.close();
+    const recipient = await login(r.url, bob);
+    await recipient.next('DELIVER');
+    recipient.post({ name: 'ACK', messageId: id });
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+
+    const back = await login(r.url, alice);
+    expect(await back.next('RECEIPT')).toMatchObject({ messageId: id });
+  });
+
+  it('sends no receipt for a plain SEND, and stores no sender name, only a keyed hash until the ack', async () => {
+    const r = await relay();
+    const { alice, bob } = await people(r);
+    const sender = await login(r.url, alice);
+    const plain = messageId();
+    const receipted = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: plain, envelope: Uint8Array.of(1) }));
+    await expectOk(sender.request({ name: 'SEND_WITH_RECEIPT', to: 'bob', messageId: receipted, envelope: Uint8Array.of(2), ttlMs: 0 }));
+
+    const db = new Database(join(r.dataDir, DATABASE_FILE), { readonly: true });
+    try {
+      const boxes = db.prepare<[], { receipt_box: Buffer | null }>('SELECT receipt_box FROM queue ORDER BY seq').all();
+      expect(boxes[0]?.receipt_box).toBeNull();
+      expect(boxes[1]?.receipt_box).toHaveLength(16);
+      expect(Buffer.from(boxes[1]?.receipt_box ?? []).toString('utf8')).not.toContain('alice');
+    } finally {
+      db.close();
+    }
+
+    const recipient = await login(r.url, bob);
+    for (const id of [plain, receipted]) {
+      await recipient.next('DELIVER');
+      recipient.post({ name: 'ACK', messageId: id });
+    }
+    expect(await sender.next('RECEIPT')).toMatchObject({ messageId: receipted });
+    await sender.request({ name: 'LOOKUP', username: 'alice' });
+    expect(sender.unread('RECEIPT')).toBe(0);
+  });
+});
+
+describe('duplicate message ids', () => {
+  it('drops a retry of an already delivered and acked message id: OK to the sender, nothing delivered', async () => {
+    const r = await relay();
+    const { alice, bob } = await people(r);
+    const sender = await login(r.url, alice);
+    const recipient = await login(r.url, bob);
+    const id = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(1) }));
+    await recipient.next('DELIVER');
+    recipient.post({ name: 'ACK', messageId: id });
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(1) }));
+    expect(r.queueDepth('bob')).toBe(0);
+    const other = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: other, envelope: Uint8Array.of(2) }));
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: other });
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, SETTINGS, envName, loadConfig, usage } from '../../relay/src/config.js';
+import { resolveOptions } from '../../relay/src/options.js';
+
+const noFile = (path: string): string => {
+  throw new Error(`no file ${path}`);
+};
+
+function files(contents: Record<string, unknown>): (path: string) => string {
+  return (path) => {
+    const found = contents[path];
+    if (found === undefined) throw new Error(`ENOENT: ${path}`);
+    return typeof found === 'string' ? found : JSON.stringify(found);
+  };
+}
+
+function configError(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('relay configuration', () => {
+  it('names each environment variable after its flag', () => {
+    expect(envName('max-queued-per-user')).toBe('PARLEY_RELAY_MAX_QUEUED_PER_USER');
+    expect(new Set(SETTINGS.map((s) => s.flag)).size).toBe(SETTINGS.length);
+    for (const setting of SETTINGS) expect(usage()).toContain(envName(setting.flag));
+  });
+
+  it('takes flags over environment over file over defaults, setting by setting', () => {
+    const read = files({ '/etc/parley.json': { dataDir: '/from-file', host: '0.0.0.0', port: 1111, maxQueuedPerUser: 5, authTimeoutMs: 7 } });
+    const env = { PARLEY_RELAY_CONFIG: '/etc/parley.json', PARLEY_RELAY_PORT: '2222', PARLEY_RELAY_MAX_QUEUED_PER_USER: '6' };
+    const { options } = loadConfig(['--port', '3333'], env, read);
+    expect(options).toMatchObject({ dataDir: '/from-file', host: '0.0.0.0', port: 3333, maxQueuedPerUser: 6, authTimeoutMs: 7 });
+    const resolved = resolveOptions(options);
+    // Not given anywhere: the default.
+    expect(resolved.maxConnectionsPerIp).toBe(32);
+  });
+
+  it('prefers --config over PARLEY_RELAY_CONFIG', () => {
+    const read = files({ '/a.json': { dataDir: '/a' }, '/b.json': { dataDir: '/b' } });
+    expect(loadConfig(['--config', '/b.json'], { PARLEY_RELAY_CONFIG: '/a.json' }, read).options.dataDir).toBe('/b');
+  });
+
+  it('reads rate limits as POINTS/MS from flags and env, and as objects from the file', () => {
+    const read = files({ '/c.json': { dataDir: '/d', rateLimits: { registrations: { points: 3, durationMs: 9 } } } });
+    const { options } = loadConfig(['--config', '/c.json', '--rate-messages', '5/100'], { PARLEY_RELAY_RATE_CONNECTIONS: '7/700' }, read);
+    expect(options.rateLimits).toEqual({
+      registrations: { points: 3, durationMs: 9 },
+      connections: { points: 7, durationMs: 700 },
+      messages: { points: 5, durationMs: 100 },
+    });
+  });
+
+  it('reads booleans and log levels', () => {
+    const env = { PARLEY_RELAY_DATA: '/d', PARLEY_RELAY_HASH_USERNAMES: 'true', PARLEY_RELAY_LOG_LEVEL: 'warn' };
+    expect(loadConfig([], env, noFile).options).toMatchObject({ hashUsernames: true, logLevel: 'warn' });
+    expect(loadConfig(['--hash-usernames'], { PARLEY_RELAY_DATA: '/d' }, noFile).options.hashUsernames).toBe(true);
+  });
+
+  it.each<[string, string[], Record<string, string>, Record<string, unknown>, RegExp]>([
+    ['a missing data dir', [], {}, {}, /--data DIR is required/],
+    ['an unknown flag', ['--data', '/d', '--colour'], {}, {}, /colour/],
+    ['a non-numeric port', ['--data', '/d', '--port', 'seven'], {}, {}, /--port must be a whole number/],
+    ['a bad env value', ['--data', '/d'], { PARLEY_RELAY_MAX_QUEUED_PER_USER: '-1' }, {}, /--max-queued-per-user/],
+    ['a bad rate', ['--data', '/d', '--rate-messages', '5 per second'], {}, {}, /POINTS\/MS/],
+    ['a bad log level', ['--data', '/d', '--log-level', 'loud'], {}, {}, /--log-level/],
+    ['an unknown file key', ['--config', '/x.json'], {}, { '/x.json': { dataDir: '/d', colour: 'red' } }, /unknown setting 'colour'/],
+    ['a file that is not JSON', ['--config', '/x.json'], {}, { '/x.json': '{ nope' }, /not valid JSON/],
+    ['a missing file', ['--config', '/none.json'], {}, {}, /cannot read \/none.json/],
+  ])('refuses %s with one line', (_label, args, env, contents, message) => {
+    expect(configError(() => loadConfig(args, env, files(contents)))).toMatch(message);
+  });
+
+  it('leaves range checks to resolveOptions, which names the option', () => {
+    const { options } = loadConfig(['--data', '/d', '--port', '70000'], {}, noFile);
+    expect(() => resolveOptions(options)).toThrow(/port must be an integer from 0 to 65535/);
+    expect(() => resolveOptions({ dataDir: '/d', tlsCertPath: '/cert.pem' })).toThrow(/go together/);
+  });
+});
