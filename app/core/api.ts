@@ -4,6 +4,10 @@ import { ok, fail, toErrorShape, type Result } from '../shared/result.js';
 import { validateInvocation } from '../shared/validate.js';
 import type { CoreEvents } from './events.js';
 import type { AccountService } from './services/account.js';
+import { exportConversation } from './services/conversation-export.js';
+
+/** Calls that do not count as the user being active (the UI polls them). */
+const PASSIVE_METHODS = new Set<MethodName>(['profile.status', 'connection.status']);
 
 type Handlers = { [M in MethodName]: (input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
 
@@ -18,6 +22,26 @@ function handlers(account: AccountService): Handlers {
     'messages.list': (input) => account.requireSession().messages.list(input.contact, input.before, input.limit),
     'messages.send': (input) => account.requireSession().messages.send(input.contact, input.text),
     'connection.status': () => account.session?.context.relay.state ?? { state: 'offline' },
+    'profile.confirmRecoveryKey': (input) => account.confirmRecoveryKey(input.recoveryKey),
+    'profile.recover': (input) => account.recover(input.recoveryKey, input.newPassphrase),
+    'profile.changePassphrase': (input) => account.changePassphrase(input.passphrase, input.newPassphrase),
+    'profile.lock': async () => {
+      await account.lock('user');
+      return {};
+    },
+    'profile.unlockAuto': () => account.unlockAuto(),
+    'settings.get': () => account.settings(),
+    'settings.setAutoLock': (input) => account.setAutoLock(input.minutes),
+    'keychain.enable': (input) => account.enableKeychain(input.passphrase),
+    'keychain.disable': () => account.disableKeychain(),
+    'messages.search': (input) => account.requireSession().history.search(input.query, input.limit),
+    'messages.around': (input) =>
+      account.requireSession().history.around(input.contact, input.id !== undefined ? { id: input.id } : { at: input.at ?? 0 }, input.limit),
+    'messages.exportConversation': async (input) => {
+      const session = account.requireSession();
+      await account.verifyPassphrase(input.passphrase);
+      return exportConversation(session.context.db, session.context.username, input.contact, input.format);
+    },
   };
 }
 
@@ -32,6 +56,7 @@ export function createApi(account: AccountService, events: CoreEvents): ParleyAp
     async invoke<M extends MethodName>(method: M, input: unknown): Promise<Result<MethodOutput<M>>> {
       try {
         const call = validateInvocation(method, input);
+        if (!PASSIVE_METHODS.has(call.method)) account.touch();
         return ok((await dispatch(table, call.method, call.input)) as MethodOutput<M>);
       } catch (error) {
         return fail(toErrorShape(error));

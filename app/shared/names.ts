@@ -11,9 +11,21 @@ export const METHOD_NAMES = [
   'messages.list',
   'messages.send',
   'connection.status',
+  'profile.confirmRecoveryKey',
+  'profile.recover',
+  'profile.changePassphrase',
+  'profile.lock',
+  'profile.unlockAuto',
+  'settings.get',
+  'settings.setAutoLock',
+  'keychain.enable',
+  'keychain.disable',
+  'messages.search',
+  'messages.around',
+  'messages.exportConversation',
 ] as const;
 
-export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed'] as const;
+export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'profile.locked'] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

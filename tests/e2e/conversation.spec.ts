@@ -29,6 +29,16 @@ async function onboard(page: Page, person: Person, relayUrl: string): Promise<vo
   await page.getByLabel('Passphrase', { exact: true }).fill(person.passphrase);
   await page.getByLabel('Confirm passphrase').fill(person.passphrase);
   await page.getByRole('button', { name: 'Create profile' }).click();
+  // The recovery key is shown once and must be retyped before the profile opens.
+  const shown = page.getByTestId('recovery-key');
+  await expect(shown).toHaveText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
+  const recoveryKey = (await shown.textContent()) ?? '';
+  await page.getByRole('button', { name: 'I have written it down' }).click();
+  await page.getByRole('textbox', { name: 'Recovery key' }).fill('AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('alert')).toContainText('does not match');
+  await page.getByRole('textbox', { name: 'Recovery key' }).fill(recoveryKey.toLowerCase());
+  await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
 }
 
@@ -120,6 +130,15 @@ test('two people onboard, add each other, talk live, and the history survives a 
     await expect(history.getByText(hello)).toBeVisible();
     await expect(history.getByText(reply)).toBeVisible();
     await expect(history.getByTestId('message').filter({ hasText: 'first line' })).toContainText('second line');
+  });
+
+  await test.step('search finds a message by a word prefix and opens the conversation at it', async () => {
+    const word = hello.split(' ')[0] ?? hello;
+    await a.page.getByRole('searchbox', { name: 'Search messages' }).fill(`${word.slice(0, 3)} in:${bob.name}`);
+    await a.page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    const results = a.page.getByRole('list', { name: 'Search results' });
+    await results.getByRole('button').filter({ hasText: bob.name }).first().click();
+    await expect(conversationWith(a.page, bob.name).locator('[aria-current="true"]')).toContainText(word);
   });
 
   expect(a.errors).toEqual([]);

@@ -100,7 +100,7 @@ describe('two cores exchanging messages through a real relay', () => {
     let b = await core(dirB);
     await createProfile(a, nameA, relay.current.url);
     await createProfile(b, nameB, relay.current.url);
-    expect(value(await a.invoke('profile.status', {}))).toEqual({ state: 'unlocked', username: nameA, relayUrl: relay.current.url });
+    expect(value(await a.invoke('profile.status', {}))).toEqual({ state: 'unlocked', username: nameA, relayUrl: relay.current.url, recoveryKeyPending: true });
 
     const contactB = value(await a.invoke('contacts.add', { username: nameB }));
     expect(contactB.username).toBe(nameB);

@@ -9,6 +9,7 @@ import { ContactsRepository } from '../store/contacts-repo.js';
 import type { Db } from '../store/db.js';
 import { MessagesRepository } from '../store/messages-repo.js';
 import { ContactsService } from './contacts.js';
+import { HistoryService } from './history.js';
 import type { ProfileContext } from './context.js';
 import { MessagesService } from './messages.js';
 import { SerialQueue } from './serial-queue.js';
@@ -30,6 +31,7 @@ export class ProfileSession {
   readonly context: ProfileContext;
   readonly contacts: ContactsService;
   readonly messages: MessagesService;
+  readonly history: HistoryService;
   readonly #deliveries = new SerialQueue();
   #syncedGeneration = 0;
   readonly #syncWaiters = new Set<() => void>();
@@ -58,6 +60,7 @@ export class ProfileSession {
     };
     this.contacts = new ContactsService(this.context);
     this.messages = new MessagesService(this.context, this.contacts);
+    this.history = new HistoryService(options.db);
   }
 
   /** Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us. */

@@ -44,6 +44,40 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX messages_pending ON messages (seq) WHERE status = 'pending';
       `),
   },
+  {
+    version: 2,
+    name: 'settings of the profile',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE settings (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+      `),
+  },
+  {
+    version: 3,
+    name: 'full-text search over message text',
+    // External content: the index stores tokens only and reads text from messages; triggers keep it in step.
+    up: (db) =>
+      db.exec(`
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+          text, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.seq, old.text);
+          INSERT INTO messages_fts (rowid, text) VALUES (new.seq, new.text);
+        END;
+        INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+        CREATE INDEX messages_by_time ON messages (sent_at, seq);
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

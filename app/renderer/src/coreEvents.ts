@@ -16,6 +16,7 @@ export function followCoreEvents(api: ParleyApi): () => void {
     api.on('message.updated', (message) => useMessages.getState().upsert(message)),
     api.on('contact.added', (contact) => useContacts.getState().upsert(contact)),
     api.on('connection.changed', (connection) => useConnection.getState().set(connection)),
+    api.on('profile.locked', () => void useSession.getState().refresh()),
   ];
   return () => {
     for (const stop of stops) stop();

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Contact } from '../../../shared/index.js';
 import { NO_MESSAGES, useMessages } from '../stores/messages.js';
 import { Avatar } from './Avatar.js';
@@ -13,7 +13,10 @@ function fingerprint(identityKey: string): string {
 export function Conversation({ contact }: { contact: Contact }) {
   const messages = useMessages((state) => state.byContact[contact.username] ?? NO_MESSAGES);
   const load = useMessages((state) => state.load);
+  const focused = useMessages((state) => state.focused);
+  const openAt = useMessages((state) => state.openAt);
   const listRef = useRef<HTMLOListElement>(null);
+  const [date, setDate] = useState('');
 
   useEffect(() => {
     void load(contact.username);
@@ -21,8 +24,11 @@ export function Conversation({ contact }: { contact: Contact }) {
 
   useLayoutEffect(() => {
     const list = listRef.current;
-    if (list) list.scrollTop = list.scrollHeight;
-  }, [messages.length, contact.username]);
+    if (!list) return;
+    const target = focused === null ? null : list.querySelector(`[data-message-id="${focused}"]`);
+    if (target !== null) target.scrollIntoView({ block: 'center' });
+    else list.scrollTop = list.scrollHeight;
+  }, [messages.length, contact.username, focused]);
 
   return (
     <section className="conversation" aria-labelledby="conversation-title">
@@ -34,12 +40,24 @@ export function Conversation({ contact }: { contact: Contact }) {
             Identity key {fingerprint(contact.identityKey)}…
           </p>
         </div>
+        <label className="jump">
+          Jump to date{' '}
+          <input
+            type="date"
+            value={date}
+            onChange={(event) => {
+              setDate(event.target.value);
+              const at = Date.parse(`${event.target.value}T00:00:00Z`);
+              if (Number.isFinite(at)) void openAt(contact.username, { at });
+            }}
+          />
+        </label>
       </header>
       <ol className="messages" ref={listRef} role="log" aria-label={`Messages with ${contact.username}`} aria-live="polite">
         {messages.length === 0 ? (
           <li className="messages-empty muted">No messages yet. Say hello.</li>
         ) : (
-          messages.map((message) => <MessageBubble key={message.id} message={message} />)
+          messages.map((message) => <MessageBubble key={message.id} message={message} focused={message.id === focused} />)
         )}
       </ol>
       <Composer key={contact.username} contact={contact.username} />
