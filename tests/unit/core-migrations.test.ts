@@ -75,3 +75,15 @@ describe('migrations', () => {
     expect(db.prepare('SELECT value FROM settings').get()).toEqual({ value: '5' });
   });
 });
+
+describe('migration 4', () => {
+  it('4: attachments, from version 3 with data in it', () => {
+    migrateTo(3);
+    seedVersion1();
+    migrateTo(4);
+    db.prepare(`INSERT INTO attachments (id, file_key, thumb_key, size, mime_type, created_at) VALUES (?, ?, NULL, 3, 'text/plain', 1)`).run('d'.repeat(32), Buffer.alloc(32));
+    expect(db.prepare('SELECT count(*) AS n FROM attachments').get()).toEqual({ n: 1 });
+    const hits = db.prepare(`SELECT rowid FROM messages_fts WHERE messages_fts MATCH '"lantern"'`).all();
+    expect(hits).toHaveLength(1);
+  });
+});

@@ -78,6 +78,22 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX messages_by_time ON messages (sent_at, seq);
       `),
   },
+  {
+    version: 4,
+    name: 'attachments at rest',
+    // Each file's own key lives here, inside the encrypted database; the file itself holds only ciphertext.
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE attachments (
+          id          TEXT PRIMARY KEY,
+          file_key    BLOB NOT NULL,
+          thumb_key   BLOB,
+          size        INTEGER NOT NULL,
+          mime_type   TEXT NOT NULL,
+          created_at  INTEGER NOT NULL
+        ) STRICT;
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
