@@ -6,6 +6,8 @@ import { loadSodium } from './crypto/sodium.js';
 import { CoreEvents } from './events.js';
 import { AccountService } from './services/account.js';
 import type { KeychainPort } from './vault/keychain.js';
+import type { BackupSecret } from './backup/format.js';
+import { importBackup } from './services/backup.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -25,6 +27,13 @@ export interface Core extends ParleyApi {
   close(): Promise<void>;
   /** Lock now for a reason the host observed (system suspend, screen lock); no-op when locked. */
   lock(reason: 'user' | 'idle' | 'system'): Promise<void>;
+  /** Write an encrypted backup of the whole (unlocked) profile to `file`. */
+  exportBackup(file: string, secret: BackupSecret): Promise<void>;
+}
+
+/** Restore a backup into an empty profile folder (before any core opens it). */
+export async function restoreBackup(profileDir: string, file: string, secret: BackupSecret): Promise<void> {
+  await importBackup(await loadSodium(), profileDir, file, secret);
 }
 
 const DEFAULT_WAIT_MS = 10_000;
@@ -79,6 +88,7 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       await session.whenSynced(Math.max(0, timeoutMs - (Date.now() - started)));
     },
     lock: (reason) => account.lock(reason),
+    exportBackup: (file, secret) => account.exportBackup(file, secret),
     async close() {
       await account.close();
       events.clear();

@@ -17,6 +17,8 @@ import { formatRecoveryKey, parseRecoveryKey } from '../vault/recovery-key.js';
 import { readVaultFile, vaultFileExists, writeVaultFile } from '../vault/vault-file.js';
 import { SettingsRepository } from '../store/settings-repo.js';
 import { IdleTimer } from './idle-timer.js';
+import type { BackupSecret } from '../backup/format.js';
+import { exportBackup } from './backup.js';
 import { SerialQueue } from './serial-queue.js';
 import { ProfileSession } from './session.js';
 
@@ -202,6 +204,11 @@ export class AccountService {
       }
       return this.#settings();
     });
+  }
+
+  /** Export the whole profile to one encrypted file (CLI `backup export`). */
+  exportBackup(file: string, secret: BackupSecret): Promise<void> {
+    return this.#serial(() => exportBackup(this.#options.sodium, this.#options.profileDir, this.requireSession().context.db, file, secret));
   }
 
   /** Check the passphrase without changing anything (re-entry before a sensitive export). */
