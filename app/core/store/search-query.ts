@@ -49,7 +49,9 @@ export function parseSearchQuery(text: string): SearchQuery {
   return query;
 }
 
-/** The FTS5 MATCH expression: every term as a quoted prefix, all required. */
-export function ftsExpression(terms: readonly string[]): string {
-  return terms.map((term) => `"${term}"*`).join(' AND ');
+/** The FTS5 MATCH expression: every term as a quoted prefix of the text, all required; a contact as a phrase of its column. */
+export function ftsExpression(terms: readonly string[], contact?: string): string {
+  const parts = terms.map((term) => `text : "${term}"*`);
+  if (contact !== undefined) parts.push(`contact : "${contact.replace(/"/g, '')}"`);
+  return parts.join(' AND ');
 }

@@ -46,7 +46,9 @@ export function searchMessages(db: Db, query: SearchQuery, limit: number): Searc
     const sql = `SELECT ${columns}, substr(m.text, 1, 120) AS snippet FROM messages m WHERE 1${filters} ORDER BY m.seq DESC LIMIT @limit`;
     return db.prepare<[typeof params], HitRow>(sql).all(params).map(toHit);
   }
-  params.match = ftsExpression(query.terms);
+  // The contact filter also goes into the MATCH, so FTS5 intersects instead of scanning every match; SQL keeps it exact.
+  const contact = query.in ?? (query.from === 'me' ? undefined : query.from);
+  params.match = ftsExpression(query.terms, contact);
   // Newest first by rowid lets FTS5 stop after `limit` matches instead of sorting all of them.
   const sql = `SELECT ${columns}, snippet(messages_fts, 0, '', '', '…', 16) AS snippet
     FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid
