@@ -22,7 +22,8 @@ async function openParley(browser: Browser, url: string): Promise<{ page: Page; 
   return { page, errors };
 }
 
-async function onboard(page: Page, person: Person, relayUrl: string): Promise<void> {
+/** Onboard and return the recovery key the app showed. */
+async function onboard(page: Page, person: Person, relayUrl: string): Promise<string> {
   await expect(page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
   await expect(page.getByLabel('Relay URL')).toHaveValue(relayUrl);
   await page.getByLabel('Username').fill(person.name);
@@ -40,6 +41,7 @@ async function onboard(page: Page, person: Person, relayUrl: string): Promise<vo
   await page.getByRole('textbox', { name: 'Recovery key' }).fill(recoveryKey.toLowerCase());
   await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
+  return recoveryKey;
 }
 
 async function addContact(page: Page, username: string): Promise<void> {
@@ -69,6 +71,7 @@ test('two people onboard, add each other, talk live, and the history survives a 
   const run = randomBytes(3).toString('hex');
   const alice: Person = { name: `alice-${run}`, passphrase: `alice passphrase ${run}` };
   const bob: Person = { name: `bob-${run}`, passphrase: `bob passphrase ${run}` };
+  let aliceRecoveryKey = '';
   const a = await openParley(browser, hosts.alice);
   const b = await openParley(browser, hosts.bob);
 
@@ -79,7 +82,7 @@ test('two people onboard, add each other, talk live, and the history survives a 
   await test.step('both onboard and add each other', async () => {
     await expect(a.page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
     await a.page.screenshot({ path: testInfo.outputPath('onboarding.png') });
-    await onboard(a.page, alice, hosts.relayUrl);
+    aliceRecoveryKey = await onboard(a.page, alice, hosts.relayUrl);
     await onboard(b.page, bob, hosts.relayUrl);
     await addContact(a.page, bob.name);
     await addContact(b.page, alice.name);
@@ -139,6 +142,16 @@ test('two people onboard, add each other, talk live, and the history survives a 
     const results = a.page.getByRole('list', { name: 'Search results' });
     await results.getByRole('button').filter({ hasText: bob.name }).first().click();
     await expect(conversationWith(a.page, bob.name).locator('[aria-current="true"]')).toContainText(word);
+  });
+
+  await test.step('lock now, then reset the forgotten passphrase with the recovery key', async () => {
+    await a.page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await a.page.getByRole('button', { name: 'Forgot your passphrase? Use your recovery key' }).click();
+    await a.page.getByRole('textbox', { name: 'Recovery key' }).fill(aliceRecoveryKey);
+    await a.page.getByLabel('New passphrase', { exact: true }).fill(`reset ${alice.passphrase} again`);
+    await a.page.getByLabel('Confirm new passphrase').fill(`reset ${alice.passphrase} again`);
+    await a.page.getByRole('button', { name: 'Reset passphrase' }).click();
+    await expect(conversationWith(a.page, bob.name).getByText(reply)).toBeVisible();
   });
 
   expect(a.errors).toEqual([]);

@@ -58,7 +58,7 @@ export class AccountService {
   #info: ProfileInfo | undefined;
   /** the recovery key of a profile created in this run, until the user retypes it */
   #pendingRecoveryKey: Uint8Array | undefined;
-  readonly #idle = new IdleTimer(() => void this.lock('idle'));
+  readonly #idle = new IdleTimer(() => void this.lock('idle').catch(() => undefined));
 
   constructor(options: AccountOptions) {
     this.#options = options;
