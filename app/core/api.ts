@@ -37,6 +37,7 @@ function handlers(account: AccountService): Handlers {
     'messages.search': (input) => account.requireSession().history.search(input.query, input.limit),
     'messages.around': (input) =>
       account.requireSession().history.around(input.contact, input.id !== undefined ? { id: input.id } : { at: input.at ?? 0 }, input.limit),
+    'profile.newRecoveryKey': (input) => account.newRecoveryKey(input.passphrase),
     'messages.exportConversation': async (input) => {
       const session = account.requireSession();
       await account.verifyPassphrase(input.passphrase);

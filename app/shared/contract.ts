@@ -77,6 +77,7 @@ export const methods = {
     input: z.object({ contact: Username, passphrase: AnyPassphrase, format: z.enum(['html', 'json']) }).strict(),
     output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
   },
+  'profile.newRecoveryKey': { input: z.object({ passphrase: AnyPassphrase }).strict(), output: z.object({ recoveryKey: z.string() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Events the core pushes to the UI. */

@@ -71,6 +71,8 @@ export const VaultSettings = z.object({
   /** lock after this many idle minutes; 0 never */
   autoLockMinutes: z.number().int().min(0).max(1440),
   keychain: z.object({ available: z.boolean(), reason: z.string().optional(), enabled: z.boolean() }),
+  /** false for profiles from before recovery keys existed, until the user makes one */
+  hasRecoveryKey: z.boolean(),
 });
 export type VaultSettings = z.infer<typeof VaultSettings>;
 

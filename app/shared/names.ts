@@ -23,6 +23,7 @@ export const METHOD_NAMES = [
   'messages.search',
   'messages.around',
   'messages.exportConversation',
+  'profile.newRecoveryKey',
 ] as const;
 
 export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'profile.locked'] as const;

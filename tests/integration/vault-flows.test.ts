@@ -56,7 +56,7 @@ describe('vault through the core', () => {
     expect(value(await core.invoke('profile.status', {})).recoveryKeyPending).toBe(false);
   });
 
-  it('a wrong passphrase changes nothing; the recovery key resets the passphrase and retires the old one', async () => {
+  it('a wrong passphrase changes nothing; the recovery key resets the passphrase and retires the old one; a new recovery key retires the old key', async () => {
     const { dir, relayUrl, open } = await setup();
     let core = await open();
     const username = name();
@@ -75,6 +75,17 @@ describe('vault through the core', () => {
 
     expect(value(await core.invoke('profile.recover', { recoveryKey: created.recoveryKey, newPassphrase: NEW_PASSPHRASE })).username).toBe(username);
     expect(value(await core.invoke('profile.status', {})).state).toBe('unlocked');
+    expect(value(await core.invoke('settings.get', {})).hasRecoveryKey).toBe(true);
+
+    // A new recovery key retires the old one and waits to be retyped.
+    expect(code(await core.invoke('profile.newRecoveryKey', { passphrase: PASSPHRASE }))).toBe('VAULT_WRONG_PASSPHRASE');
+    const fresh = value(await core.invoke('profile.newRecoveryKey', { passphrase: NEW_PASSPHRASE })).recoveryKey;
+    expect(fresh).not.toBe(created.recoveryKey);
+    expect(value(await core.invoke('profile.status', {})).recoveryKeyPending).toBe(true);
+    value(await core.invoke('profile.confirmRecoveryKey', { recoveryKey: fresh }));
+    await core.close();
+    core = await open();
+    expect(code(await core.invoke('profile.recover', { recoveryKey: created.recoveryKey, newPassphrase: NEW_PASSPHRASE }))).toBe('VAULT_WRONG_RECOVERY_KEY');
     await core.close();
 
     core = await open();

@@ -12,8 +12,17 @@ import { migrate } from '../store/migrations.js';
 import { ProfileRepository } from '../store/profile-repo.js';
 import type { AnyVaultFile, VaultFileV2 } from '../vault/format.js';
 import type { KeychainPort } from '../vault/keychain.js';
-import { createKeyring, keychainWrap, openWithKeychain, openWithPassphrase, openWithRecoveryKey, passphraseWrap, upgradeVault } from '../vault/keyring.js';
-import { formatRecoveryKey, parseRecoveryKey } from '../vault/recovery-key.js';
+import {
+  createKeyring,
+  keychainWrap,
+  openWithKeychain,
+  openWithPassphrase,
+  openWithRecoveryKey,
+  passphraseWrap,
+  recoveryWrap,
+  upgradeVault,
+} from '../vault/keyring.js';
+import { formatRecoveryKey, generateRecoveryKey, parseRecoveryKey } from '../vault/recovery-key.js';
 import { readVaultFile, vaultFileExists, writeVaultFile } from '../vault/vault-file.js';
 import { SettingsRepository } from '../store/settings-repo.js';
 import { IdleTimer } from './idle-timer.js';
@@ -206,6 +215,32 @@ export class AccountService {
     });
   }
 
+  /**
+   * A new recovery key replaces the old one (which stops working); for profiles created before recovery keys,
+   * the first. Like the one shown at setup, it waits to be retyped.
+   */
+  newRecoveryKey(passphrase: string): Promise<{ recoveryKey: string }> {
+    return this.#serial(async () => {
+      this.requireSession();
+      const { sodium } = this.#options;
+      const vault = await this.#readVault();
+      const masterKey = openWithPassphrase(sodium, vault, passphrase);
+      const recoveryKey = generateRecoveryKey();
+      try {
+        const upgraded = upgradeVault(sodium, vault, masterKey, passphrase);
+        await writeVaultFile(this.#vaultPath, { ...upgraded, recovery: recoveryWrap(sodium, masterKey, recoveryKey) });
+      } catch (error) {
+        sodium.memzero(recoveryKey);
+        throw error;
+      } finally {
+        sodium.memzero(masterKey);
+      }
+      if (this.#pendingRecoveryKey !== undefined) sodium.memzero(this.#pendingRecoveryKey);
+      this.#pendingRecoveryKey = recoveryKey;
+      return { recoveryKey: formatRecoveryKey(recoveryKey) };
+    });
+  }
+
   /** Export the whole profile to one encrypted file (CLI `backup export`). */
   exportBackup(file: string, secret: BackupSecret): Promise<void> {
     return this.#serial(() => exportBackup(this.#options.sodium, this.#options.profileDir, this.requireSession().context.db, file, secret));
@@ -228,6 +263,7 @@ export class AccountService {
         ...(availability.available ? {} : { reason: availability.reason }),
         enabled: vault.version === 2 && vault.keychain !== undefined,
       },
+      hasRecoveryKey: vault.version === 2 && vault.recovery !== undefined,
     };
   }
 

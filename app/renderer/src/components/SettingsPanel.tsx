@@ -4,6 +4,7 @@ import { ratePassphrase } from '../../../shared/strength.js';
 import { errorText } from '../errorText.js';
 import { getParley } from '../parley.js';
 import { useContacts } from '../stores/contacts.js';
+import { useSession } from '../stores/session.js';
 import { FormError } from './FormError.js';
 import { StrengthMeter } from './StrengthMeter.js';
 import { TextField } from './TextField.js';
@@ -98,6 +99,33 @@ function ExportConversation() {
   );
 }
 
+function NewRecoveryKey({ missing }: { missing: boolean }) {
+  const newRecoveryKey = useSession((state) => state.newRecoveryKey);
+  const [passphrase, setPassphrase] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    const result = await newRecoveryKey(passphrase);
+    setPassphrase('');
+    setError(result.ok ? null : errorText(result.error));
+  }
+
+  return (
+    <form onSubmit={(event) => void submit(event)} aria-labelledby="new-recovery-title" noValidate>
+      <h3 id="new-recovery-title">Recovery key</h3>
+      <p className="muted">
+        {missing
+          ? 'This profile has no recovery key yet: without one, a forgotten passphrase means lost messages.'
+          : 'Lost the recovery key, or think someone saw it? Make a new one; the old one stops working.'}
+      </p>
+      <TextField label="Passphrase for a new recovery key" type="password" value={passphrase} onValue={setPassphrase} autoComplete="current-password" />
+      <FormError message={error} />
+      <button type="submit">Make a new recovery key</button>
+    </form>
+  );
+}
+
 /** Vault settings: change passphrase, auto-lock, automatic unlock through the OS keychain, exports. */
 export function SettingsPanel({ username }: { username: string }) {
   const [settings, setSettings] = useState<VaultSettings | null>(null);
@@ -163,6 +191,7 @@ export function SettingsPanel({ username }: { username: string }) {
           </form>
         </>
       )}
+      {settings === null ? null : <NewRecoveryKey missing={!settings.hasRecoveryKey} />}
       <ChangePassphrase username={username} />
       <ExportConversation />
     </section>

@@ -20,6 +20,8 @@ interface SessionStore {
   recover(recoveryKey: string, newPassphrase: string): Promise<Result<ProfileInfo>>;
   confirmRecoveryKey(recoveryKey: string): Promise<Result<unknown>>;
   lock(): Promise<void>;
+  /** Replace the recovery key; the new one is shown and must be retyped, as at setup. */
+  newRecoveryKey(passphrase: string): Promise<Result<{ recoveryKey: string }>>;
 }
 
 /** Which profile exists and whether it is unlocked; always as core last reported it. */
@@ -75,6 +77,12 @@ export const useSession = create<SessionStore>()((set, get) => {
       const result = await getParley().invoke('profile.confirmRecoveryKey', { recoveryKey });
       const current = get().session;
       if (result.ok && current.state === 'unlocked') set({ session: { ...current, recoveryPending: false, recoveryKey: null } });
+      return result;
+    },
+    async newRecoveryKey(passphrase) {
+      const result = await getParley().invoke('profile.newRecoveryKey', { passphrase });
+      const current = get().session;
+      if (result.ok && current.state === 'unlocked') set({ session: { ...current, recoveryPending: true, recoveryKey: result.value.recoveryKey } });
       return result;
     },
     async lock() {
