@@ -194,6 +194,10 @@ describe('CLI: recovery key, passphrase, search, backups, crash safety', () => {
       if (listener.exitCode === null) listener.kill('SIGKILL');
       await sender.close();
     }
+    // What a crash leaves on disk, WAL included, holds no message text or username in the clear.
+    expect((await filesUnder(bobDir)).some((file) => file.endsWith('parley.db-wal'))).toBe(true);
+    expect(await leaks(bobDir, ['burst 1', alice, bob])).toEqual([]);
+
     const acknowledged = burst + 1 - relay.queueDepth(bob);
     // At least the half sent after the crash is still queued on the relay.
     expect(acknowledged).toBeLessThanOrEqual(burst + 1 - burst / 2);
