@@ -1,7 +1,10 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openCore } from '../core/index.js';
+import { openCore, type Core } from '../core/index.js';
+import { exportBackupFile, importBackupFile, readBackupSecret } from './commands/backup.js';
+import { search } from './commands/search.js';
+import { changePassphrase, recover } from './commands/vault.js';
 import { missingCaseError } from '../shared/errors.js';
 import { toErrorShape } from '../shared/result.js';
 import { addContact, listContacts } from './commands/contacts.js';
@@ -11,7 +14,7 @@ import { listen } from './commands/listen.js';
 import { send } from './commands/send.js';
 import { safety } from './commands/safety.js';
 import { printError, printLine, printUsageError, USAGE, UsageError } from './output.js';
-import { readNewPassphrase, readPassphrase } from './prompt.js';
+import { readChangedPassphrase, readNewPassphrase, readPassphrase, readSecret } from './prompt.js';
 
 type Command =
   | { name: 'init'; username: string; relayUrl: string }
@@ -20,7 +23,12 @@ type Command =
   | { name: 'send'; contact: string; text: string }
   | { name: 'inbox' }
   | { name: 'listen' }
-  | { name: 'safety'; contact: string };
+  | { name: 'safety'; contact: string }
+  | { name: 'search'; query: string }
+  | { name: 'backup.export'; file: string }
+  | { name: 'backup.import'; file: string }
+  | { name: 'passphrase.change' }
+  | { name: 'recover' };
 
 interface Invocation {
   profileDir: string;
@@ -76,6 +84,29 @@ function parseCommand(words: string[], options: { username?: string; relay?: str
       expectArgs(rest, 1, 'safety NAME');
       return { name: 'safety', contact: rest[0] ?? '' };
     }
+    case 'search': {
+      onlyInit();
+      if (rest.length === 0) throw new UsageError('usage: parley search QUERY');
+      return { name: 'search', query: rest.join(' ') };
+    }
+    case 'backup': {
+      onlyInit();
+      const [action, ...files] = rest;
+      expectArgs(files, 1, 'backup export FILE | parley backup import FILE');
+      const file = resolve(files[0] ?? '');
+      if (action === 'export') return { name: 'backup.export', file };
+      if (action === 'import') return { name: 'backup.import', file };
+      throw new UsageError('usage: parley backup export FILE | parley backup import FILE');
+    }
+    case 'passphrase': {
+      onlyInit();
+      if (rest.length !== 1 || rest[0] !== 'change') throw new UsageError('usage: parley passphrase change');
+      return { name: 'passphrase.change' };
+    }
+    case 'recover':
+      onlyInit();
+      expectArgs(rest, 0, 'recover');
+      return { name: 'recover' };
     case undefined:
       throw new UsageError('missing command');
     default:
@@ -109,10 +140,24 @@ function parseInvocation(argv: string[]): Invocation | { help: true } {
 }
 
 async function run({ profileDir, command }: Invocation): Promise<void> {
-  // Ask for the passphrase before opening the profile, so a slow typist holds no database open.
+  // Commands that do not start from the profile's passphrase.
+  if (command.name === 'backup.import') return importBackupFile(profileDir, command.file, await readBackupSecret(false));
+  if (command.name === 'recover') {
+    const recoveryKey = await readSecret('PARLEY_RECOVERY_KEY', 'Recovery key');
+    const newPassphrase = await readChangedPassphrase();
+    return withCore(profileDir, (core) => recover(core, recoveryKey, newPassphrase));
+  }
+  // Ask for secrets before opening the profile, so a slow typist holds no database open.
   const passphrase = command.name === 'init' ? await readNewPassphrase() : await readPassphrase();
-  const core = await openCore({ profileDir, defaultRelayUrl: process.env.PARLEY_RELAY_URL });
-  try {
+  if (command.name === 'passphrase.change') {
+    const newPassphrase = await readChangedPassphrase();
+    return withCore(profileDir, (core) => changePassphrase(core, passphrase, newPassphrase));
+  }
+  if (command.name === 'backup.export') {
+    const secret = await readBackupSecret(true);
+    return withCore(profileDir, (core) => exportBackupFile(core, passphrase, command.file, secret));
+  }
+  return withCore(profileDir, async (core) => {
     switch (command.name) {
       case 'init':
         return await init(core, passphrase, command.username, command.relayUrl);
@@ -128,9 +173,19 @@ async function run({ profileDir, command }: Invocation): Promise<void> {
         return await listen(core, passphrase);
       case 'safety':
         return await safety(core, passphrase, command.contact);
+      case 'search':
+        return await search(core, passphrase, command.query);
       default:
         throw missingCaseError(command);
     }
+  });
+}
+
+async function withCore(profileDir: string, work: (core: Core) => Promise<void>): Promise<void> {
+  // No idle auto-lock in a terminal host: `listen` may wait for hours on purpose.
+  const core = await openCore({ profileDir, defaultRelayUrl: process.env.PARLEY_RELAY_URL, idleLock: false });
+  try {
+    await work(core);
   } finally {
     await core.close();
   }

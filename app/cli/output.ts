@@ -43,8 +43,16 @@ commands:
   inbox                              print messages that arrived while offline
   listen                             print messages as they arrive, until interrupted
   safety NAME                        print the safety number with a contact, and its QR code
+  search QUERY                       search the history (words match as prefixes;
+                                     filters from:NAME from:me in:NAME before:DATE after:DATE)
+  backup export FILE                 write an encrypted backup of the whole profile
+  backup import FILE                 restore a backup into an empty --profile folder
+  passphrase change                  set a new passphrase (the old one stops working)
+  recover                            set a new passphrase with the recovery key
 
-The passphrase comes from PARLEY_PASSPHRASE or is asked for on the terminal.
+The passphrase comes from PARLEY_PASSPHRASE or is asked for on the terminal; a new one from
+PARLEY_NEW_PASSPHRASE, the recovery key from PARLEY_RECOVERY_KEY, a backup's own passphrase from
+PARLEY_BACKUP_PASSPHRASE (or a 32-byte key as 64 hex digits from PARLEY_BACKUP_KEY).
 --profile defaults to ~/.parley/cli-profile.`;
 
 /** A mistake in how the CLI was called: printed with the usage, exit code 2. */

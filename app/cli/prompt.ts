@@ -61,3 +61,20 @@ export async function readNewPassphrase(): Promise<string> {
   if (first !== second) throw new ParleyError('VALIDATION_FAILED', 'The passphrases do not match');
   return first;
 }
+
+/** A secret from an environment variable, or typed on the terminal (twice when it is new). */
+export async function readSecret(envName: string, question: string, options: { confirm?: boolean } = {}): Promise<string> {
+  const fromEnv = process.env[envName];
+  if (fromEnv !== undefined) return fromEnv;
+  if (!process.stdin.isTTY) throw new ParleyError('VALIDATION_FAILED', `Set ${envName} or run the command in a terminal`);
+  const first = await readHidden(`${question}: `);
+  if (options.confirm !== true) return first;
+  const second = await readHidden(`Repeat ${question.toLowerCase()}: `);
+  if (first !== second) throw new ParleyError('VALIDATION_FAILED', 'The two entries do not match');
+  return first;
+}
+
+/** The new passphrase for `passphrase change` and `recover`. */
+export function readChangedPassphrase(): Promise<string> {
+  return readSecret('PARLEY_NEW_PASSPHRASE', 'New passphrase', { confirm: true });
+}

@@ -4,6 +4,10 @@ import { ok, fail, toErrorShape, type Result } from '../shared/result.js';
 import { validateInvocation } from '../shared/validate.js';
 import type { CoreEvents } from './events.js';
 import type { AccountService } from './services/account.js';
+import { exportConversation } from './services/conversation-export.js';
+
+/** Calls that do not count as the user being active (the UI polls them). */
+const PASSIVE_METHODS = new Set<MethodName>(['profile.status', 'connection.status']);
 
 type Handlers = { [M in MethodName]: (input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
 
@@ -21,6 +25,27 @@ function handlers(account: AccountService): Handlers {
     'safety.get': (input) => account.requireSession().safety.get(input.contact),
     'safety.markVerified': (input) => account.requireSession().safety.markVerified(input.contact, input.verified, input.scannedPayload),
     'contacts.acknowledgeIdentity': (input) => account.requireSession().safety.acknowledgeIdentity(input.contact),
+    'profile.confirmRecoveryKey': (input) => account.confirmRecoveryKey(input.recoveryKey),
+    'profile.recover': (input) => account.recover(input.recoveryKey, input.newPassphrase),
+    'profile.changePassphrase': (input) => account.changePassphrase(input.passphrase, input.newPassphrase),
+    'profile.lock': async () => {
+      await account.lock('user');
+      return {};
+    },
+    'profile.unlockAuto': () => account.unlockAuto(),
+    'settings.get': () => account.settings(),
+    'settings.setAutoLock': (input) => account.setAutoLock(input.minutes),
+    'keychain.enable': (input) => account.enableKeychain(input.passphrase),
+    'keychain.disable': () => account.disableKeychain(),
+    'messages.search': (input) => account.requireSession().history.search(input.query, input.limit),
+    'messages.around': (input) =>
+      account.requireSession().history.around(input.contact, input.id !== undefined ? { id: input.id } : { at: input.at ?? 0 }, input.limit),
+    'profile.newRecoveryKey': (input) => account.newRecoveryKey(input.passphrase),
+    'messages.exportConversation': async (input) => {
+      const session = account.requireSession();
+      await account.verifyPassphrase(input.passphrase);
+      return exportConversation(session.context.db, session.context.username, input.contact, input.format);
+    },
   };
 }
 
@@ -35,6 +60,7 @@ export function createApi(account: AccountService, events: CoreEvents): ParleyAp
     async invoke<M extends MethodName>(method: M, input: unknown): Promise<Result<MethodOutput<M>>> {
       try {
         const call = validateInvocation(method, input);
+        if (!PASSIVE_METHODS.has(call.method)) account.touch();
         return ok((await dispatch(table, call.method, call.input)) as MethodOutput<M>);
       } catch (error) {
         return fail(toErrorShape(error));

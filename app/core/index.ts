@@ -5,11 +5,18 @@ import { createApi } from './api.js';
 import { loadSodium } from './crypto/sodium.js';
 import { CoreEvents } from './events.js';
 import { AccountService } from './services/account.js';
+import type { KeychainPort } from './vault/keychain.js';
+import type { BackupSecret } from './backup/format.js';
+import { importBackup } from './services/backup.js';
 
 export interface CoreOptions {
   profileDir: string;
   /** offered by profile.status while no profile exists */
   defaultRelayUrl?: string;
+  /** the OS keychain, where the host has one (Electron safeStorage) */
+  keychain?: KeychainPort;
+  /** false where no user sits at a screen (CLI): no idle auto-lock */
+  idleLock?: boolean;
 }
 
 export interface Core extends ParleyApi {
@@ -18,6 +25,15 @@ export interface Core extends ParleyApi {
   /** Resolves once the relay's DRAINED arrived for the current connection and every delivered envelope is stored and acknowledged. */
   whenSynced(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+  /** Lock now for a reason the host observed (system suspend, screen lock); no-op when locked. */
+  lock(reason: 'user' | 'idle' | 'system'): Promise<void>;
+  /** Write an encrypted backup of the whole (unlocked) profile to `file`. */
+  exportBackup(file: string, secret: BackupSecret): Promise<void>;
+}
+
+/** Restore a backup into an empty profile folder (before any core opens it). */
+export async function restoreBackup(profileDir: string, file: string, secret: BackupSecret): Promise<void> {
+  await importBackup(await loadSodium(), profileDir, file, secret);
 }
 
 const DEFAULT_WAIT_MS = 10_000;
@@ -27,7 +43,14 @@ export async function openCore(options: CoreOptions): Promise<Core> {
   const sodium = await loadSodium();
   await mkdir(options.profileDir, { recursive: true, mode: 0o700 });
   const events = new CoreEvents();
-  const account = new AccountService({ sodium, profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl, events });
+  const account = new AccountService({
+    sodium,
+    profileDir: options.profileDir,
+    defaultRelayUrl: options.defaultRelayUrl,
+    events,
+    ...(options.keychain === undefined ? {} : { keychain: options.keychain }),
+    ...(options.idleLock === undefined ? {} : { idleLock: options.idleLock }),
+  });
   const api = createApi(account, events);
 
   const isOnline = (): boolean => account.session?.context.relay.online ?? false;
@@ -64,6 +87,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
       if (session === undefined) throw new ParleyError('VAULT_LOCKED', 'Unlock the profile first');
       await session.whenSynced(Math.max(0, timeoutMs - (Date.now() - started)));
     },
+    lock: (reason) => account.lock(reason),
+    exportBackup: (file, secret) => account.exportBackup(file, secret),
     async close() {
       await account.close();
       events.clear();

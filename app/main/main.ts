@@ -1,7 +1,9 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, safeStorage, session, shell, type WebContents } from 'electron';
 import { openCore, type Core } from '../core/index.js';
 import { forwardEvents, mainFrameOf, registerIpcHandlers } from './ipc.js';
+import { safeStorageKeychain } from './keychain.js';
+import { lockOnSystemEvents } from './power-lock.js';
 import { APP_INDEX_URL, APP_SCHEME_PRIVILEGES, serveRenderer } from './protocol.js';
 import { denyAllPermissions, hardenWebContents } from './security.js';
 import { mainWindowOptions } from './window.js';
@@ -39,7 +41,10 @@ async function start(): Promise<void> {
   core = await openCore({
     profileDir: join(app.getPath('userData'), 'profile'),
     defaultRelayUrl: process.env.PARLEY_RELAY_URL,
+    keychain: safeStorageKeychain(safeStorage),
   });
+  const opened = core;
+  lockOnSystemEvents(powerMonitor, () => void opened.lock('system').catch(() => undefined));
   denyAllPermissions(session.defaultSession);
   serveRenderer(protocol, RENDERER_DIR);
   registerIpcHandlers(ipcMain, core, mainFrameOf(currentContents));

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import {
   ConnectionState,
   Contact,
+  CreatedProfile,
+  RecoveryKeyText,
+  SearchHit,
+  VaultSettings,
   Message,
   MessageText,
   Passphrase,
@@ -14,6 +18,8 @@ import {
 import type { EventName, MethodName } from './names.js';
 
 const Empty = z.object({}).strict();
+/** A passphrase being re-entered: the strength floor applies only to new ones. */
+const AnyPassphrase = z.string().min(1).max(1024);
 
 /**
  * The IPC contract: every method the UI may call, with validators for what goes in and what comes out.
@@ -23,7 +29,7 @@ export const methods = {
   'profile.status': { input: Empty, output: ProfileStatus },
   'profile.create': {
     input: z.object({ username: Username, passphrase: Passphrase, relayUrl: RelayUrl }).strict(),
-    output: ProfileInfo,
+    output: CreatedProfile,
   },
   'profile.unlock': { input: z.object({ passphrase: z.string().min(1).max(1024) }).strict(), output: ProfileInfo },
   'contacts.list': { input: Empty, output: z.array(Contact) },
@@ -49,6 +55,38 @@ export const methods = {
   },
   /** The user has seen that the contact's identity key changed: sending to them resumes. */
   'contacts.acknowledgeIdentity': { input: z.object({ contact: Username }).strict(), output: Contact },
+  'profile.confirmRecoveryKey': { input: z.object({ recoveryKey: RecoveryKeyText }).strict(), output: Empty },
+  'profile.recover': { input: z.object({ recoveryKey: RecoveryKeyText, newPassphrase: Passphrase }).strict(), output: ProfileInfo },
+  'profile.changePassphrase': { input: z.object({ passphrase: AnyPassphrase, newPassphrase: Passphrase }).strict(), output: Empty },
+  'profile.lock': { input: Empty, output: Empty },
+  'profile.unlockAuto': { input: Empty, output: ProfileInfo },
+  'settings.get': { input: Empty, output: VaultSettings },
+  'settings.setAutoLock': { input: z.object({ minutes: z.number().int().min(0).max(1440) }).strict(), output: VaultSettings },
+  'keychain.enable': { input: z.object({ passphrase: AnyPassphrase }).strict(), output: VaultSettings },
+  'keychain.disable': { input: Empty, output: VaultSettings },
+  'messages.search': {
+    input: z.object({ query: z.string().trim().min(1).max(500), limit: z.number().int().min(1).max(200).optional() }).strict(),
+    output: z.array(SearchHit),
+  },
+  'messages.around': {
+    input: z
+      .object({
+        contact: Username,
+        /** open the conversation at this message... */
+        id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+        /** ...or at the first message on or after this time (ms since the epoch): jump to date */
+        at: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(500).optional(),
+      })
+      .strict()
+      .refine((input) => (input.id === undefined) !== (input.at === undefined), 'Give either id or at'),
+    output: z.array(Message),
+  },
+  'messages.exportConversation': {
+    input: z.object({ contact: Username, passphrase: AnyPassphrase, format: z.enum(['html', 'json']) }).strict(),
+    output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
+  },
+  'profile.newRecoveryKey': { input: z.object({ passphrase: AnyPassphrase }).strict(), output: z.object({ recoveryKey: z.string() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Events the core pushes to the UI. */
@@ -58,6 +96,7 @@ export const events = {
   'contact.added': Contact,
   'connection.changed': ConnectionState,
   'contact.updated': Contact,
+  'profile.locked': z.object({ reason: z.enum(['user', 'idle', 'system']) }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type { EventName, MethodName } from './names.js';

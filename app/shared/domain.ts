@@ -23,6 +23,10 @@ export const ProfileStatus = z.object({
   state: z.enum(['none', 'locked', 'unlocked']),
   username: z.string().optional(),
   relayUrl: z.string().optional(),
+  /** unlocked, and the recovery key shown at setup has not been retyped yet */
+  recoveryKeyPending: z.boolean().optional(),
+  /** locked, and this computer's keychain can unlock it */
+  autoUnlock: z.boolean().optional(),
 });
 export type ProfileStatus = z.infer<typeof ProfileStatus>;
 
@@ -76,3 +80,21 @@ export const ConnectionState = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
+
+/** The recovery key as shown once at setup: 32 letters and digits in groups of four. */
+export const RecoveryKeyText = z.string().trim().min(1, 'Type the recovery key').max(100);
+
+export const CreatedProfile = ProfileInfo.extend({ recoveryKey: z.string() });
+export type CreatedProfile = z.infer<typeof CreatedProfile>;
+
+export const VaultSettings = z.object({
+  /** lock after this many idle minutes; 0 never */
+  autoLockMinutes: z.number().int().min(0).max(1440),
+  keychain: z.object({ available: z.boolean(), reason: z.string().optional(), enabled: z.boolean() }),
+  /** false for profiles from before recovery keys existed, until the user makes one */
+  hasRecoveryKey: z.boolean(),
+});
+export type VaultSettings = z.infer<typeof VaultSettings>;
+
+export const SearchHit = z.object({ message: Message, snippet: z.string() });
+export type SearchHit = z.infer<typeof SearchHit>;

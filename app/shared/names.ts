@@ -14,9 +14,29 @@ export const METHOD_NAMES = [
   'safety.get',
   'safety.markVerified',
   'contacts.acknowledgeIdentity',
+  'profile.confirmRecoveryKey',
+  'profile.recover',
+  'profile.changePassphrase',
+  'profile.lock',
+  'profile.unlockAuto',
+  'settings.get',
+  'settings.setAutoLock',
+  'keychain.enable',
+  'keychain.disable',
+  'messages.search',
+  'messages.around',
+  'messages.exportConversation',
+  'profile.newRecoveryKey',
 ] as const;
 
-export const EVENT_NAMES = ['message.added', 'message.updated', 'contact.added', 'connection.changed', 'contact.updated'] as const;
+export const EVENT_NAMES = [
+  'message.added',
+  'message.updated',
+  'contact.added',
+  'connection.changed',
+  'contact.updated',
+  'profile.locked',
+] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];
 export type EventName = (typeof EVENT_NAMES)[number];

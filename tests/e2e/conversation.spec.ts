@@ -22,14 +22,26 @@ async function openParley(browser: Browser, url: string): Promise<{ page: Page; 
   return { page, errors };
 }
 
-async function onboard(page: Page, person: Person, relayUrl: string): Promise<void> {
+/** Onboard and return the recovery key the app showed. */
+async function onboard(page: Page, person: Person, relayUrl: string): Promise<string> {
   await expect(page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
   await expect(page.getByLabel('Relay URL')).toHaveValue(relayUrl);
   await page.getByLabel('Username').fill(person.name);
   await page.getByLabel('Passphrase', { exact: true }).fill(person.passphrase);
   await page.getByLabel('Confirm passphrase').fill(person.passphrase);
   await page.getByRole('button', { name: 'Create profile' }).click();
+  // The recovery key is shown once and must be retyped before the profile opens.
+  const shown = page.getByTestId('recovery-key');
+  await expect(shown).toHaveText(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){7}$/);
+  const recoveryKey = (await shown.textContent()) ?? '';
+  await page.getByRole('button', { name: 'I have written it down' }).click();
+  await page.getByRole('textbox', { name: 'Recovery key' }).fill('AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('alert')).toContainText('does not match');
+  await page.getByRole('textbox', { name: 'Recovery key' }).fill(recoveryKey.toLowerCase());
+  await page.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Online' })).toBeVisible();
+  return recoveryKey;
 }
 
 async function addContact(page: Page, username: string): Promise<void> {
@@ -59,6 +71,7 @@ test('two people onboard, add each other, talk live, and the history survives a 
   const run = randomBytes(3).toString('hex');
   const alice: Person = { name: `alice-${run}`, passphrase: `alice passphrase ${run}` };
   const bob: Person = { name: `bob-${run}`, passphrase: `bob passphrase ${run}` };
+  let aliceRecoveryKey = '';
   const a = await openParley(browser, hosts.alice);
   const b = await openParley(browser, hosts.bob);
 
@@ -69,7 +82,7 @@ test('two people onboard, add each other, talk live, and the history survives a 
   await test.step('both onboard and add each other', async () => {
     await expect(a.page.getByRole('heading', { name: 'Create your profile' })).toBeVisible();
     await a.page.screenshot({ path: testInfo.outputPath('onboarding.png') });
-    await onboard(a.page, alice, hosts.relayUrl);
+    aliceRecoveryKey = await onboard(a.page, alice, hosts.relayUrl);
     await onboard(b.page, bob, hosts.relayUrl);
     await addContact(a.page, bob.name);
     await addContact(b.page, alice.name);
@@ -142,6 +155,25 @@ test('two people onboard, add each other, talk live, and the history survives a 
     await expect(history.getByText(hello)).toBeVisible();
     await expect(history.getByText(reply)).toBeVisible();
     await expect(history.getByTestId('message').filter({ hasText: 'first line' })).toContainText('second line');
+  });
+
+  await test.step('search finds a message by a word prefix and opens the conversation at it', async () => {
+    const word = hello.split(' ')[0] ?? hello;
+    await a.page.getByRole('searchbox', { name: 'Search messages' }).fill(`${word.slice(0, 3)} in:${bob.name}`);
+    await a.page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    const results = a.page.getByRole('list', { name: 'Search results' });
+    await results.getByRole('button').filter({ hasText: bob.name }).first().click();
+    await expect(conversationWith(a.page, bob.name).locator('[aria-current="true"]')).toContainText(word);
+  });
+
+  await test.step('lock now, then reset the forgotten passphrase with the recovery key', async () => {
+    await a.page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await a.page.getByRole('button', { name: 'Forgot your passphrase? Use your recovery key' }).click();
+    await a.page.getByRole('textbox', { name: 'Recovery key' }).fill(aliceRecoveryKey);
+    await a.page.getByLabel('New passphrase', { exact: true }).fill(`reset ${alice.passphrase} again`);
+    await a.page.getByLabel('Confirm new passphrase').fill(`reset ${alice.passphrase} again`);
+    await a.page.getByRole('button', { name: 'Reset passphrase' }).click();
+    await expect(conversationWith(a.page, bob.name).getByText(reply)).toBeVisible();
   });
 
   expect(a.errors).toEqual([]);

@@ -14,7 +14,7 @@ import { openCore, type Core } from '../../app/core/index.js';
 import { PROFILE_FILES } from '../../app/core/services/account.js';
 import { openDatabase } from '../../app/core/store/db.js';
 import { PrekeysRepository } from '../../app/core/store/prekeys-repo.js';
-import { unlockVault } from '../../app/core/vault/vault.js';
+import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { readVaultFile } from '../../app/core/vault/vault-file.js';
 import type { Message } from '../../app/shared/domain.js';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
@@ -96,7 +96,7 @@ async function deviceOneTime(profileDir: string, ids: readonly number[]): Promis
   const sodium = await loadSodium();
   const vault = await readVaultFile(path.join(profileDir, PROFILE_FILES.vault));
   if (vault === undefined) throw new Error('no vault');
-  const masterKey = unlockVault(sodium, vault, PASSPHRASE);
+  const masterKey = openWithPassphrase(sodium, vault, PASSPHRASE);
   const db = openDatabase(path.join(profileDir, PROFILE_FILES.database), deriveSubkey(sodium, masterKey, 'database'));
   try {
     const repo = new PrekeysRepository(db);

@@ -7,6 +7,7 @@ import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
 import { parseVault } from '../../app/core/vault/format.js';
 import { createVault, unlockVault } from '../../app/core/vault/vault.js';
 import { readVaultFile, writeVaultFile } from '../../app/core/vault/vault-file.js';
+import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { openCore } from '../../app/core/index.js';
 
 let sodium: Sodium;
@@ -55,7 +56,7 @@ describe('vault', () => {
     const vault = await readVaultFile(file);
     expect(vault).toBeDefined();
     if (vault === undefined) return;
-    expect(codeOf(() => unlockVault(sodium, vault, 'wrong horse battery'))).toBe('VAULT_WRONG_PASSPHRASE');
+    expect(codeOf(() => openWithPassphrase(sodium, vault, 'wrong horse battery'))).toBe('VAULT_WRONG_PASSPHRASE');
     expect(await readFile(file)).toEqual(before);
   });
 

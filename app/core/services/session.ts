@@ -9,6 +9,7 @@ import { ContactsRepository } from '../store/contacts-repo.js';
 import type { Db } from '../store/db.js';
 import { MessagesRepository } from '../store/messages-repo.js';
 import { ContactsService } from './contacts.js';
+import { HistoryService } from './history.js';
 import type { ProfileContext } from './context.js';
 import { MessagesService } from './messages.js';
 import { PrekeyService, type PrekeyPolicy } from './prekeys.js';
@@ -37,6 +38,7 @@ export class ProfileSession {
   readonly prekeys: PrekeyService;
   readonly sessions: SessionService;
   readonly safety: SafetyService;
+  readonly history: HistoryService;
   readonly #deliveries = new SerialQueue();
   /** Prekey publishing, one round at a time; profile creation waits for the first. */
   readonly #publishing = new SerialQueue();
@@ -74,6 +76,7 @@ export class ProfileSession {
     this.sessions = new SessionService(this.context, this.prekeys.repo);
     this.messages = new MessagesService(this.context, this.contacts, this.sessions);
     this.safety = new SafetyService(this.context, () => void this.messages.outbox.flush());
+    this.history = new HistoryService(options.db);
   }
 
   /** Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us. */

@@ -104,6 +104,58 @@ export const MIGRATIONS: readonly Migration[] = [
           FROM contacts WHERE EXISTS (SELECT 1 FROM messages WHERE messages.contact = contacts.username);
       `),
   },
+  {
+    version: 3,
+    name: 'settings of the profile',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE settings (
+          key   TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        ) STRICT;
+      `),
+  },
+  {
+    version: 4,
+    name: 'full-text search over message text',
+    // External content: the index stores tokens only and reads text from messages; triggers keep it in step.
+    // Prefix indexes make "lig*" one lookup; the contact column turns in:/from: into an index intersection.
+    up: (db) =>
+      db.exec(`
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+          text, contact, content = 'messages', content_rowid = 'seq',
+          tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
+        );
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_fts (rowid, text, contact) VALUES (new.seq, new.text, new.contact);
+        END;
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text, contact) VALUES ('delete', old.seq, old.text, old.contact);
+        END;
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, contact ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text, contact) VALUES ('delete', old.seq, old.text, old.contact);
+          INSERT INTO messages_fts (rowid, text, contact) VALUES (new.seq, new.text, new.contact);
+        END;
+        INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+        CREATE INDEX messages_by_time ON messages (sent_at, seq);
+      `),
+  },
+  {
+    version: 5,
+    name: 'attachments at rest',
+    // Each file's own key lives here, inside the encrypted database; the file itself holds only ciphertext.
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE attachments (
+          id          TEXT PRIMARY KEY,
+          file_key    BLOB NOT NULL,
+          thumb_key   BLOB,
+          size        INTEGER NOT NULL,
+          mime_type   TEXT NOT NULL,
+          created_at  INTEGER NOT NULL
+        ) STRICT;
+      `),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,9 +1,9 @@
 import { access, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { parseVault, serializeVault, type VaultFile } from './format.js';
+import { parseVault, serializeVault, type AnyVaultFile } from './format.js';
 
 /** Read and parse the vault file; undefined when there is none. */
-export async function readVaultFile(file: string): Promise<VaultFile | undefined> {
+export async function readVaultFile(file: string): Promise<AnyVaultFile | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -25,7 +25,7 @@ export async function vaultFileExists(file: string): Promise<boolean> {
 }
 
 /** Write atomically: a crash leaves either the old file or the new one, never half of one. */
-export async function writeVaultFile(file: string, vault: VaultFile): Promise<void> {
+export async function writeVaultFile(file: string, vault: AnyVaultFile): Promise<void> {
   const temporary = `${file}.tmp`;
   const handle = await open(temporary, 'w', 0o600);
   try {

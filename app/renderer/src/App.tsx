@@ -4,6 +4,7 @@ import { followCoreEvents, resyncWithCore } from './coreEvents.js';
 import { getParley, isBridgeApi, isMissingBridgeToken } from './parley.js';
 import { MainScreen } from './screens/MainScreen.js';
 import { OnboardingScreen } from './screens/OnboardingScreen.js';
+import { RecoveryKeyScreen } from './screens/RecoveryKeyScreen.js';
 import { StatusScreen } from './screens/StatusScreen.js';
 import { UnlockScreen } from './screens/UnlockScreen.js';
 import { useSession } from './stores/session.js';
@@ -36,9 +37,9 @@ export function App() {
     case 'none':
       return <OnboardingScreen defaultRelayUrl={session.relayUrl} />;
     case 'locked':
-      return <UnlockScreen username={session.username} />;
+      return <UnlockScreen username={session.username} autoUnlock={session.autoUnlock} />;
     case 'unlocked':
-      return <MainScreen profile={session.profile} />;
+      return session.recoveryPending ? <RecoveryKeyScreen recoveryKey={session.recoveryKey} /> : <MainScreen profile={session.profile} />;
     default:
       throw missingCaseError(session);
   }

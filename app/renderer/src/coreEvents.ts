@@ -17,6 +17,7 @@ export function followCoreEvents(api: ParleyApi): () => void {
     api.on('contact.added', (contact) => useContacts.getState().upsert(contact)),
     api.on('contact.updated', (contact) => useContacts.getState().upsert(contact)),
     api.on('connection.changed', (connection) => useConnection.getState().set(connection)),
+    api.on('profile.locked', () => void useSession.getState().refresh()),
   ];
   return () => {
     for (const stop of stops) stop();

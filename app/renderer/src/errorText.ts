@@ -8,6 +8,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   CONTACT_IS_SELF: 'That is your own username. Add someone else.',
   RELAY_SESSION_REPLACED: 'Parley connected from another place with this account, so this one went offline. Reopen it to take over.',
   HOST_DISCONNECTED: 'Lost the connection to Parley. Try again in a moment.',
+  VAULT_WRONG_RECOVERY_KEY: 'That recovery key does not match. Check each group of four and try again.',
   INTERNAL: 'Something went wrong inside Parley. Try again.',
   IDENTITY_CHANGED: 'This contact’s safety number changed. Acknowledge the change before sending.',
   SAFETY_NUMBER_MISMATCH: 'The scanned code does not match. Do not mark this contact verified.',

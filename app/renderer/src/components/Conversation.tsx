@@ -15,10 +15,13 @@ function fingerprint(identityKey: string): string {
 export function Conversation({ contact }: { contact: Contact }) {
   const messages = useMessages((state) => state.byContact[contact.username] ?? NO_MESSAGES);
   const load = useMessages((state) => state.load);
+  const focused = useMessages((state) => state.focused);
+  const openAt = useMessages((state) => state.openAt);
   const listRef = useRef<HTMLOListElement>(null);
   const [showSafety, setShowSafety] = useState(false);
 
   useEffect(() => setShowSafety(false), [contact.username]);
+  const [date, setDate] = useState('');
 
   useEffect(() => {
     void load(contact.username);
@@ -26,8 +29,11 @@ export function Conversation({ contact }: { contact: Contact }) {
 
   useLayoutEffect(() => {
     const list = listRef.current;
-    if (list) list.scrollTop = list.scrollHeight;
-  }, [messages.length, contact.username]);
+    if (!list) return;
+    const target = focused === null ? null : list.querySelector(`[data-message-id="${focused}"]`);
+    if (target !== null) target.scrollIntoView({ block: 'center' });
+    else list.scrollTop = list.scrollHeight;
+  }, [messages.length, contact.username, focused]);
 
   return (
     <section className="conversation" aria-labelledby="conversation-title">
@@ -43,6 +49,18 @@ export function Conversation({ contact }: { contact: Contact }) {
         <button type="button" className="safety-button" onClick={() => setShowSafety((shown) => !shown)} aria-expanded={showSafety}>
           Safety number
         </button>
+        <label className="jump">
+          Jump to date{' '}
+          <input
+            type="date"
+            value={date}
+            onChange={(event) => {
+              setDate(event.target.value);
+              const at = Date.parse(`${event.target.value}T00:00:00Z`);
+              if (Number.isFinite(at)) void openAt(contact.username, { at });
+            }}
+          />
+        </label>
       </header>
       {contact.identityChanged === true ? <IdentityChangedBanner contact={contact} onShowSafety={() => setShowSafety(true)} /> : null}
       {showSafety ? <SafetyNumberPanel contact={contact} onClose={() => setShowSafety(false)} /> : null}
@@ -50,7 +68,7 @@ export function Conversation({ contact }: { contact: Contact }) {
         {messages.length === 0 ? (
           <li className="messages-empty muted">No messages yet. Say hello.</li>
         ) : (
-          messages.map((message) => <MessageBubble key={message.id} message={message} />)
+          messages.map((message) => <MessageBubble key={message.id} message={message} focused={message.id === focused} />)
         )}
       </ol>
       <Composer key={contact.username} contact={contact.username} />

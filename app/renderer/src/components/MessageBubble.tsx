@@ -17,7 +17,7 @@ function statusText(status: MessageStatus): string {
   }
 }
 
-export function MessageBubble({ message }: { message: Message }) {
+export function MessageBubble({ message, focused = false }: { message: Message; focused?: boolean }) {
   const own = message.direction === 'out';
   if (message.kind === 'notice') {
     return (
@@ -39,7 +39,7 @@ export function MessageBubble({ message }: { message: Message }) {
     );
   }
   return (
-    <li className={`bubble-row ${own ? 'own' : 'theirs'}`} data-testid="message" data-direction={message.direction} data-status={message.status}>
+    <li className={`bubble-row ${own ? 'own' : 'theirs'}${focused ? ' focused' : ''}`} data-message-id={message.id} aria-current={focused ? 'true' : undefined} data-testid="message" data-direction={message.direction} data-status={message.status}>
       <div className={`bubble status-${message.status}`}>
         <p className="bubble-text">{message.text}</p>
         <p className="bubble-meta">

@@ -10,6 +10,10 @@ interface MessagesStore {
   load(contact: string): Promise<void>;
   send(contact: string, text: string): Promise<Result<Message>>;
   upsert(message: Message): void;
+  /** the message a search result or a date jump asked to show */
+  focused: string | null;
+  /** Load the page around a message (search result) or a time (jump to date) and focus it. */
+  openAt(contact: string, anchor: { id: string } | { at: number }): Promise<void>;
 }
 
 function merged(messages: readonly Message[], incoming: readonly Message[]): Message[] {
@@ -21,6 +25,13 @@ function merged(messages: readonly Message[], incoming: readonly Message[]): Mes
 /** Each conversation's messages, merged by id so events and list results never duplicate. */
 export const useMessages = create<MessagesStore>()((set, get) => ({
   byContact: {},
+  focused: null,
+  async openAt(contact, anchor) {
+    const result = await getParley().invoke('messages.around', { contact, ...anchor });
+    if (!result.ok) return;
+    const focused = 'id' in anchor ? anchor.id : (result.value.find((message) => message.sentAt >= anchor.at)?.id ?? result.value.at(-1)?.id ?? null);
+    set((state) => ({ focused, byContact: { ...state.byContact, [contact]: merged(state.byContact[contact] ?? NO_MESSAGES, result.value) } }));
+  },
   async load(contact) {
     const result = await getParley().invoke('messages.list', { contact });
     if (!result.ok) return;
