@@ -101,7 +101,7 @@ describe('two cores exchanging messages through a real relay', () => {
     let b = await core(dirB);
     await createProfile(a, nameA, relay.current.url);
     await createProfile(b, nameB, relay.current.url);
-    expect(value(await a.invoke('profile.status', {}))).toEqual({ state: 'unlocked', username: nameA, relayUrl: relay.current.url });
+    expect(value(await a.invoke('profile.status', {}))).toEqual({ state: 'unlocked', username: nameA, relayUrl: relay.current.url, recoveryKeyPending: true });
 
     const contactB = value(await a.invoke('contacts.add', { username: nameB }));
     expect(contactB.username).toBe(nameB);
@@ -214,6 +214,28 @@ describe('two cores exchanging messages through a real relay', () => {
     expect((await replaced).error?.code).toBe('RELAY_SESSION_REPLACED');
     expect(value(await original.invoke('connection.status', {})).error?.code).toBe('RELAY_SESSION_REPLACED');
     expect(value(await elsewhere.invoke('connection.status', {})).state).toBe('online');
+  });
+
+  it('sends a burst over the relay\'s message rate limit in full, at the pace the relay allows', async () => {
+    const relay = await startTestRelay({ rateLimits: { messages: { points: 3, durationMs: 400 } } });
+    cleanups.push(() => relay.close());
+    const [a, b] = [await core(await tempDir('parley-a-')), await core(await tempDir('parley-b-'))];
+    const [nameA, nameB] = [username('a'), username('b')];
+    await createProfile(a, nameA, relay.url);
+    await createProfile(b, nameB, relay.url);
+    value(await a.invoke('contacts.add', { username: nameB }));
+
+    const texts = Array.from({ length: 8 }, (_, i) => `burst ${i}`);
+    const received = new Set<string>();
+    const allReceived = new Promise<void>((resolve) => {
+      b.on('message.added', (m) => {
+        received.add(m.text);
+        if (texts.every((text) => received.has(text))) resolve();
+      });
+    });
+    const sent = await Promise.all(texts.map((text) => a.invoke('messages.send', { contact: nameB, text })));
+    expect(sent.map((result) => value(result).status)).toEqual(texts.map(() => 'sent'));
+    await allReceived;
   });
 
   it('refuses a taken username and an unreachable relay, leaving no profile behind', async () => {

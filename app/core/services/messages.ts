@@ -20,6 +20,14 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 /** Relay refusals after which a message can never be delivered as it is. */
 const PERMANENT_SEND_ERRORS = new Set<string>(['USER_NOT_FOUND', 'ENVELOPE_TOO_LARGE']);
+/** A rate-limited SEND waits the relay's retryAfterMs and tries again, this many times at most. */
+const RATE_LIMIT_RETRIES = 20;
+/** Longest single wait honoured, so a confused relay cannot park a message for hours. */
+const RATE_LIMIT_MAX_WAIT_MS = 30_000;
+
+function wait(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 /** Session set-up failures after which the message is marked failed rather than retried. */
 const PERMANENT_SESSION_ERRORS = new Set<string>(['PREKEY_BAD_SIGNATURE', 'PREKEY_BUNDLE_INVALID', 'CONTACT_UNKNOWN_USER']);
 /** Bytes a session envelope adds to the payload at most: version, kind, sender key, initial header, ratchet header, tag, length. */
@@ -184,14 +192,25 @@ export class MessagesService {
     const envelope = this.ctx.messages.envelope(id) ?? (await this.#sessionLock.push(() => this.#encrypt(message)));
     if (envelope === undefined) return;
     const contact = this.#contact(message.contact);
-    try {
-      await this.ctx.relay.request({ name: 'SEND', to: contact.username, messageId: fromHex(id), envelope });
-    } catch (error) {
-      if (error instanceof RelayReplyError && PERMANENT_SEND_ERRORS.has(error.code)) {
-        this.#setStatus(id, 'failed');
-        return;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.ctx.relay.request({ name: 'SEND', to: contact.username, messageId: fromHex(id), envelope });
+        break;
+      } catch (error) {
+        if (error instanceof RelayReplyError && error.code === 'RATE_LIMITED' && attempt < RATE_LIMIT_RETRIES) {
+          // The relay said when to come back; the envelope is already sealed, so the retry resends the same bytes.
+          await wait(Math.min(Math.max(error.retryAfterMs, 1), RATE_LIMIT_MAX_WAIT_MS));
+          continue;
+        }
+        if (error instanceof RelayReplyError && PERMANENT_SEND_ERRORS.has(error.code)) {
+          this.#setStatus(id, 'failed');
+          return;
+        }
+        if (error instanceof RelayReplyError && error.code === 'RATE_LIMITED') {
+          throw new ParleyError('RELAY_RATE_LIMITED', 'The relay is limiting how fast this account sends; the message will go later');
+        }
+        throw error instanceof ParleyError ? error : new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay did not accept the message');
       }
-      throw error instanceof ParleyError ? error : new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay did not accept the message');
     }
     this.ctx.messages.clearEnvelope(id);
     this.#setStatus(id, 'sent');
