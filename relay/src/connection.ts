@@ -140,6 +140,8 @@ export class Connection implements Peer, ReceiptPeer {
   /** Ask the client to go away; the relay is stopping. */
   shutdown(): void {
     this.close(CloseCode.GOING_AWAY, 'relay shutting down');
+    // Read again so the client's closing frame arrives; frames after it are ignored (the state is closed).
+    this.socket.resume();
   }
 
   /** Drop the socket without a closing handshake (a client that ignored shutdown). */
