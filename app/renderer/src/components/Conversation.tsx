@@ -46,21 +46,23 @@ export function Conversation({ contact }: { contact: Contact }) {
             {contact.verified === true ? <span className="verified-badge"> · ✓ Verified</span> : null}
           </p>
         </div>
-        <button type="button" className="safety-button" onClick={() => setShowSafety((shown) => !shown)} aria-expanded={showSafety}>
-          Safety number
-        </button>
-        <label className="jump">
-          Jump to date{' '}
-          <input
-            type="date"
-            value={date}
-            onChange={(event) => {
-              setDate(event.target.value);
-              const at = Date.parse(`${event.target.value}T00:00:00Z`);
-              if (Number.isFinite(at)) void openAt(contact.username, { at });
-            }}
-          />
-        </label>
+        <div className="header-actions">
+          <button type="button" className="safety-button" onClick={() => setShowSafety((shown) => !shown)} aria-expanded={showSafety}>
+            Safety number
+          </button>
+          <label className="jump">
+            Jump to date{' '}
+            <input
+              type="date"
+              value={date}
+              onChange={(event) => {
+                setDate(event.target.value);
+                const at = Date.parse(`${event.target.value}T00:00:00Z`);
+                if (Number.isFinite(at)) void openAt(contact.username, { at });
+              }}
+            />
+          </label>
+        </div>
       </header>
       {contact.identityChanged === true ? <IdentityChangedBanner contact={contact} onShowSafety={() => setShowSafety(true)} /> : null}
       {showSafety ? <SafetyNumberPanel contact={contact} onClose={() => setShowSafety(false)} /> : null}

@@ -33,15 +33,17 @@ export function MainScreen({ profile }: { profile: ProfileInfo }) {
         <header className="sidebar-header">
           <Avatar name={profile.username} />
           <div className="me">
-            <p className="me-name">{profile.username}</p>
+            <p className="me-name" title={profile.username}>{profile.username}</p>
             <ConnectionIndicator />
           </div>
-          <button type="button" onClick={() => setShowSettings((shown) => !shown)} aria-pressed={showSettings}>
-            Settings
-          </button>
-          <button type="button" onClick={() => void lock()}>
-            Lock
-          </button>
+          <div className="header-actions">
+            <button type="button" onClick={() => setShowSettings((shown) => !shown)} aria-pressed={showSettings}>
+              Settings
+            </button>
+            <button type="button" onClick={() => void lock()}>
+              Lock
+            </button>
+          </div>
         </header>
         <SearchBox />
         <AddContactForm />
