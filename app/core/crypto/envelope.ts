@@ -13,16 +13,16 @@ import type { Sodium } from './sodium.js';
  *   plaintext = u32 payloadLength || payload || signature || sender identity key, zero-padded to a bucket
  *   envelope  = crypto_box_seal(plaintext, recipient agreement key)
  */
-export const EnvelopePayload = z
-  .object({
-    v: z.literal(1),
-    id: z.string().regex(/^[0-9a-f]{32}$/),
-    from: z.string().regex(USERNAME_PATTERN),
-    to: z.string().regex(USERNAME_PATTERN),
-    sentAt: z.number().int().nonnegative(),
-    text: z.string(),
-  })
-  .strict();
+/** The fields every envelope version carries inside its ciphertext: who wrote what, to whom, when. */
+export const MESSAGE_PAYLOAD_FIELDS = {
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  from: z.string().regex(USERNAME_PATTERN),
+  to: z.string().regex(USERNAME_PATTERN),
+  sentAt: z.number().int().nonnegative(),
+  text: z.string(),
+};
+
+export const EnvelopePayload = z.object({ v: z.literal(1), ...MESSAGE_PAYLOAD_FIELDS }).strict();
 export type EnvelopePayload = z.infer<typeof EnvelopePayload>;
 
 export interface OpenedEnvelope {

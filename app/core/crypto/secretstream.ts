@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes.js';
 import type { Sodium } from './sodium.js';
 
 /** Plaintext bytes per secretstream message: large enough to be fast, small enough to bound memory per chunk. */
@@ -21,13 +22,7 @@ export function sealStream(sodium: Sodium, key: Uint8Array, plaintext: Uint8Arra
     parts.push(sodium.crypto_secretstream_xchacha20poly1305_push(state, plaintext.subarray(offset, end), ad, tag));
     offset = end;
   } while (offset < plaintext.length);
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Decrypt what sealStream produced; StreamError when a chunk fails, data follows FINAL, or FINAL never comes (truncation). */
@@ -60,11 +55,5 @@ export function openStream(sodium: Sodium, key: Uint8Array, sealed: Uint8Array, 
     offset = end;
   }
   if (!final) throw new StreamError('truncated');
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

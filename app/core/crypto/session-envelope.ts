@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { KEY_BYTES, USERNAME_PATTERN } from '../../../relay/protocol/index.js';
+import { KEY_BYTES } from '../../../relay/protocol/index.js';
 import { concatBytes, utf8 } from './bytes.js';
+import { MESSAGE_PAYLOAD_FIELDS } from './envelope.js';
 import type { IdentityKeyPair } from './identity.js';
 import { decodeInitialHeader, encodeInitialHeader, INITIAL_HEADER_BYTES } from './initial-header-codec.js';
 import { pad } from './padding.js';
@@ -25,16 +26,7 @@ export interface SessionEnvelope {
 }
 
 /** What the ratchet encrypts: who wrote it, to whom, and the text. */
-export const SessionPayload = z
-  .object({
-    v: z.literal(2),
-    id: z.string().regex(/^[0-9a-f]{32}$/),
-    from: z.string().regex(USERNAME_PATTERN),
-    to: z.string().regex(USERNAME_PATTERN),
-    sentAt: z.number().int().nonnegative(),
-    text: z.string(),
-  })
-  .strict();
+export const SessionPayload = z.object({ v: z.literal(2), ...MESSAGE_PAYLOAD_FIELDS }).strict();
 export type SessionPayload = z.infer<typeof SessionPayload>;
 
 export function encodePayload(payload: SessionPayload): Uint8Array {

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ParleyError } from '../../shared/errors.js';
 import { ratePassphrase } from '../../shared/strength.js';
@@ -8,6 +8,7 @@ import { openBackup, sealBackup, type BackupSecret } from '../backup/format.js';
 import type { Sodium } from '../crypto/sodium.js';
 import type { Db } from '../store/db.js';
 import { parseVault } from '../vault/format.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 
 /** The files of a profile folder that a backup carries; all of them are already encrypted at rest. */
 export const BACKUP_FILES = { vault: 'vault.json', database: 'parley.db', attachments: 'attachments' } as const;
@@ -45,7 +46,7 @@ function snapshot(profileDir: string, db: Db): ContainerFile[] {
 export async function exportBackup(sodium: Sodium, profileDir: string, db: Db, file: string, secret: BackupSecret): Promise<void> {
   requireBackupSecret(secret);
   const sealed = sealBackup(sodium, packContainer(snapshot(profileDir, db)), secret);
-  await writeAtomically(file, sealed);
+  await writeFileAtomic(file, sealed);
 }
 
 /** Restore a backup into an empty (or missing) profile folder; on any failure the folder is left as it was. */
@@ -72,7 +73,7 @@ export async function importBackup(sodium: Sodium, profileDir: string, file: str
       const target = path.join(profileDir, ...entry.name.split('/'));
       await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       written.push(target);
-      await writeAtomically(target, entry.data);
+      await writeFileAtomic(target, entry.data);
     }
   } catch (error) {
     await Promise.all(written.map((target) => rm(target, { force: true })));
@@ -111,19 +112,3 @@ function validated(files: ContainerFile[]): ContainerFile[] {
   return files;
 }
 
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${file}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
