@@ -1,11 +1,11 @@
 import { inspect } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import { concatBytes, toHex, utf8 } from '../../app/core/crypto/bytes.js';
 import { openEnvelope, sealEnvelope, type EnvelopePayload } from '../../app/core/crypto/envelope.js';
 import { IdentityKeyPair, verifyAgreementKey } from '../../app/core/crypto/identity.js';
 import { ENVELOPE_BUCKETS, pad, paddedLength, SEAL_OVERHEAD } from '../../app/core/crypto/padding.js';
 import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
+import { codeOf } from '../support/error-code.js';
 
 let sodium: Sodium;
 let alice: IdentityKeyPair;
@@ -27,15 +27,6 @@ const payload = (text: string, to = 'bob'): EnvelopePayload => ({
   sentAt: 1_700_000_000_000,
   text,
 });
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
-}
 
 describe('envelope v1', () => {
   it('round-trips and names the signing identity key', () => {

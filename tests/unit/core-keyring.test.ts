@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import { MIN_PASSPHRASE_SCORE, ratePassphrase } from '../../app/shared/strength.js';
 import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
 import { parseVault, serializeVault } from '../../app/core/vault/format.js';
@@ -9,6 +8,7 @@ import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { formatRecoveryKey, parseRecoveryKey, RECOVERY_KEY_BYTES } from '../../app/core/vault/recovery-key.js';
 import { createVault } from '../../app/core/vault/vault.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
+import { codeOf } from '../support/error-code.js';
 
 let sodium: Sodium;
 beforeAll(async () => {
@@ -17,15 +17,6 @@ beforeAll(async () => {
 
 const PASS = 'correct horse battery';
 const FAST = { opslimit: 1, memlimit: 8 * 1024 * 1024 };
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
-}
 
 /** A keychain that seals with a key of its own, as the OS would; `broken` makes it refuse. */
 function fakeKeychain(): KeychainPort & { broken: boolean } {

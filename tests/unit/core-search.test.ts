@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../app/shared/domain.js';
-import { ParleyError } from '../../app/shared/errors.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { openDatabase, type Db } from '../../app/core/store/db.js';
@@ -11,6 +10,7 @@ import { migrate } from '../../app/core/store/migrations.js';
 import { MessagesRepository } from '../../app/core/store/messages-repo.js';
 import { parseSearchQuery } from '../../app/core/store/search-query.js';
 import { HistoryService } from '../../app/core/services/history.js';
+import { codeOf } from '../support/error-code.js';
 
 let dir: string;
 let db: Db;
@@ -37,15 +37,6 @@ function add(contact: string, direction: Message['direction'], text: string, sen
   const id = toHex(randomBytes(16));
   messages.insert({ id, contact, direction, text, sentAt, status: direction === 'in' ? 'received' : 'sent' });
   return id;
-}
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
 }
 
 describe('search query', () => {

@@ -3,7 +3,6 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import type { Message } from '../../app/shared/domain.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -11,6 +10,7 @@ import { ContactsRepository } from '../../app/core/store/contacts-repo.js';
 import { openDatabase, type Db } from '../../app/core/store/db.js';
 import { MessagesRepository } from '../../app/core/store/messages-repo.js';
 import { migrate, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../app/core/store/migrations.js';
+import { codeOf } from '../support/error-code.js';
 
 let dir: string;
 let file: string;
@@ -31,15 +31,6 @@ function openMigrated(): Db {
   open.push(db);
   migrate(db);
   return db;
-}
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
 }
 
 const message = (id: number, sentAt: number, text = `message ${id}`): Message => ({

@@ -2,13 +2,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
 import { parseVault } from '../../app/core/vault/format.js';
 import { createVault, unlockVault } from '../../app/core/vault/vault.js';
 import { readVaultFile, writeVaultFile } from '../../app/core/vault/vault-file.js';
 import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { openCore } from '../../app/core/index.js';
+import { codeOf } from '../support/error-code.js';
 
 let sodium: Sodium;
 let dir: string;
@@ -22,15 +22,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
-}
 
 describe('vault', () => {
   it('unwraps the master key with the right passphrase', () => {

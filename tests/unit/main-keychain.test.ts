@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import { safeStorageKeychain } from '../../app/main/keychain.js';
 import { lockOnSystemEvents } from '../../app/main/power-lock.js';
 import { EventEmitter } from 'node:events';
+import { codeOf } from '../support/error-code.js';
 
 type Backend = 'basic_text' | 'gnome_libsecret' | 'kwallet' | 'kwallet5' | 'kwallet6' | 'unknown';
 
@@ -18,15 +18,6 @@ function fakeSafeStorage(backend: Backend, available = true) {
       return [...text.slice(7)].reverse().join('');
     }),
   };
-}
-
-function codeOf(action: () => unknown): string | undefined {
-  try {
-    action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : 'not a ParleyError';
-  }
-  return undefined;
 }
 
 describe('safeStorage keychain', () => {
