@@ -29,7 +29,11 @@ export function RegistrationLockSection() {
     event.preventDefault();
     const result = await getParley().invoke(enabled === true ? 'registrationLock.disable' : 'registrationLock.enable', { code: code.trim() });
     setCode('');
-    if (!result.ok) return setError(errorText(result.error));
+    if (!result.ok) {
+      // The relay has no lock for us (turned off elsewhere): show it off.
+      if (result.error.code === 'REGLOCK_NOT_ENABLED') setEnabled(false);
+      return setError(errorText(result.error));
+    }
     setError(null);
     setSetup(null);
     setEnabled(result.value.enabled);
