@@ -46,6 +46,10 @@ function handlers(account: AccountService): Handlers {
       await account.verifyPassphrase(input.passphrase);
       return exportConversation(session.context.db, session.context.username, input.contact, input.format);
     },
+    'registrationLock.status': () => account.requireSession().registrationLock.status(),
+    'registrationLock.setup': () => account.requireSession().registrationLock.setup(),
+    'registrationLock.enable': (input) => account.requireSession().registrationLock.enable(input.code),
+    'registrationLock.disable': (input) => account.requireSession().registrationLock.disable(input.code),
   };
 }
 

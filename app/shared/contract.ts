@@ -14,6 +14,9 @@ import {
   RelayUrl,
   SafetyNumber,
   Username,
+  RegistrationLockCode,
+  RegistrationLockSetup,
+  RegistrationLockStatus,
 } from './domain.js';
 import type { EventName, MethodName } from './names.js';
 
@@ -28,7 +31,7 @@ const AnyPassphrase = z.string().min(1).max(1024);
 export const methods = {
   'profile.status': { input: Empty, output: ProfileStatus },
   'profile.create': {
-    input: z.object({ username: Username, passphrase: Passphrase, relayUrl: RelayUrl }).strict(),
+    input: z.object({ username: Username, passphrase: Passphrase, relayUrl: RelayUrl, registrationLockCode: RegistrationLockCode.optional() }).strict(),
     output: CreatedProfile,
   },
   'profile.unlock': { input: z.object({ passphrase: z.string().min(1).max(1024) }).strict(), output: ProfileInfo },
@@ -87,6 +90,10 @@ export const methods = {
     output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
   },
   'profile.newRecoveryKey': { input: z.object({ passphrase: AnyPassphrase }).strict(), output: z.object({ recoveryKey: z.string() }) },
+  'registrationLock.status': { input: Empty, output: RegistrationLockStatus },
+  'registrationLock.setup': { input: Empty, output: RegistrationLockSetup },
+  'registrationLock.enable': { input: z.object({ code: RegistrationLockCode }).strict(), output: RegistrationLockStatus },
+  'registrationLock.disable': { input: z.object({ code: RegistrationLockCode }).strict(), output: RegistrationLockStatus },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Events the core pushes to the UI. */

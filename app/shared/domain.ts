@@ -98,3 +98,21 @@ export type VaultSettings = z.infer<typeof VaultSettings>;
 
 export const SearchHit = z.object({ message: Message, snippet: z.string() });
 export type SearchHit = z.infer<typeof SearchHit>;
+
+/** A registration lock code as an authenticator app shows it. */
+export const RegistrationLockCode = z.string().regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app');
+
+/** Whether this profile turned the registration lock on (kept by the profile; the relay does not say). */
+export const RegistrationLockStatus = z.object({ enabled: z.boolean() });
+export type RegistrationLockStatus = z.infer<typeof RegistrationLockStatus>;
+
+/** A new TOTP secret from the relay, not active until a code for it is confirmed. */
+export const RegistrationLockSetup = z.object({
+  /** the otpauth:// URI the QR code encodes */
+  uri: z.string(),
+  /** base32, for typing into an authenticator app by hand */
+  secret: z.string(),
+  /** the QR code as an SVG document, made in core */
+  qrSvg: z.string(),
+});
+export type RegistrationLockSetup = z.infer<typeof RegistrationLockSetup>;

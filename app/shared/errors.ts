@@ -45,6 +45,9 @@ export const ERROR_CODES = [
   'BACKUP_WRONG_KEY',
   'BACKUP_NOT_OURS',
   'BACKUP_TARGET_NOT_EMPTY',
+  'REGLOCK_INVALID_CODE',
+  'REGLOCK_NOT_PENDING',
+  'REGLOCK_NOT_ENABLED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

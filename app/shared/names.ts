@@ -27,6 +27,10 @@ export const METHOD_NAMES = [
   'messages.around',
   'messages.exportConversation',
   'profile.newRecoveryKey',
+  'registrationLock.status',
+  'registrationLock.setup',
+  'registrationLock.enable',
+  'registrationLock.disable',
 ] as const;
 
 export const EVENT_NAMES = [

@@ -14,7 +14,7 @@ import { RelayReplyError, unreachable } from './errors.js';
 type WithoutRequestId<F> = F extends unknown ? Omit<F, 'requestId'> : never;
 /** Client frames that get a reply, without the requestId the session assigns. */
 export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' }>>;
-export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'>;
+export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'> | FrameOf<'TOTP_SECRET'>;
 /** Frames the relay pushes after authentication. */
 export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'> | FrameOf<'PREKEYS_LOW'>;
 
@@ -161,6 +161,7 @@ export class RelaySession {
       case 'OK':
       case 'USER':
       case 'PREKEY_BUNDLE':
+      case 'TOTP_SECRET':
         this.#settle(frame.requestId, (pending) => pending.resolve(frame));
         return;
       case 'ERROR':
@@ -177,7 +178,6 @@ export class RelaySession {
         return; // only the first CHALLENGE means anything
       case 'TOKEN':
       case 'RECEIPT':
-      case 'TOTP_SECRET':
         return; // this client never asks for tokens or receipts
     }
   }

@@ -89,7 +89,8 @@ export class AccountService {
     return this.#options.defaultRelayUrl === undefined ? { state: 'none' } : { state: 'none', relayUrl: this.#options.defaultRelayUrl };
   }
 
-  create(input: { username: string; passphrase: string; relayUrl: string }): Promise<CreatedProfile> {
+  /** With `registrationLockCode`, take over a username whose registration lock this code opens (a reinstall). */
+  create(input: { username: string; passphrase: string; relayUrl: string; registrationLockCode?: string | undefined }): Promise<CreatedProfile> {
     return this.#serial(() => this.#create(input));
   }
 
@@ -304,7 +305,17 @@ export class AccountService {
     await session?.close();
   }
 
-  async #create({ username, passphrase, relayUrl }: { username: string; passphrase: string; relayUrl: string }): Promise<CreatedProfile> {
+  async #create({
+    username,
+    passphrase,
+    relayUrl,
+    registrationLockCode,
+  }: {
+    username: string;
+    passphrase: string;
+    relayUrl: string;
+    registrationLockCode?: string | undefined;
+  }): Promise<CreatedProfile> {
     const { sodium, events } = this.#options;
     if (this.#session !== undefined || (await vaultFileExists(this.#vaultPath))) {
       throw new ParleyError('VAULT_PROFILE_EXISTS', 'A profile already exists here');
@@ -322,7 +333,7 @@ export class AccountService {
       new ProfileRepository(db).save({ username, relayUrl, identity: identity.toStored(), createdAt: Date.now() });
       await writeVaultFile(this.#vaultPath, vault);
       session = new ProfileSession({ sodium, db, identity, username, relayUrl, events });
-      await session.register();
+      await session.register(registrationLockCode);
     } catch (error) {
       if (session !== undefined) await session.close();
       else db?.close();

@@ -1,10 +1,10 @@
-import QRCode from 'qrcode';
 import type { Contact, SafetyNumber } from '../../shared/domain.js';
 import { ParleyError } from '../../shared/errors.js';
 import { safetyNumber, safetyPayload } from '../crypto/safety-number.js';
 import { toContact, type ContactRecord } from '../store/contacts-repo.js';
 import { SessionsRepository } from '../store/sessions-repo.js';
 import type { ProfileContext } from './context.js';
+import { qrSvg } from './qr-svg.js';
 
 /** Safety numbers, verification marks, and acknowledging a changed identity key. */
 export class SafetyService {
@@ -23,8 +23,7 @@ export class SafetyService {
     const contact = this.#contact(contactName);
     const digits = this.digits(contact);
     const payload = safetyPayload(digits);
-    const qrSvg = await QRCode.toString(payload, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-    return { contact: contact.username, digits, payload, qrSvg, verified: contact.verified === true, identityChanged: contact.identityChanged === true };
+    return { contact: contact.username, digits, payload, qrSvg: await qrSvg(payload), verified: contact.verified === true, identityChanged: contact.identityChanged === true };
   }
 
   digits(contact: ContactRecord): string {

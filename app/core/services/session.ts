@@ -14,6 +14,7 @@ import type { ProfileContext } from './context.js';
 import { MessagesService } from './messages.js';
 import { PrekeyService, type PrekeyPolicy } from './prekeys.js';
 import { SafetyService } from './safety.js';
+import { RegistrationLockService } from './registration-lock.js';
 import { SerialQueue } from './serial-queue.js';
 import { SessionService } from './sessions.js';
 
@@ -39,6 +40,7 @@ export class ProfileSession {
   readonly sessions: SessionService;
   readonly safety: SafetyService;
   readonly history: HistoryService;
+  readonly registrationLock: RegistrationLockService;
   readonly #deliveries = new SerialQueue();
   /** Prekey publishing, one round at a time; profile creation waits for the first. */
   readonly #publishing = new SerialQueue();
@@ -76,13 +78,19 @@ export class ProfileSession {
     this.sessions = new SessionService(this.context, this.prekeys.repo);
     this.messages = new MessagesService(this.context, this.contacts, this.sessions);
     this.safety = new SafetyService(this.context, () => void this.messages.outbox.flush());
+    this.registrationLock = new RegistrationLockService(this.context);
     this.history = new HistoryService(options.db);
   }
 
-  /** Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us. */
-  async register(): Promise<void> {
+  /**
+   * Connect with REGISTER (profile creation); throws RELAY_* when the relay cannot or will not register us.
+   * With the code of the username's registration lock, take the name over from its previous keys.
+   */
+  async register(registrationLockCode?: string): Promise<void> {
     const { sodium, identity, username } = this.context;
-    await this.context.relay.connectOnce(registerAuthenticator(sodium, identity, username));
+    await this.context.relay.connectOnce(registerAuthenticator(sodium, identity, username, registrationLockCode));
+    // The relay keeps the lock on the name across the move.
+    if (registrationLockCode !== undefined) this.registrationLock.remember(true);
     // Others can start sessions with this profile as soon as creation returns.
     await this.#publishing.push(() => this.prekeys.onOnline());
   }

@@ -12,6 +12,10 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   INTERNAL: 'Something went wrong inside Parley. Try again.',
   IDENTITY_CHANGED: 'This contact’s safety number changed. Acknowledge the change before sending.',
   SAFETY_NUMBER_MISMATCH: 'The scanned code does not match. Do not mark this contact verified.',
+  REGLOCK_INVALID_CODE: 'That code is wrong or has expired. Enter the code your authenticator app shows now.',
+  REGLOCK_NOT_PENDING: 'Start again: turn on the registration lock to get a new QR code.',
+  REGLOCK_NOT_ENABLED: 'The relay has no registration lock for this username.',
+  RELAY_RATE_LIMITED: 'Too many attempts. Wait a while and try again.',
 };
 
 /** A sentence a person can act on; core's own message where it already is one. */

@@ -6,6 +6,7 @@ import { getParley } from '../parley.js';
 import { useContacts } from '../stores/contacts.js';
 import { useSession } from '../stores/session.js';
 import { FormError } from './FormError.js';
+import { RegistrationLockSection } from './RegistrationLockSection.js';
 import { StrengthMeter } from './StrengthMeter.js';
 import { TextField } from './TextField.js';
 
@@ -192,6 +193,7 @@ export function SettingsPanel({ username }: { username: string }) {
         </>
       )}
       {settings === null ? null : <NewRecoveryKey missing={!settings.hasRecoveryKey} />}
+      <RegistrationLockSection />
       <ChangePassphrase username={username} />
       <ExportConversation />
     </section>

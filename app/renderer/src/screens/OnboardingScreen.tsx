@@ -1,5 +1,5 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { Passphrase, RelayUrl, Username } from '../../../shared/index.js';
+import { Passphrase, RegistrationLockCode, RelayUrl, Username, type ErrorCode } from '../../../shared/index.js';
 import { ratePassphrase } from '../../../shared/strength.js';
 import { StrengthMeter } from '../components/StrengthMeter.js';
 import { FormError } from '../components/FormError.js';
@@ -16,6 +16,14 @@ function firstProblem(username: string, passphrase: string, confirmation: string
   return null;
 }
 
+/** Refusals after which the username may be ours under a registration lock: offer the code field. */
+const LOCK_CODE_ERRORS = new Set<ErrorCode>(['RELAY_USERNAME_TAKEN', 'REGLOCK_INVALID_CODE', 'REGLOCK_NOT_ENABLED']);
+
+function lockCodeProblem(code: string): string | null {
+  const check = RegistrationLockCode.safeParse(code);
+  return check.success ? null : (check.error.issues[0]?.message ?? 'Check the code');
+}
+
 export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string }) {
   const createProfile = useSession((state) => state.createProfile);
   const [username, setUsername] = useState('');
@@ -23,18 +31,25 @@ export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string 
   const [confirmation, setConfirmation] = useState('');
   const [relayUrl, setRelayUrl] = useState(defaultRelayUrl);
   const [error, setError] = useState<string | null>(null);
+  const [askLockCode, setAskLockCode] = useState(false);
+  const [lockCode, setLockCode] = useState('');
   const [busy, setBusy] = useState(false);
   const strength = useMemo(() => (passphrase === '' ? null : ratePassphrase(passphrase, [username])), [passphrase, username]);
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
-    const problem = firstProblem(username, passphrase, confirmation, relayUrl);
+    const code = lockCode.trim();
+    const useCode = askLockCode && code !== '';
+    const problem = firstProblem(username, passphrase, confirmation, relayUrl) ?? (useCode ? lockCodeProblem(code) : null);
     setError(problem);
     if (problem !== null) return;
     setBusy(true);
-    const result = await createProfile({ username, passphrase, relayUrl });
+    const result = await createProfile({ username, passphrase, relayUrl, ...(useCode ? { registrationLockCode: code } : {}) });
     setBusy(false);
-    if (!result.ok) setError(errorText(result.error));
+    if (result.ok) return;
+    setError(errorText(result.error));
+    if (LOCK_CODE_ERRORS.has(result.error.code)) setAskLockCode(true);
+    setLockCode('');
   }
 
   return (
@@ -48,6 +63,18 @@ export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string 
         <StrengthMeter strength={strength} />
         <TextField label="Confirm passphrase" type="password" value={confirmation} onValue={setConfirmation} autoComplete="new-password" />
         <TextField label="Relay URL" type="url" value={relayUrl} onValue={setRelayUrl} spellCheck={false} hint="The relay that carries your encrypted messages." />
+        {askLockCode ? (
+          <TextField
+            label="Registration lock code"
+            value={lockCode}
+            onValue={setLockCode}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={6}
+            spellCheck={false}
+            hint="Is this username yours, with a registration lock? Enter the code from your authenticator app to move it to this computer."
+          />
+        ) : null}
         <FormError message={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Creating profile…' : 'Create profile'}
