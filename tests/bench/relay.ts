@@ -367,6 +367,8 @@ async function main(): Promise<void> {
   console.log('');
   for (const line of ratios) console.log(line);
 
+  // BENCH_IDLE=0 skips the idle-connection part (short runs while tuning the message path).
+  if (process.env.BENCH_IDLE === '0') return;
   const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
   // Each connection costs one descriptor here and one in the relay; leave room for files and the database.
   const target = Math.min(15_000, limit - 500);

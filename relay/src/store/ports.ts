@@ -106,6 +106,8 @@ export interface RelayStore {
   readonly receipts: ReceiptStore;
   readonly locks: LockStore;
   readonly blobs: BlobStore;
+  /** Run work in one write transaction (nested calls become savepoints); the group commit batches writes through it. */
+  transaction(work: () => void): void;
   close(): void;
 }
 

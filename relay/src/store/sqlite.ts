@@ -220,5 +220,6 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  return { users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  const transaction = db.transaction((work: () => void) => work());
+  return { transaction: (work) => transaction(work), users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }
