@@ -166,7 +166,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
-  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const receiverSockets = await Promise.all(
@@ -309,7 +309,7 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   const sockets: WebSocket[] = [];
   let error: string | undefined;
   try {
