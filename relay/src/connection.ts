@@ -294,6 +294,8 @@ export class Connection implements Peer, ReceiptPeer {
   }
 
   private onRequest(frame: RequestFrame, username: string): Promise<void> | undefined {
+    // Any reply follows the commit of the client's earlier ACKs (a SEND's OK does anyway: it commits with them).
+    if (frame.name !== 'ACK' && frame.name !== 'SEND' && frame.name !== 'SEND_EXPIRING' && frame.name !== 'SEND_WITH_RECEIPT') this.deps.writes.flush();
     switch (frame.name) {
       case 'LOOKUP':
         this.send(handleLookup(frame, this.deps.store.users));
@@ -390,6 +392,7 @@ export class Connection implements Peer, ReceiptPeer {
         this.deps.log('internal_error', { conn: this.id, req: frame.requestId, ...describeError(error) });
         this.send(errorFrame(frame.requestId, 'INTERNAL', 'internal error'));
       },
+      true,
     );
   }
 
@@ -425,6 +428,8 @@ export class Connection implements Peer, ReceiptPeer {
     let count = 0;
     let afterSeq = 0;
     const halfBuffer = this.deps.options.maxBufferedBytes / 2;
+    // ACKs still waiting for their commit must be applied before the queue is read, or acked envelopes would come back.
+    this.deps.writes.flush();
     try {
       for (;;) {
         const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE, this.deps.options.now());

@@ -76,4 +76,21 @@ describe('group commit', () => {
     db.close();
     reader.close();
   });
+
+  it('a lazy write rides along with the next urgent one, or commits on its own after a short wait', async () => {
+    const { db, reader, commits, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const submit = (v: string, lazy: boolean): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, lazy));
+    const lazyAlone = submit('alone', true);
+    await lazyAlone;
+    expect(commits()).toBe(1);
+    const lazyFirst = submit('lazy', true);
+    const urgent = submit('urgent', false);
+    await Promise.all([lazyFirst, urgent]);
+    expect(commits()).toBe(2);
+    expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['alone', 'lazy', 'urgent']);
+    db.close();
+    reader.close();
+  });
 });
