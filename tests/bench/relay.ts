@@ -345,7 +345,8 @@ function row(label: string, pairs: number, result: RunResult): string {
 
 async function main(): Promise<void> {
   await sodium.ready;
-  execFileSync('taskset', ['-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  // -a: every thread of this process (V8 and libuv helpers too), or they would run on the server's core.
+  execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
   const total = Number(process.env.BENCH_MESSAGES ?? 5_000);
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
   console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
