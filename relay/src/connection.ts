@@ -14,11 +14,14 @@ import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { RelayStore } from './store/ports.js';
+import type { GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
 export interface ConnectionDeps {
   readonly store: RelayStore;
+  /** SENDs and ACKs are written through this, one transaction per event-loop turn. */
+  readonly writes: GroupCommit;
   readonly router: Router;
   readonly options: ResolvedRelayOptions;
   readonly log: Log;
@@ -291,6 +294,8 @@ export class Connection implements Peer, ReceiptPeer {
   }
 
   private onRequest(frame: RequestFrame, username: string): Promise<void> | undefined {
+    // Any reply follows the commit of the client's earlier ACKs (a SEND's OK does anyway: it commits with them).
+    if (frame.name !== 'ACK' && frame.name !== 'SEND' && frame.name !== 'SEND_EXPIRING' && frame.name !== 'SEND_WITH_RECEIPT') this.deps.writes.flush();
     switch (frame.name) {
       case 'LOOKUP':
         this.send(handleLookup(frame, this.deps.store.users));
@@ -365,18 +370,30 @@ export class Connection implements Peer, ReceiptPeer {
     this.send(frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now));
   }
 
-  /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). */
+  /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
   private onAck(frame: FrameOf<'ACK'>, username: string): void {
+    const { store, writes, metrics, receipts } = this.deps;
     const now = this.deps.options.now();
-    const acked = handleAck(frame, username, this.deps.store, now);
-    if (acked === undefined) {
-      if (this.box !== undefined) this.deps.store.receipts.remove(this.box, frame.messageId);
-      return;
-    }
-    this.deps.metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
-    if (acked.receiptBox !== null) {
-      this.deps.receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: frame.messageId, ackedAt: now });
-    }
+    const box = this.box;
+    writes.submit(
+      () => {
+        const acked = handleAck(frame, username, store, now);
+        if (acked === undefined && box !== undefined) store.receipts.remove(box, frame.messageId);
+        return acked;
+      },
+      (acked) => {
+        if (acked === undefined) return;
+        metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
+        if (acked.receiptBox !== null) {
+          receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: frame.messageId, ackedAt: now });
+        }
+      },
+      (error) => {
+        this.deps.log('internal_error', { conn: this.id, req: frame.requestId, ...describeError(error) });
+        this.send(errorFrame(frame.requestId, 'INTERNAL', 'internal error'));
+      },
+      true,
+    );
   }
 
   private async onSend(frame: SendFrame, username: string): Promise<void> {
@@ -387,9 +404,20 @@ export class Connection implements Peer, ReceiptPeer {
       return;
     }
     const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
-    const outcome = handleSend(frame, store, limits, options.now(), this.box ?? null);
-    this.send(outcome.reply);
-    if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
+    const now = options.now();
+    const box = this.box ?? null;
+    // The OK (and the push) go out only once the envelope's transaction has committed.
+    await new Promise<void>((resolve, reject) => {
+      this.deps.writes.submit(
+        () => handleSend(frame, store, limits, now, box),
+        (outcome) => {
+          this.send(outcome.reply);
+          if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
+          resolve();
+        },
+        reject,
+      );
+    });
   }
 
   /**
@@ -400,6 +428,8 @@ export class Connection implements Peer, ReceiptPeer {
     let count = 0;
     let afterSeq = 0;
     const halfBuffer = this.deps.options.maxBufferedBytes / 2;
+    // ACKs still waiting for their commit must be applied before the queue is read, or acked envelopes would come back.
+    this.deps.writes.flush();
     try {
       for (;;) {
         const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE, this.deps.options.now());

@@ -17,6 +17,7 @@ import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { GroupCommit } from './store/group-commit.js';
 
 export type { RelayOptions } from './options.js';
 
@@ -93,6 +94,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
+  const writes = new GroupCommit(store.transaction);
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
@@ -139,7 +141,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, router, options: resolved, log, limiter, metrics, tokens, receipts }, nextConnectionId++, ip);
+        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts }, nextConnectionId++, ip);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();
@@ -203,6 +205,8 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     http.closeAllConnections();
     await stopped;
+    // ACKs still waiting for their group commit are written before the database closes.
+    writes.flush();
     store.close();
   }
 

@@ -166,7 +166,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
-  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const receiverSockets = await Promise.all(
@@ -309,7 +309,7 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   const sockets: WebSocket[] = [];
   let error: string | undefined;
   try {
@@ -345,7 +345,8 @@ function row(label: string, pairs: number, result: RunResult): string {
 
 async function main(): Promise<void> {
   await sodium.ready;
-  execFileSync('taskset', ['-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  // -a: every thread of this process (V8 and libuv helpers too), or they would run on the server's core.
+  execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
   const total = Number(process.env.BENCH_MESSAGES ?? 5_000);
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
   console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
@@ -367,6 +368,8 @@ async function main(): Promise<void> {
   console.log('');
   for (const line of ratios) console.log(line);
 
+  // BENCH_IDLE=0 skips the idle-connection part (short runs while tuning the message path).
+  if (process.env.BENCH_IDLE === '0') return;
   const limit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
   // Each connection costs one descriptor here and one in the relay; leave room for files and the database.
   const target = Math.min(15_000, limit - 500);

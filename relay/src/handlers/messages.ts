@@ -40,7 +40,7 @@ export function handleSend(frame: SendFrame, store: RelayStore, limits: SendLimi
   if (ttlMs !== undefined && (ttlMs < 1 || ttlMs > limits.maxTtlMs)) {
     return { reply: errorFrame(frame.requestId, 'TTL_INVALID', `ttlMs must be from 1 to ${limits.maxTtlMs}`) };
   }
-  if (store.users.find(frame.to) === undefined) {
+  if (!store.users.exists(frame.to)) {
     return { reply: errorFrame(frame.requestId, 'USER_NOT_FOUND', 'no such user') };
   }
   const item = { messageId: frame.messageId, envelope: frame.envelope, receivedAt: now, expiresAt: ttlMs === undefined ? null : now + ttlMs,

@@ -27,6 +27,8 @@ export interface UserStore {
   takenBySkeleton(skeleton: string): string | undefined;
   /** When the user was banned, or undefined if they are not (or do not exist). */
   bannedAt(username: string): number | undefined;
+  /** Whether the username is registered (cheaper than find: no keys read). */
+  exists(username: string): boolean;
 }
 
 /** Why an invite code cannot be used. */
@@ -106,6 +108,8 @@ export interface RelayStore {
   readonly receipts: ReceiptStore;
   readonly locks: LockStore;
   readonly blobs: BlobStore;
+  /** Run work in one write transaction (nested calls become savepoints); the group commit batches writes through it. */
+  transaction(work: () => void): void;
   close(): void;
 }
 

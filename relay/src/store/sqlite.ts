@@ -30,6 +30,7 @@ interface QueueRow {
 function sqliteUsers(db: Database.Database): UserStore {
   const bySkeleton = db.prepare<[string], string>('SELECT username FROM users WHERE skeleton = ?').pluck();
   const banned = db.prepare<[string], number | null>('SELECT banned_at FROM users WHERE username = ?').pluck();
+  const registered = db.prepare<[string], number>('SELECT 1 FROM users WHERE username = ?').pluck();
   const select = db.prepare<[string], UserRow>(
     'SELECT username, identity_key, agreement_key, agreement_sig, registered_at FROM users WHERE username = ?',
   );
@@ -53,6 +54,7 @@ function sqliteUsers(db: Database.Database): UserStore {
     },
     takenBySkeleton: (skeleton) => bySkeleton.get(skeleton),
     bannedAt: (username) => banned.get(username) ?? undefined,
+    exists: (username) => registered.get(username) !== undefined,
   };
 }
 
@@ -93,13 +95,14 @@ function sqliteQueue(db: Database.Database): QueueStore {
     return purge.run(receivedBefore, now).changes;
   });
 
-  const enqueue = db.transaction((recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
+  // No transaction of its own: its one write is a single INSERT, and the checks before it run on this (only) connection in the same tick.
+  const enqueue = (recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
     if (exists.get(recipient, item.messageId, recipient, item.messageId) !== undefined) return 'duplicate';
     const used = usage.get(recipient) ?? { count: 0, bytes: 0 };
     if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) return 'full';
     insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox);
     return 'queued';
-  });
+  };
 
   return {
     enqueue: (recipient, item, caps) => enqueue(recipient, item, caps),
@@ -220,5 +223,6 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  return { users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  const transaction = db.transaction((work: () => void) => work());
+  return { transaction: (work) => transaction(work), users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }

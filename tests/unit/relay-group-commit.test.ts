@@ -1,0 +1,96 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../relay/src/store/group-commit.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** A WAL database with one table, plus a second connection that sees only committed rows. */
+async function openPair(): Promise<{ db: Database.Database; reader: Database.Database; commits: () => number; writes: GroupCommit }> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-group-commit-'));
+  dirs.push(dir);
+  const db = new Database(join(dir, 'db.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)');
+  const reader = new Database(join(dir, 'db.sqlite'), { readonly: true });
+  let count = 0;
+  const transaction = db.transaction((work: () => void) => work());
+  const writes = new GroupCommit((work) => {
+    transaction(work);
+    count++;
+  });
+  return { db, reader, commits: () => count, writes };
+}
+
+describe('group commit', () => {
+  it('writes everything submitted in one turn in one transaction, and settles each write only once it is visible to another connection', async () => {
+    const { db, reader, commits, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const seen: string[][] = [];
+    const settled = ['a', 'b', 'c'].map(
+      (v) =>
+        new Promise<void>((resolve, reject) =>
+          writes.submit(
+            () => insert.run(v).changes,
+            () => {
+              seen.push(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all());
+              resolve();
+            },
+            reject,
+          ),
+        ),
+    );
+    expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(0);
+    await Promise.all(settled);
+    expect(commits()).toBe(1);
+    expect(seen).toEqual([['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c']]);
+    db.close();
+    reader.close();
+  });
+
+  it('reports a write that throws to its own caller and still commits the others', async () => {
+    const { db, reader, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const outcome = (v: string): Promise<string> =>
+      new Promise((resolve) => writes.submit(() => insert.run(v), () => resolve('ok'), (error) => resolve(error instanceof Error ? 'failed' : 'odd')));
+    const results = await Promise.all([outcome('x'), outcome('x'), outcome('y')]);
+    expect(results).toEqual(['ok', 'failed', 'ok']);
+    expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['x', 'y']);
+    db.close();
+    reader.close();
+  });
+
+  it('flush commits pending writes at once', async () => {
+    const { db, reader, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    let done = false;
+    writes.submit(() => insert.run('z'), () => (done = true), () => undefined);
+    writes.flush();
+    expect(done).toBe(true);
+    expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(1);
+    db.close();
+    reader.close();
+  });
+
+  it('a lazy write rides along with the next urgent one, or commits on its own after a short wait', async () => {
+    const { db, reader, commits, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const submit = (v: string, lazy: boolean): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, lazy));
+    const lazyAlone = submit('alone', true);
+    await lazyAlone;
+    expect(commits()).toBe(1);
+    const lazyFirst = submit('lazy', true);
+    const urgent = submit('urgent', false);
+    await Promise.all([lazyFirst, urgent]);
+    expect(commits()).toBe(2);
+    expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['alone', 'lazy', 'urgent']);
+    db.close();
+    reader.close();
+  });
+});
