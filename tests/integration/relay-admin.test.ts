@@ -1,34 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
 import { runAdmin } from '../../relay/src/admin/cli.js';
 import { AdminError } from '../../relay/src/admin/operations.js';
 import { RESERVED_USERNAMES, usernameProblem, usernameSkeleton } from '../../relay/src/usernames.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import type { TestRelay } from '../support/relay.js';
 import { publishAll } from '../support/prekeys.js';
 import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity } from '../support/wire-client.js';
+import { useRelayHarness } from '../support/relay-harness.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const relays: TestRelay[] = [];
-const clients: WireClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const relay of relays.splice(0).reverse()) await relay.close();
-});
-
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
-  relays.push(started);
-  return started;
-}
-
-async function connect(url: string): Promise<WireClient> {
-  const client = await WireClient.connect(url);
-  clients.push(client);
-  return client;
-}
+const { relay, connect } = useRelayHarness();
 
 function admin(r: TestRelay, ...args: string[]): string[] {
   return runAdmin(['--data', r.dataDir, ...args]);

@@ -1,32 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES, type Frame } from '../../relay/protocol/index.js';
 import { DEFAULT_MAX_QUEUE_AGE_MS } from '../../relay/src/options.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import type { TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
+import { useRelayHarness } from '../support/relay-harness.js';
 
-const relays: TestRelay[] = [];
-const clients: WireClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const relay of relays.splice(0).reverse()) await relay.close();
-});
-
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
-  relays.push(started);
-  return started;
-}
-
-function track(client: WireClient): WireClient {
-  clients.push(client);
-  return client;
-}
-
-const registered = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.registered(url, identity));
-const authenticated = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.authenticated(url, identity));
+const { relay, restart, track, registered, authenticated } = useRelayHarness();
 
 function messageId(): Uint8Array {
   return new Uint8Array(randomBytes(16));
@@ -266,8 +247,7 @@ describe('relay limits: graceful shutdown', () => {
     const ids = Array.from({ length: 200 }, () => messageId());
     const replies = ids.map((id) => sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: bytes(16) }).catch(() => undefined));
     await replies[0];
-    const restarted = await r.restart();
-    relays.push(restarted);
+    const restarted = await restart(r);
     const answered = (await Promise.all(replies)).filter((frame) => frame?.name === 'OK').length;
     expect(answered).toBeGreaterThan(0);
     expect(restarted.queueDepth('bob')).toBe(answered);

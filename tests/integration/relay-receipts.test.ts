@@ -1,30 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
+import type { TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
+import { useRelayHarness } from '../support/relay-harness.js';
 
-const relays: TestRelay[] = [];
-const clients: WireClient[] = [];
+const { relay, registered } = useRelayHarness();
 
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const relay of relays.splice(0).reverse()) await relay.close();
-});
-
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
-  relays.push(started);
-  return started;
-}
-
-async function login(url: string, identity: TestIdentity): Promise<WireClient> {
-  const client = await WireClient.registered(url, identity);
-  clients.push(client);
-  return client;
-}
+const login = registered;
 
 const messageId = (): Uint8Array => new Uint8Array(randomBytes(16));
 

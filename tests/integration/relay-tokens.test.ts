@@ -2,32 +2,15 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } fr
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
 import { runAdmin } from '../../relay/src/admin/cli.js';
 import { TOKEN_KEY_FILE } from '../../relay/src/tokens.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
+import type { TestRelay } from '../support/relay.js';
+import { createIdentity, expectOk, type WireClient } from '../support/wire-client.js';
+import { useRelayHarness } from '../support/relay-harness.js';
 
-const relays: TestRelay[] = [];
-const clients: WireClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const relay of relays.splice(0).reverse()) await relay.close();
-});
-
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
-  relays.push(started);
-  return started;
-}
-
-async function connect(url: string): Promise<WireClient> {
-  const client = await WireClient.connect(url);
-  clients.push(client);
-  return client;
-}
+const { relay, restart, connect } = useRelayHarness();
 
 /** Register alice and get her an access token. */
 async function aliceWithToken(r: TestRelay): Promise<{ token: string; expiresAt: number }> {
@@ -154,8 +137,7 @@ describe('access tokens', () => {
   it('keeps its signing key across restarts, so tokens survive a restart', async () => {
     const r = await relay();
     const { token } = await aliceWithToken(r);
-    const restarted = await r.restart();
-    relays.push(restarted);
+    const restarted = await restart(r);
     expect((await resume(restarted, token)).reply).toMatchObject({ name: 'OK' });
   });
 });

@@ -5,44 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES, encodeFrame, type Frame } from '../../relay/protocol/index.js';
 import { startRelay } from '../../relay/src/server.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { SCHEMA_VERSION } from '../../relay/src/store/migrations.js';
-import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity } from '../support/wire-client.js';
+import { useRelayHarness } from '../support/relay-harness.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const relays: TestRelay[] = [];
-const clients: WireClient[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const relay of relays.splice(0).reverse()) await relay.close();
-});
-
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
-  relays.push(started);
-  return started;
-}
-
-async function restart(current: TestRelay): Promise<TestRelay> {
-  const next = await current.restart();
-  relays.push(next);
-  return next;
-}
-
-function track(client: WireClient): WireClient {
-  clients.push(client);
-  return client;
-}
-
-const connect = async (url: string): Promise<WireClient> => track(await WireClient.connect(url));
-const registered = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.registered(url, identity));
-const authenticated = async (url: string, identity: TestIdentity): Promise<WireClient> => track(await WireClient.authenticated(url, identity));
+const { relay, restart, connect, registered, authenticated } = useRelayHarness();
 
 function messageId(): Uint8Array {
   return new Uint8Array(randomBytes(16));
