@@ -198,7 +198,7 @@ export class Connection implements Peer, ReceiptPeer {
       const frame = this.decode(data);
       if (frame === undefined) return undefined;
       requestId = frame.requestId;
-      this.deps.metrics.framesIn.inc({ type: frame.name });
+      this.deps.metrics.frameIn(frame.name);
       return this.dispatch(frame)?.catch(failed);
     } catch (error) {
       failed(error);
@@ -486,7 +486,7 @@ export class Connection implements Peer, ReceiptPeer {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     try {
       this.socket.send(encodeFrame(frame));
-      this.deps.metrics.framesOut.inc({ type: frame.name });
+      this.deps.metrics.frameOut(frame.name);
     } catch (error) {
       this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });
       return;

@@ -5,14 +5,34 @@ import type { RateLimitName } from './options.js';
 export interface RelayMetrics {
   readonly registry: Registry;
   readonly connections: Gauge;
-  readonly framesIn: Counter<'type'>;
-  readonly framesOut: Counter<'type'>;
+  /** Count a frame received / sent, by its name (cheap: added to the counters at scrape time). */
+  frameIn(type: string): void;
+  frameOut(type: string): void;
   /** Seconds from an envelope's arrival to its recipient's ACK. */
   readonly deliveryLatency: Histogram;
   readonly rateLimited: Counter<'limit'>;
   readonly cutOff: Counter<'reason'>;
   readonly purged: Counter;
   countLimited(name: RateLimitName): void;
+}
+
+/**
+ * A per-frame counter by type. prom-client hashes the labels on every inc, so counts gather in a plain map and are
+ * added to the counter when it is collected (every scrape and every read of the registry).
+ */
+function framesCounter(registers: Registry[], name: string, help: string): (type: string) => void {
+  const pending = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: ['type'],
+    registers,
+    collect() {
+      for (const [type, count] of pending) if (count > 0) this.inc({ type }, count);
+      pending.clear();
+    },
+  });
+  return (type) => pending.set(type, (pending.get(type) ?? 0) + 1);
 }
 
 /** queueDepth is read at scrape time, so the gauge never drifts from the database. */
@@ -36,8 +56,8 @@ export function createMetrics(queueDepth: () => number): RelayMetrics {
   return {
     registry,
     connections: new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers }),
-    framesIn: new Counter({ name: 'parley_frames_in_total', help: 'Frames received, by type', labelNames: ['type'], registers }),
-    framesOut: new Counter({ name: 'parley_frames_out_total', help: 'Frames sent, by type', labelNames: ['type'], registers }),
+    frameIn: framesCounter(registers, 'parley_frames_in_total', 'Frames received, by type'),
+    frameOut: framesCounter(registers, 'parley_frames_out_total', 'Frames sent, by type'),
     deliveryLatency: new Histogram({
       name: 'parley_delivery_latency_seconds',
       help: 'Time from an envelope reaching the relay to its recipient acknowledging it',

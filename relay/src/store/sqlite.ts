@@ -6,6 +6,7 @@ import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
+import { QueueUsage } from './queue-usage.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
@@ -58,37 +59,40 @@ function sqliteUsers(db: Database.Database): UserStore {
   };
 }
 
-function sqliteQueue(db: Database.Database): QueueStore {
-  const exists = db.prepare<[string, Uint8Array, string, Uint8Array], number>(
-    'SELECT 1 FROM queue WHERE recipient = ? AND message_id = ? UNION ALL SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?',
-  ).pluck();
-  const count = db.prepare<[string], number>('SELECT count(*) FROM queue WHERE recipient = ?').pluck();
-  const usage = db.prepare<[string], { count: number; bytes: number }>(
-    'SELECT count(*) AS count, coalesce(sum(length(envelope)), 0) AS bytes FROM queue WHERE recipient = ?',
-  );
+function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
+  const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
+  const delivered = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?').pluck();
   const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
+  // The queue's UNIQUE (recipient, message_id) doubles as the duplicate check: no row inserted means already queued.
   const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
-    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at, receipt_box) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at, receipt_box) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
   const page = db.prepare<[string, number, number, number], QueueRow>(
     `SELECT seq, message_id, envelope, received_at, expires_at, receipt_box FROM queue
      WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
   );
-  const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null }>(
-    'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box',
+  const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null; bytes: number }>(
+    'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box, length(envelope) AS bytes',
   );
   const remember = db.prepare<[string, Uint8Array, number]>('INSERT OR REPLACE INTO delivered (recipient, message_id, acked_at) VALUES (?, ?, ?)');
   const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
   const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
   const forgetDelivered = db.prepare<[number]>('DELETE FROM delivered WHERE acked_at < ?');
   const forgetReceipts = db.prepare<[number]>('DELETE FROM receipts WHERE acked_at < ?');
-  const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number): AckedEnvelope | undefined => {
+  const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number) => {
     const row = remove.get(recipient, messageId);
     if (row === undefined) return undefined;
     remember.run(recipient, messageId, now);
     if (row.receipt_box !== null) fileReceipt.run(row.receipt_box, messageId, now);
-    return { receivedAt: row.received_at, receiptBox: row.receipt_box };
+    return row;
   });
+  const ackCounted = (recipient: string, messageId: Uint8Array, now: number): AckedEnvelope | undefined => {
+    const row = ack(recipient, messageId, now);
+    if (row === undefined) return undefined;
+    // Counted only once the (nested) transaction has gone through.
+    usage.removed(recipient, row.bytes);
+    return { receivedAt: row.received_at, receiptBox: row.receipt_box };
+  };
   const purgeAll = db.transaction((receivedBefore: number, now: number): number => {
     forgetDelivered.run(receivedBefore);
     forgetReceipts.run(receivedBefore);
@@ -97,10 +101,15 @@ function sqliteQueue(db: Database.Database): QueueStore {
 
   // No transaction of its own: its one write is a single INSERT, and the checks before it run on this (only) connection in the same tick.
   const enqueue = (recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
-    if (exists.get(recipient, item.messageId, recipient, item.messageId) !== undefined) return 'duplicate';
-    const used = usage.get(recipient) ?? { count: 0, bytes: 0 };
-    if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) return 'full';
-    insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox);
+    if (delivered.get(recipient, item.messageId) !== undefined) return 'duplicate';
+    const used = usage.get(recipient);
+    if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) {
+      // A retry of an envelope already waiting is still a duplicate, full queue or not.
+      return queued.get(recipient, item.messageId) === undefined ? 'full' : 'duplicate';
+    }
+    const inserted = insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox).changes;
+    if (inserted === 0) return 'duplicate';
+    usage.added(recipient, item.envelope.length);
     return 'queued';
   };
 
@@ -116,10 +125,14 @@ function sqliteQueue(db: Database.Database): QueueStore {
         receiptBox: row.receipt_box,
       }));
     },
-    ack: (recipient, messageId, now) => ack(recipient, messageId, now),
-    depth: (recipient) => count.get(recipient) ?? 0,
+    ack: ackCounted,
+    depth: (recipient) => usage.get(recipient).count,
     totalDepth: () => total.get() ?? 0,
-    purge: (receivedBefore, now) => purgeAll(receivedBefore, now),
+    purge(receivedBefore, now) {
+      const purged = purgeAll(receivedBefore, now);
+      if (purged > 0) usage.forgetAll();
+      return purged;
+    },
   };
 }
 
@@ -223,6 +236,16 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
+  const usage = new QueueUsage(db);
   const transaction = db.transaction((work: () => void) => work());
-  return { transaction: (work) => transaction(work), users: sqliteUsers(db), queue: sqliteQueue(db), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  const transact = (work: () => void): void => {
+    try {
+      transaction(work);
+    } catch (error) {
+      // Rolled back: counts taken inside it may not hold.
+      usage.forgetAll();
+      throw error;
+    }
+  };
+  return { transaction: transact, users: sqliteUsers(db), queue: sqliteQueue(db, usage), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }
