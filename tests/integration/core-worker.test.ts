@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { ParleyError } from '../../app/shared/errors.js';
@@ -53,22 +54,22 @@ function nextEvent<E extends EventName>(target: WorkerCore, event: E, matches: (
   });
 }
 
-/** An OS keychain stand-in that records which thread called it: XOR with a fixed pad is enough to round-trip. */
+/** An OS keychain stand-in that records each call and the thread it ran on; XOR with a fixed pad is enough to round-trip. */
 function fakeKeychain(): KeychainPort & { calls: string[] } {
   const calls: string[] = [];
   const pad = (bytes: Uint8Array): Uint8Array => bytes.map((byte) => byte ^ 0x5a);
   return {
     calls,
     availability() {
-      calls.push('availability');
+      calls.push(`availability on ${isMainThread ? 'host' : 'worker'}`);
       return { available: true };
     },
     seal(secret) {
-      calls.push('seal');
+      calls.push(`seal on ${isMainThread ? 'host' : 'worker'}`);
       return pad(secret);
     },
     open(sealed) {
-      calls.push('open');
+      calls.push(`open on ${isMainThread ? 'host' : 'worker'}`);
       return pad(sealed);
     },
   };
@@ -108,13 +109,14 @@ describe('the core in a worker thread', () => {
     let core = await openCoreInWorker({ profileDir, keychain });
     value(await core.invoke('profile.create', { username: username('k'), passphrase: PASSPHRASE, relayUrl: relay.url }));
     expect(value(await core.invoke('keychain.enable', { passphrase: PASSPHRASE })).keychain).toMatchObject({ available: true, enabled: true });
-    expect(keychain.calls).toContain('seal');
+    expect(keychain.calls).toContain('seal on host');
     await core.close();
 
     core = await workerCore({ profileDir, keychain });
     expect(value(await core.invoke('profile.status', {}))).toMatchObject({ state: 'locked', autoUnlock: true });
     value(await core.invoke('profile.unlockAuto', {}));
-    expect(keychain.calls).toContain('open');
+    expect(keychain.calls).toContain('open on host');
+    expect(keychain.calls.every((call) => call.endsWith('on host'))).toBe(true);
     expect(value(await core.invoke('profile.status', {})).state).toBe('unlocked');
   });
 
@@ -152,6 +154,14 @@ describe('the core in a worker thread', () => {
     expect(later.ok ? undefined : later.error.code).toBe('CORE_WORKER_EXITED');
     expect(exits).toEqual(['CORE_WORKER_EXITED']);
     await core.close();
+  });
+
+  it('rejects the open with a code when the core cannot start in the worker', async () => {
+    const notAFolder = path.join(await tempDir('parley-wf-'), 'file');
+    await writeFile(notAFolder, 'not a profile folder');
+    const exits: string[] = [];
+    await expect(openCoreInWorker({ profileDir: path.join(notAFolder, 'profile'), onExit: (error) => exits.push(error.code) })).rejects.toBeInstanceOf(ParleyError);
+    expect(exits).toEqual([]);
   });
 
   it('keeps the host thread free while the worker runs a slow call', async () => {

@@ -25,7 +25,7 @@ export interface WorkerCore extends Core {
   terminate(): Promise<void>;
 }
 
-const EXITED: ParleyErrorShape = { code: 'CORE_WORKER_EXITED', message: 'The core stopped; restart Parley' };
+const EXITED: ParleyErrorShape = { code: 'CORE_WORKER_EXITED', message: 'Parley’s engine stopped. Restart Parley; your messages are safe on disk.' };
 
 function defaultEntry(): string {
   const here = import.meta.url;
