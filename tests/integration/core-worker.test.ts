@@ -2,6 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { ParleyError } from '../../app/shared/errors.js';
@@ -13,6 +15,7 @@ import { openCoreInWorker, type WorkerCore, type WorkerCoreOptions } from '../..
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 
 const PASSPHRASE = 'a long enough passphrase';
+const repoRoot = path.join(import.meta.dirname, '..', '..');
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -184,5 +187,15 @@ describe('the core in a worker thread', () => {
     value(await unlocking);
     // Run on the host's thread this is a handful of turns; from the worker it is hundreds of thousands.
     expect(turns).toBeGreaterThan(1_000);
+  });
+
+  it('runs from the bundled dist/main/core-worker.cjs that the Electron main process starts', async () => {
+    await promisify(execFile)(process.execPath, [path.join(repoRoot, 'build', 'bundle-electron.mjs')], { cwd: repoRoot });
+    const relay = await relayForTest();
+    const core = await workerCore({ profileDir: await tempDir('parley-wd-'), workerEntry: path.join(repoRoot, 'dist', 'main', 'core-worker.cjs') });
+    const name = username('d');
+    expect(value(await core.invoke('profile.create', { username: name, passphrase: PASSPHRASE, relayUrl: relay.url })).username).toBe(name);
+    await core.whenOnline();
+    expect(value(await core.invoke('profile.status', {}))).toMatchObject({ state: 'unlocked', username: name });
   });
 });
