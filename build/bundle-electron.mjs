@@ -14,20 +14,23 @@ const shared = {
   absWorkingDir: root,
 };
 
+/** Settings shared by the main process and the core's worker thread, both Node in Electron. */
+const node = {
+  ...shared,
+  platform: 'node',
+  // Electron 45 runs Node 22.
+  target: 'node22',
+  // The native SQLite module is loaded from node_modules (unpacked from the asar in packages).
+  external: ['electron', 'better-sqlite3-multiple-ciphers'],
+  // Code written as ESM may read import.meta.url; give the CommonJS bundle a real one.
+  define: { 'import.meta.url': '__parleyImportMetaUrl' },
+  banner: { js: "const __parleyImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
 const bundles = Promise.all([
-  build({
-    ...shared,
-    entryPoints: ['app/main/main.ts'],
-    outfile: 'dist/main/main.cjs',
-    platform: 'node',
-    // Electron 45 runs Node 22.
-    target: 'node22',
-    // The native SQLite module is loaded from node_modules (unpacked from the asar in packages).
-    external: ['electron', 'better-sqlite3-multiple-ciphers'],
-    // Code written as ESM may read import.meta.url; give the CommonJS bundle a real one.
-    define: { 'import.meta.url': '__parleyImportMetaUrl' },
-    banner: { js: "const __parleyImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  }),
+  build({ ...node, entryPoints: ['app/main/main.ts'], outfile: 'dist/main/main.cjs' }),
+  // The core runs in a worker thread the main process starts from this file (beside main.cjs).
+  build({ ...node, entryPoints: ['app/core/worker/core-worker.ts'], outfile: 'dist/main/core-worker.cjs' }),
   build({
     ...shared,
     entryPoints: ['app/preload/preload.ts'],

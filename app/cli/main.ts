@@ -183,6 +183,7 @@ async function run({ profileDir, command }: Invocation): Promise<void> {
 
 async function withCore(profileDir: string, work: (core: Core) => Promise<void>): Promise<void> {
   // No idle auto-lock in a terminal host: `listen` may wait for hours on purpose.
+  // In-process on purpose: a terminal command has no UI thread to keep free, so no worker thread.
   const core = await openCore({ profileDir, defaultRelayUrl: process.env.PARLEY_RELAY_URL, idleLock: false });
   try {
     await work(core);

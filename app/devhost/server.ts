@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openCore } from '../core/index.js';
+import { openCoreInWorker } from '../core/worker/open-core-in-worker.js';
 import { attachBridge } from './bridge.js';
 import { hostPort, securityHeaders } from './httpSecurity.js';
 import { openRelockingCore } from './relockingCore.js';
@@ -39,7 +39,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Serves the renderer to a browser and bridges window.parley to a core opened on profileDir; leaving the page locks the profile. */
 export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const host = options.host ?? '127.0.0.1';
-  const core = await openRelockingCore(() => openCore({ profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl }));
+  // The core runs in a worker thread, so the bridge keeps answering while SQL or key derivation runs.
+  const core = await openRelockingCore(() => openCoreInWorker({ profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl }));
   const server = createServer();
   let port: number;
   try {

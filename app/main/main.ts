@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, safeStorage, session, shell, type WebContents } from 'electron';
-import { openCore, type Core } from '../core/index.js';
+import type { Core } from '../core/index.js';
+import { openCoreInWorker } from '../core/worker/open-core-in-worker.js';
 import { forwardEvents, mainFrameOf, registerIpcHandlers } from './ipc.js';
 import { safeStorageKeychain } from './keychain.js';
 import { lockOnSystemEvents } from './power-lock.js';
@@ -11,6 +12,7 @@ import { mainWindowOptions } from './window.js';
 // This file is bundled to dist/main/main.cjs, so __dirname is dist/main.
 const RENDERER_DIR = join(__dirname, '..', 'renderer');
 const PRELOAD_PATH = join(__dirname, '..', 'preload', 'preload.cjs');
+const CORE_WORKER_PATH = join(__dirname, 'core-worker.cjs');
 
 let core: Core | null = null;
 let mainWindow: BrowserWindow | null = null;
@@ -37,11 +39,14 @@ function focusMainWindow(): void {
 }
 
 async function start(): Promise<void> {
-  // The core, and with it every key and the database, lives in this process only.
-  core = await openCore({
+  // The core, and with it every key and the database, lives in this process only, in a worker thread
+  // so SQL and key derivation never hold up IPC or window handling; the keychain stays on this thread.
+  core = await openCoreInWorker({
     profileDir: join(app.getPath('userData'), 'profile'),
     defaultRelayUrl: process.env.PARLEY_RELAY_URL,
     keychain: safeStorageKeychain(safeStorage),
+    workerEntry: CORE_WORKER_PATH,
+    onExit: () => fatal(new Error('The messaging engine stopped unexpectedly; your messages are safe on disk.')),
   });
   const opened = core;
   lockOnSystemEvents(powerMonitor, () => void opened.lock('system').catch(() => undefined));

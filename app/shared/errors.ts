@@ -48,6 +48,7 @@ export const ERROR_CODES = [
   'REGLOCK_INVALID_CODE',
   'REGLOCK_NOT_PENDING',
   'REGLOCK_NOT_ENABLED',
+  'CORE_WORKER_EXITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
