@@ -54,8 +54,11 @@ function authenticator(secret: string): { code(): string; wrong(): string } {
   let lastStep = -Infinity;
   return {
     code() {
-      const current = Math.floor(Date.now() / STEP_MS);
-      const step = Math.max(lastStep + 1, current - 1);
+      const now = Date.now();
+      const current = Math.floor(now / STEP_MS);
+      // A code for the step before expires at the next boundary: near one, the relay might check it too late.
+      const oldest = STEP_MS - (now % STEP_MS) > 5_000 ? current - 1 : current;
+      const step = Math.max(lastStep + 1, oldest);
       if (step > current + 1) throw new Error('no unused step inside the relay tolerance');
       lastStep = step;
       return totp.generate({ timestamp: step * STEP_MS });
