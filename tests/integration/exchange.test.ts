@@ -13,7 +13,8 @@ import type { SessionPayload } from '../../app/core/crypto/session-envelope.js';
 import { loadSodium } from '../../app/core/crypto/sodium.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, type TestIdentity } from '../support/wire-client.js';
-import { bundleFromFrame, RawSessionSender } from '../support/raw-sender.js';
+import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
+import { RawSessionSender } from '../support/raw-sender.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 
@@ -282,7 +283,7 @@ describe('two cores exchanging messages through a real relay', () => {
     cleanups.push(() => wire.close());
     const fetched = await wire.request({ name: 'FETCH_PREKEYS', username: nameB });
     if (fetched.name !== 'PREKEY_BUNDLE') throw new Error(`expected PREKEY_BUNDLE, got ${fetched.name}`);
-    const sender = new RawSessionSender(sodium, mallory, bundleFromFrame(fetched));
+    const sender = new RawSessionSender(sodium, mallory, prekeyBundleFromFrame(fetched));
 
     const send = async (payload: SessionPayload, envelope = sender.envelope(payload)): Promise<void> => {
       const reply = await wire.request({ name: 'SEND', to: nameB, messageId: Uint8Array.from(Buffer.from(payload.id, 'hex')), envelope });

@@ -12,7 +12,8 @@ import { openCore, type Core } from '../../app/core/index.js';
 import type { Result } from '../../app/shared/result.js';
 import { encodeOneTimePrekeys, encodePqPrekeys } from '../../relay/protocol/index.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
-import { bundleFromFrame, RawSessionSender } from '../support/raw-sender.js';
+import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
+import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, expectOk, type TestIdentity } from '../support/wire-client.js';
 
@@ -148,7 +149,7 @@ describe('safety numbers and identity changes', () => {
     const thirdClient = await publishingClient(relay, nameM, third);
     const fetched = await thirdClient.request({ name: 'FETCH_PREKEYS', username: nameB });
     if (fetched.name !== 'PREKEY_BUNDLE') throw new Error(`expected PREKEY_BUNDLE, got ${fetched.name}`);
-    const sender = new RawSessionSender(sodium, third, bundleFromFrame(fetched));
+    const sender = new RawSessionSender(sodium, third, prekeyBundleFromFrame(fetched));
     const id = toHex(randomBytes(16));
     const changedAgain = nextUpdate(b, nameM);
     const arrived = new Promise<string>((resolve) => {

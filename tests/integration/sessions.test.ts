@@ -21,7 +21,8 @@ import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import type { Result } from '../../app/shared/result.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { startMitmProxy } from '../support/mitm-proxy.js';
-import { bundleFromFrame, RawSessionSender } from '../support/raw-sender.js';
+import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
+import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient } from '../support/wire-client.js';
 
@@ -221,7 +222,7 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     cleanups.push(() => wire.close());
     const fetched = await wire.request({ name: 'FETCH_PREKEYS', username: nameB });
     if (fetched.name !== 'PREKEY_BUNDLE') throw new Error(`expected PREKEY_BUNDLE, got ${fetched.name}`);
-    const bundle = bundleFromFrame(fetched);
+    const bundle = prekeyBundleFromFrame(fetched);
     const sender = new RawSessionSender(sodium, mallory, bundle);
     const payload = (text: string): SessionPayload => ({ v: 2, id: toHex(randomBytes(16)), from: nameM, to: nameB, sentAt: Date.now(), text });
     const send = async (id: string, envelope: Uint8Array): Promise<void> => {

@@ -1,5 +1,3 @@
-import type { FrameOf } from '../../relay/protocol/index.js';
-import { decodeOneTimePrekeys } from '../../relay/protocol/index.js';
 import type { IdentityKeyPair } from '../../app/core/crypto/identity.js';
 import { pqxdhInitiate, type InitialHeader, type PrekeyBundle } from '../../app/core/crypto/pqxdh.js';
 import { initInitiator, ratchetEncrypt } from '../../app/core/crypto/ratchet.js';
@@ -7,18 +5,6 @@ import type { RatchetState } from '../../app/core/crypto/ratchet-state.js';
 import { encodePayload, sealSessionEnvelope, type SessionPayload } from '../../app/core/crypto/session-envelope.js';
 import type { Sodium } from '../../app/core/crypto/sodium.js';
 import { unwrap } from './sessions.js';
-
-export function bundleFromFrame(frame: FrameOf<'PREKEY_BUNDLE'>): PrekeyBundle {
-  const oneTime = decodeOneTimePrekeys(frame.oneTimePrekey)?.[0];
-  return {
-    identityKey: frame.identityKey,
-    agreementKey: frame.agreementKey,
-    agreementSig: frame.agreementSig,
-    signedPrekey: { id: frame.signedPrekeyId, publicKey: frame.signedPrekey, signature: frame.signedPrekeySig },
-    pqPrekey: { id: frame.pqPrekeyId, publicKey: frame.pqPrekey, signature: frame.pqPrekeySig, lastResort: frame.pqLastResort === 1 },
-    oneTimePrekey: oneTime === undefined ? null : { id: oneTime.keyId, publicKey: oneTime.publicKey },
-  };
-}
 
 /** A sender outside any core (a hostile or foreign client): PQXDH from a fetched bundle, then raw envelopes. */
 export class RawSessionSender {

@@ -1,10 +1,10 @@
-import { decodeOneTimePrekeys, type FrameOf } from '../../../relay/protocol/index.js';
 import { ParleyError, type ErrorCode } from '../../shared/errors.js';
 import { equalBytes } from '../crypto/bytes.js';
-import { pqxdhInitiate, pqxdhRespond, type InitialHeader, type PrekeyBundle } from '../crypto/pqxdh.js';
+import { pqxdhInitiate, pqxdhRespond, type InitialHeader } from '../crypto/pqxdh.js';
 import { initInitiator, initResponder, ratchetDecrypt, ratchetEncrypt } from '../crypto/ratchet.js';
 import { decodePayload, encodePayload, openSessionEnvelope, sealSessionEnvelope, type SessionPayload } from '../crypto/session-envelope.js';
 import { relayFailure } from '../net/errors.js';
+import { prekeyBundleFromFrame } from '../net/prekey-bundle.js';
 import type { ContactRecord } from '../store/contacts-repo.js';
 import type { PrekeysRepository } from '../store/prekeys-repo.js';
 import { SessionsRepository, type SessionRecord } from '../store/sessions-repo.js';
@@ -28,20 +28,6 @@ export type OpenOutcome =
 
 const failed = (code: ErrorCode, message: string): ParleyError => new ParleyError(code, message);
 
-function bundleFrom(frame: FrameOf<'PREKEY_BUNDLE'>): PrekeyBundle {
-  const oneTime = decodeOneTimePrekeys(frame.oneTimePrekey);
-  if (oneTime === undefined || oneTime.length > 1) throw failed('PREKEY_BUNDLE_INVALID', 'The prekey bundle is malformed');
-  const first = oneTime[0];
-  return {
-    identityKey: frame.identityKey,
-    agreementKey: frame.agreementKey,
-    agreementSig: frame.agreementSig,
-    signedPrekey: { id: frame.signedPrekeyId, publicKey: frame.signedPrekey, signature: frame.signedPrekeySig },
-    pqPrekey: { id: frame.pqPrekeyId, publicKey: frame.pqPrekey, signature: frame.pqPrekeySig, lastResort: frame.pqLastResort === 1 },
-    oneTimePrekey: first === undefined ? null : { id: first.keyId, publicKey: first.publicKey },
-  };
-}
-
 /** PQXDH + Double Ratchet sessions with contacts, over the encrypted store. */
 export class SessionService {
   readonly repo: SessionsRepository;
@@ -64,7 +50,7 @@ export class SessionService {
       throw relayFailure(error, { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER', PREKEYS_UNAVAILABLE: 'SESSION_NOT_READY' });
     }
     if (reply.name !== 'PREKEY_BUNDLE' || reply.username !== contact.username) throw failed('RELAY_PROTOCOL_ERROR', 'The relay answered with something else');
-    const bundle = bundleFrom(reply);
+    const bundle = prekeyBundleFromFrame(reply);
     if (!equalBytes(bundle.identityKey, contact.identityKey)) {
       this.ctx.contacts.replaceIdentity(contact.username, bundle.identityKey, bundle.agreementKey);
       throw failed('IDENTITY_CHANGED', `${contact.username}'s identity key changed; check the safety number before sending`);
