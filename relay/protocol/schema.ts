@@ -19,6 +19,15 @@ import { MLKEM768_PUBLIC_KEY_BYTES } from './prekeys.js';
  */
 export type FieldKind = 'u32' | 'u53' | 'string' | 'bytes' | { fixed: number };
 
+/** REGISTER's fields, in wire order; REGISTER_INVITE and REGISTER_LOCKED carry them and then one more. */
+const REGISTER_FIELDS = {
+  username: 'string',
+  identityKey: { fixed: KEY_BYTES },
+  agreementKey: { fixed: KEY_BYTES },
+  agreementSig: { fixed: SIGNATURE_BYTES },
+  signature: { fixed: SIGNATURE_BYTES },
+} as const;
+
 export const FRAME_SCHEMA = {
   /** server -> client, on connect: sign this nonce to authenticate. */
   CHALLENGE: { type: 0x01, fields: { nonce: { fixed: NONCE_BYTES }, serverTime: 'u53' } },
@@ -44,16 +53,7 @@ export const FRAME_SCHEMA = {
   /** server -> client: every envelope queued when this connection authenticated has been sent (count of them). */
   DRAINED: { type: 0x06, fields: { count: 'u32' } },
   /** client -> server: bind a new username to these keys and authenticate. */
-  REGISTER: {
-    type: 0x10,
-    fields: {
-      username: 'string',
-      identityKey: { fixed: KEY_BYTES },
-      agreementKey: { fixed: KEY_BYTES },
-      agreementSig: { fixed: SIGNATURE_BYTES },
-      signature: { fixed: SIGNATURE_BYTES },
-    },
-  },
+  REGISTER: { type: 0x10, fields: REGISTER_FIELDS },
   /** client -> server: authenticate as an existing username. */
   AUTH: { type: 0x11, fields: { username: 'string', signature: { fixed: SIGNATURE_BYTES } } },
   /** client -> server: fetch a user's public keys. */
@@ -74,11 +74,7 @@ export const FRAME_SCHEMA = {
   REGISTER_INVITE: {
     type: 0x31,
     fields: {
-      username: 'string',
-      identityKey: { fixed: KEY_BYTES },
-      agreementKey: { fixed: KEY_BYTES },
-      agreementSig: { fixed: SIGNATURE_BYTES },
-      signature: { fixed: SIGNATURE_BYTES },
+      ...REGISTER_FIELDS,
       invite: 'string',
     },
   },
@@ -107,11 +103,7 @@ export const FRAME_SCHEMA = {
   REGISTER_LOCKED: {
     type: 0x3b,
     fields: {
-      username: 'string',
-      identityKey: { fixed: KEY_BYTES },
-      agreementKey: { fixed: KEY_BYTES },
-      agreementSig: { fixed: SIGNATURE_BYTES },
-      signature: { fixed: SIGNATURE_BYTES },
+      ...REGISTER_FIELDS,
       code: 'string',
     },
   },
