@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { ParleyError } from '../../app/shared/errors.js';
 import type { Result } from '../../app/shared/result.js';
@@ -13,20 +12,14 @@ import { randomBytes } from '../../app/core/crypto/random.js';
 import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { openCoreInWorker, type WorkerCore, type WorkerCoreOptions } from '../../app/core/worker/open-core-in-worker.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const repoRoot = path.join(import.meta.dirname, '..', '..');
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir } = cleanups;
 
 async function workerCore(options: WorkerCoreOptions): Promise<WorkerCore> {
   const opened = await openCoreInWorker(options);

@@ -1,7 +1,6 @@
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
@@ -15,19 +14,13 @@ import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, type TestIdentity } from '../support/wire-client.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
 import { RawSessionSender } from '../support/raw-sender.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir } = cleanups;
 
 async function core(profileDir: string): Promise<Core> {
   const opened = await openCore({ profileDir });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { IdentityKeyPair } from '../../app/core/crypto/identity.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -14,14 +14,12 @@ import { migrate } from '../../app/core/store/migrations.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient } from '../support/wire-client.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const DAY = 24 * 3600_000;
 const POLICY = { target: 12, rotateAfterMs: 7 * DAY, graceMs: 14 * DAY };
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function profileSession(relay: TestRelay): Promise<ProfileSession> {
   const sodium = await loadSodium();

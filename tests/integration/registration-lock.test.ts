@@ -2,20 +2,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Secret, TOTP } from 'otpauth';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import type { Result } from '../../app/shared/result.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 /** 30 s TOTP steps; the relay's clock is moved one step before each code so no code is reused. */
 const STEP_MS = 30_000;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function core(): Promise<Core> {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-reglock-'));

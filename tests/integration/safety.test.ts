@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { IdentityKeyPair } from '../../app/core/crypto/identity.js';
 import { generateOneTimePrekeys, generatePqPrekey, generateSignedPrekey } from '../../app/core/crypto/prekeys.js';
@@ -16,12 +16,10 @@ import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
 import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, expectOk, type TestIdentity } from '../support/wire-client.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function core(): Promise<Core> {
   const dir = await mkdtemp(path.join(tmpdir(), 'parley-safety-'));

@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { sealEnvelope } from '../../app/core/crypto/envelope.js';
 import { IdentityKeyPair } from '../../app/core/crypto/identity.js';
@@ -25,18 +23,12 @@ import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
 import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient } from '../support/wire-client.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir } = cleanups;
 
 async function core(profileDir: string): Promise<Core> {
   const opened = await openCore({ profileDir });

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -9,14 +9,12 @@ import { loadSodium } from '../../app/core/crypto/sodium.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { startTestRelay } from '../support/relay.js';
+import { useCleanups } from '../support/cleanups.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const NEW_PASSPHRASE = 'quiet violet harbour lanterns';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function setup(keychain?: KeychainPort): Promise<{ dir: string; relayUrl: string; open: () => Promise<Core> }> {
   const relay = await startTestRelay();
