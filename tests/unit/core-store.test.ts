@@ -33,6 +33,20 @@ function openMigrated(): Db {
   return db;
 }
 
+/** Open with explicit cipher pragmas and read page 1, which throws when the cipher or key is not the file's. */
+function openDirect(target: string, withKey: Uint8Array, cipherPragmas: string[]): Db {
+  const db = new Database(target);
+  try {
+    for (const pragma of cipherPragmas) db.pragma(pragma);
+    db.pragma(`hexkey = '${toHex(withKey)}'`);
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 const message = (id: number, sentAt: number, text = `message ${id}`): Message => ({
   id: id.toString(16).padStart(32, '0'),
   contact: 'bob',
@@ -104,6 +118,34 @@ describe('encrypted database file', () => {
     const again = openDatabase(file, key);
     open.push(again);
     expect(schemaVersion(again)).toBe(SCHEMA_VERSION);
+  });
+
+  it('encrypts pages with AEGIS-256 under the given key, and nothing else opens the file', () => {
+    openMigrated().close();
+    // Opened here with the library directly, so the cipher settings are checked independently of db.ts.
+    const direct = openDirect(file, key, ['cipher = aegis', "algorithm = 'aegis-256'", 'tcost = 1', 'mcost = 64']);
+    expect(direct.prepare('SELECT count(*) AS n FROM sqlite_master').get()).toHaveProperty('n');
+    direct.close();
+    expect(() => openDirect(file, key, ["cipher = 'chacha20'"])).toThrow();
+    expect(() => openDirect(file, key, ['cipher = aegis', "algorithm = 'aegis-128l'", 'tcost = 1', 'mcost = 64'])).toThrow();
+  });
+
+  it('re-encrypts a profile written under the older ChaCha20-Poly1305 cipher, keeping its data', async () => {
+    const canary = `canary-${toHex(randomBytes(8))}-legacy`;
+    const legacy = openDirect(file, key, ["cipher = 'chacha20'"]);
+    legacy.pragma('journal_mode = WAL');
+    migrate(legacy);
+    new ContactsRepository(legacy).insert({ username: 'bob', identityKey: randomBytes(32), agreementKey: randomBytes(32), addedAt: 1 });
+    new MessagesRepository(legacy).insert(message(1, 1, canary));
+    legacy.close();
+
+    const upgraded = openMigrated();
+    expect(new MessagesRepository(upgraded).page('bob', 10).map((m) => m.text)).toEqual([canary]);
+    upgraded.close();
+    expect(() => openDirect(file, key, ["cipher = 'chacha20'"])).toThrow();
+    for (const name of await readdir(dir)) expect((await readFile(path.join(dir, name))).includes(canary)).toBe(false);
+    // Opening again takes the AEGIS path directly and still finds everything.
+    expect(new MessagesRepository(openMigrated()).page('bob', 10)).toHaveLength(1);
   });
 
   it('holds no plaintext on disk, in the main file or the WAL', async () => {
