@@ -4,7 +4,8 @@ import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Fram
 import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
-import { handleAck, handleSend, type SendFrame } from './handlers/messages.js';
+import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame } from './handlers/messages.js';
+import { HeldEnvelopes, type HeldEnvelope } from './delivery/held-envelopes.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
@@ -13,8 +14,8 @@ import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
-import type { RelayStore } from './store/ports.js';
-import type { GroupCommit } from './store/group-commit.js';
+import type { QueueCaps, RelayStore } from './store/ports.js';
+import { LAZY_COMMIT_MS, type GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
@@ -29,7 +30,18 @@ export interface ConnectionDeps {
   readonly metrics: RelayMetrics;
   readonly tokens: TokenService;
   readonly receipts: ReceiptBoxes;
+  /** Envelopes pushed to online recipients and not yet stored. */
+  readonly held: HeldEnvelopes;
 }
+
+/** What a connection needs of its TCP socket. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** A held envelope was admitted against the caps already; storing it must not refuse it. */
+const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
 const DRAIN_PAGE_SIZE = 256;
@@ -73,12 +85,17 @@ export class Connection implements Peer, ReceiptPeer {
   /** This user's receipt box, once authenticated. */
   private box: Uint8Array | undefined;
 
+  /** True while this turn's frames gather in the TCP socket, to leave in one write when the turn ends. */
+  private corked = false;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: ConnectionDeps,
     readonly id: number,
     /** The client's address, for the per-IP registration limit. */
     private readonly ip: string,
+    /** The TCP (or TLS) socket under the WebSocket, which the frames of one turn are corked in. */
+    private readonly transport: Corkable,
   ) {
     // Without an 'error' listener, one bad frame on this socket would crash the process.
     socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
@@ -97,8 +114,9 @@ export class Connection implements Peer, ReceiptPeer {
     this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: deps.options.now() });
   }
 
-  deliver(frame: FrameOf<'DELIVER'>): void {
-    if (!this.draining) this.send(frame);
+  deliver(frame: FrameOf<'DELIVER'>): boolean {
+    if (this.draining || this.state.kind !== 'authenticated') return false;
+    return this.send(frame);
   }
 
   deliverReceipt(frame: FrameOf<'RECEIPT'>): void {
@@ -372,8 +390,13 @@ export class Connection implements Peer, ReceiptPeer {
 
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
   private onAck(frame: FrameOf<'ACK'>, username: string): void {
-    const { store, writes, metrics, receipts } = this.deps;
+    const { store, writes, metrics, receipts, held } = this.deps;
     const now = this.deps.options.now();
+    const early = held.find(username, frame.messageId);
+    if (early !== undefined) {
+      this.onEarlyAck(early, now);
+      return;
+    }
     const box = this.box;
     writes.submit(
       () => {
@@ -392,12 +415,25 @@ export class Connection implements Peer, ReceiptPeer {
         this.deps.log('internal_error', { conn: this.id, req: frame.requestId, ...describeError(error) });
         this.send(errorFrame(frame.requestId, 'INTERNAL', 'internal error'));
       },
-      true,
+      LAZY_COMMIT_MS,
     );
   }
 
+  /**
+   * The recipient acked a held envelope before it was stored: it never will be (its commit only remembers the id).
+   * The sender's OK still waits for that commit, where it leaves with the other OKs of the batch in one write.
+   */
+  private onEarlyAck(envelope: HeldEnvelope, now: number): void {
+    if (envelope.ackedAt !== undefined) return;
+    envelope.ackedAt = now;
+    this.deps.metrics.deliveryLatency.observe(Math.max(0, now - envelope.item.receivedAt) / 1000);
+    const box = envelope.item.receiptBox;
+    // The receipt is filed by the same commit; the sender's ACK of it is submitted after, so it finds it.
+    if (box !== null) this.deps.receipts.get(box)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: envelope.item.messageId, ackedAt: now });
+  }
+
   private async onSend(frame: SendFrame, username: string): Promise<void> {
-    const { store, router, options, limiter } = this.deps;
+    const { store, options, limiter, router } = this.deps;
     const retryAfterMs = await limiter.take('messages', username);
     if (retryAfterMs > 0) {
       this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
@@ -406,18 +442,66 @@ export class Connection implements Peer, ReceiptPeer {
     const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
     const now = options.now();
     const box = this.box ?? null;
+    const accepted = checkSend(frame, store, limits, now, box);
+    if ('name' in accepted) {
+      this.send(accepted);
+      return;
+    }
+    const recipient = router.get(accepted.to);
+    if (recipient !== undefined && options.holdMs > 0 && this.holdAndPush(frame.requestId, accepted, limits.caps, recipient)) return;
     // The OK (and the push) go out only once the envelope's transaction has committed.
     await new Promise<void>((resolve, reject) => {
       this.deps.writes.submit(
-        () => handleSend(frame, store, limits, now, box),
-        (outcome) => {
-          this.send(outcome.reply);
-          if (outcome.push !== undefined) router.get(outcome.push.to)?.deliver(outcome.push.frame);
+        () => store.queue.enqueue(accepted.to, accepted.item, limits.caps),
+        (result) => {
+          this.send(sendReply(frame.requestId, result));
+          if (result === 'queued') router.get(accepted.to)?.deliver(deliverFrame(accepted.item));
           resolve();
         },
         reject,
       );
     });
+  }
+
+  /**
+   * For an online recipient: push the envelope now and store it at the next lazy commit, unless the recipient acks it
+   * first (then it is never written). The sender's OK waits for whichever comes first. False: not pushed (the
+   * recipient is receiving its stored queue), so the caller stores it first as usual.
+   */
+  private holdAndPush(requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
+    const { store, writes, held } = this.deps;
+    const { to, item } = accepted;
+    const owed = (): void => void this.send(okFrame(requestId));
+    const retried = held.find(to, item.messageId);
+    if (retried !== undefined) {
+      // A retry of an envelope still held: the same OK, when the first one gets it.
+      retried.owed.push(owed);
+      return true;
+    }
+    const admitted = store.queue.admit(to, item.messageId, item.envelope.length, caps, held.pending(to));
+    if (admitted !== 'queued') {
+      this.send(sendReply(requestId, admitted));
+      return true;
+    }
+    if (!recipient.deliver(deliverFrame(item))) return false;
+    const envelope = held.hold(to, item, owed);
+    writes.submit(
+      () => {
+        if (envelope.ackedAt !== undefined) store.queue.delivered(to, item.messageId, envelope.ackedAt, item.receiptBox);
+        else store.queue.enqueue(to, item, UNCAPPED);
+      },
+      () => {
+        held.release(envelope);
+        HeldEnvelopes.settle(envelope);
+      },
+      (error) => {
+        held.release(envelope);
+        this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+        if (envelope.ackedAt === undefined) this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
+      },
+      this.deps.options.holdMs,
+    );
+    return true;
   }
 
   /**
@@ -482,14 +566,21 @@ export class Connection implements Peer, ReceiptPeer {
     });
   }
 
-  private send(frame: ServerFrame): void {
-    if (this.socket.readyState !== WebSocket.OPEN) return;
+  /** False if the frame could not be handed to the socket. */
+  private send(frame: ServerFrame): boolean {
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (!this.corked) {
+      // Every frame this connection gets in this turn (a batch of OKs, a page of its queue) leaves in one write.
+      this.corked = true;
+      this.transport.cork();
+      process.nextTick(this.uncork);
+    }
     try {
       this.socket.send(encodeFrame(frame));
       this.deps.metrics.frameOut(frame.name);
     } catch (error) {
       this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });
-      return;
+      return false;
     }
     if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
       // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
@@ -497,7 +588,13 @@ export class Connection implements Peer, ReceiptPeer {
       this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
       this.terminate();
     }
+    return true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.transport.uncork();
+  };
 
   /** Answer with an ERROR, then close: the ERROR is queued ahead of the close frame. */
   private refuse(error: FrameOf<'ERROR'>, code: CloseCode): void {

@@ -55,6 +55,11 @@ export interface RelayOptions {
   pingIntervalMs?: number;
   /** A socket with more than this many bytes waiting to be sent to it is cut off as a slow reader. Default 8 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * How long an envelope pushed to an online recipient waits for the recipient's ACK before it is written to the
+   * queue anyway; acked in time, it is never written. The sender's OK waits for one or the other. Default 25.
+   */
+  holdMs?: number;
   /** Frames read from one socket and not yet handled; past this the relay stops reading that socket. Default 64. */
   maxPipelinedFrames?: number;
   /** Open sockets per client IP. Default 32. */
@@ -96,6 +101,7 @@ export const DEFAULT_PURGE_INTERVAL_MS = 60_000;
 export const DEFAULT_PING_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
+export const DEFAULT_HOLD_MS = 25;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   connections: { points: 60, durationMs: 60_000 },
@@ -173,6 +179,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     maxTtlMs: integerIn('maxTtlMs', options.maxTtlMs ?? Math.min(DEFAULT_MAX_QUEUE_AGE_MS, MAX_U32), 1, MAX_U32),
     pingIntervalMs: integerIn('pingIntervalMs', options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 1, MAX_TIMER_MS),
     maxBufferedBytes: integerIn('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, MIN_FRAME_BYTES, Number.MAX_SAFE_INTEGER),
+    holdMs: integerIn('holdMs', options.holdMs ?? DEFAULT_HOLD_MS, 0, 1_000),
     maxPipelinedFrames: integerIn('maxPipelinedFrames', options.maxPipelinedFrames ?? DEFAULT_MAX_PIPELINED_FRAMES, 1, 1_000_000),
     maxConnectionsPerIp: integerIn('maxConnectionsPerIp', options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 2 ** 31 - 1),
     rateLimits: {

@@ -2,7 +2,8 @@ import type { FrameOf } from '../protocol/index.js';
 
 /** What the router needs from a live, authenticated connection. */
 export interface Peer {
-  deliver(frame: FrameOf<'DELIVER'>): void;
+  /** Push an envelope; false if it was not sent (the connection is receiving its stored queue, or closing). */
+  deliver(frame: FrameOf<'DELIVER'>): boolean;
   /** Tell the user their prekey stock is low. */
   notify(frame: FrameOf<'PREKEYS_LOW'>): void;
   /** A newer connection of the same user took over: this one must go. */

@@ -18,6 +18,7 @@ import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { GroupCommit } from './store/group-commit.js';
+import { HeldEnvelopes } from './delivery/held-envelopes.js';
 
 export type { RelayOptions } from './options.js';
 
@@ -95,6 +96,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
   const writes = new GroupCommit(store.transaction);
+  const held = new HeldEnvelopes();
   const connections = new Set<Connection>();
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
@@ -141,7 +143,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts }, nextConnectionId++, ip);
+        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts, held }, nextConnectionId++, ip, request.socket);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();
@@ -196,6 +198,8 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     const open = [...connections];
     // Finish what was already read (each SEND read gets its answer), then say goodbye.
     await Promise.all(open.map((connection) => connection.quiesce()));
+    // Envelopes held for their ACK are written now, so their OKs leave before the goodbye.
+    writes.flush();
     for (const connection of open) connection.shutdown();
     const allClosed = Promise.all(open.map((connection) => connection.closed));
     if (!(await settlesWithin(allClosed, SHUTDOWN_GRACE_MS))) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../relay/src/store/group-commit.js';
+import { GroupCommit, LAZY_COMMIT_MS } from '../../relay/src/store/group-commit.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -80,16 +80,32 @@ describe('group commit', () => {
   it('a lazy write rides along with the next urgent one, or commits on its own after a short wait', async () => {
     const { db, reader, commits, writes } = await openPair();
     const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
-    const submit = (v: string, lazy: boolean): Promise<void> =>
-      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, lazy));
-    const lazyAlone = submit('alone', true);
+    const submit = (v: string, waitMs: number): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, waitMs));
+    const lazyAlone = submit('alone', LAZY_COMMIT_MS);
     await lazyAlone;
     expect(commits()).toBe(1);
-    const lazyFirst = submit('lazy', true);
-    const urgent = submit('urgent', false);
+    const lazyFirst = submit('lazy', LAZY_COMMIT_MS);
+    const urgent = submit('urgent', 0);
     await Promise.all([lazyFirst, urgent]);
     expect(commits()).toBe(2);
     expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['alone', 'lazy', 'urgent']);
+    db.close();
+    reader.close();
+  });
+
+  it('a write with a shorter wait brings the commit forward for the writes waiting longer', async () => {
+    const { db, reader, commits, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const order: string[] = [];
+    const submit = (v: string, waitMs: number): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => (order.push(v), resolve()), reject, waitMs));
+    // An hour-long wait would time the test out; the 10 ms write's deadline must carry it.
+    const long = submit('long', 3_600_000);
+    const short = submit('short', LAZY_COMMIT_MS);
+    await Promise.all([long, short]);
+    expect(commits()).toBe(1);
+    expect(order).toEqual(['long', 'short']);
     db.close();
     reader.close();
   });

@@ -1,13 +1,7 @@
 import { MAX_ENVELOPE_BYTES, type FrameOf } from '../../protocol/index.js';
 import { missingCaseError } from '../missing-case.js';
-import { deliverFrame, errorFrame, okFrame } from '../replies.js';
-import type { AckedEnvelope, QueueCaps, RelayStore } from '../store/ports.js';
-
-/** The reply to a SEND, and the DELIVER to push if the envelope was queued just now. */
-export interface SendOutcome {
-  readonly reply: FrameOf<'OK'> | FrameOf<'ERROR'>;
-  readonly push?: { readonly to: string; readonly frame: FrameOf<'DELIVER'> };
-}
+import { errorFrame, okFrame } from '../replies.js';
+import type { AckedEnvelope, EnqueueResult, NewEnvelope, QueueCaps, RelayStore } from '../store/ports.js';
 
 export interface SendLimits {
   readonly caps: QueueCaps;
@@ -31,30 +25,38 @@ function ttlOf(frame: SendFrame): number | undefined {
   }
 }
 
-/** receiptBox: the sender's box when the frame asks for a receipt (SEND_WITH_RECEIPT). */
-export function handleSend(frame: SendFrame, store: RelayStore, limits: SendLimits, now: number, receiptBox: Uint8Array | null): SendOutcome {
+/** A SEND that passed its checks: the envelope to queue (or hold) for `to`. */
+export interface AcceptedSend {
+  readonly to: string;
+  readonly item: NewEnvelope;
+}
+
+/** The checks every SEND passes before anything is stored: size, ttl, a known recipient. receiptBox: the sender's box when the frame asks for a receipt. */
+export function checkSend(frame: SendFrame, store: RelayStore, limits: SendLimits, now: number, receiptBox: Uint8Array | null): AcceptedSend | FrameOf<'ERROR'> {
   if (frame.envelope.length > MAX_ENVELOPE_BYTES) {
-    return { reply: errorFrame(frame.requestId, 'ENVELOPE_TOO_LARGE', `envelopes are at most ${MAX_ENVELOPE_BYTES} bytes`) };
+    return errorFrame(frame.requestId, 'ENVELOPE_TOO_LARGE', `envelopes are at most ${MAX_ENVELOPE_BYTES} bytes`);
   }
   const ttlMs = ttlOf(frame);
   if (ttlMs !== undefined && (ttlMs < 1 || ttlMs > limits.maxTtlMs)) {
-    return { reply: errorFrame(frame.requestId, 'TTL_INVALID', `ttlMs must be from 1 to ${limits.maxTtlMs}`) };
+    return errorFrame(frame.requestId, 'TTL_INVALID', `ttlMs must be from 1 to ${limits.maxTtlMs}`);
   }
   if (!store.users.exists(frame.to)) {
-    return { reply: errorFrame(frame.requestId, 'USER_NOT_FOUND', 'no such user') };
+    return errorFrame(frame.requestId, 'USER_NOT_FOUND', 'no such user');
   }
   const item = { messageId: frame.messageId, envelope: frame.envelope, receivedAt: now, expiresAt: ttlMs === undefined ? null : now + ttlMs,
     receiptBox: frame.name === 'SEND_WITH_RECEIPT' ? receiptBox : null,
   };
-  const result = store.queue.enqueue(frame.to, item, limits.caps);
+  return { to: frame.to, item };
+}
+
+/** The reply to a queue decision; 'queued' and 'duplicate' are both an OK (a retry after a lost OK is queued once). */
+export function sendReply(requestId: number, result: EnqueueResult): FrameOf<'OK'> | FrameOf<'ERROR'> {
   switch (result) {
     case 'queued':
-      return { reply: okFrame(frame.requestId), push: { to: frame.to, frame: deliverFrame(item) } };
     case 'duplicate':
-      // Already waiting: the sender retried after a lost OK. Accept it, queue it once.
-      return { reply: okFrame(frame.requestId) };
+      return okFrame(requestId);
     case 'full':
-      return { reply: errorFrame(frame.requestId, 'QUEUE_FULL', "the recipient's queue is full") };
+      return errorFrame(requestId, 'QUEUE_FULL', "the recipient's queue is full");
     default:
       throw missingCaseError(result);
   }

@@ -23,10 +23,12 @@ export class GroupCommit {
   /** An urgent flush is due at the end of this turn. */
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
+  private lazyDeadline = 0;
 
   constructor(private readonly transact: Transact) {}
 
-  submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, lazy = false): void {
+  /** waitMs: 0 commits at the end of this turn; more lets the write wait that long for company (the earliest deadline wins). */
+  submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, waitMs = 0): void {
     this.pending.push({
       run: () => {
         const result = work();
@@ -35,13 +37,17 @@ export class GroupCommit {
       failed,
     });
     if (this.scheduled) return;
-    if (!lazy) {
+    if (waitMs <= 0) {
       this.scheduled = true;
       // After the poll phase: every frame read in this turn has been submitted by then.
       setImmediate(() => this.flush());
-    } else {
-      this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_COMMIT_MS);
+      return;
     }
+    const deadline = performance.now() + waitMs;
+    if (this.lazyTimer !== undefined && deadline >= this.lazyDeadline) return;
+    clearTimeout(this.lazyTimer);
+    this.lazyDeadline = deadline;
+    this.lazyTimer = setTimeout(() => this.flush(), waitMs);
   }
 
   /** Commit everything submitted so far, now (the relay also calls this before closing the store). */

@@ -86,6 +86,13 @@ export interface QueueCaps {
 export interface QueueStore {
   /** Store durably before returning; a duplicate is reported before the limit is checked. */
   enqueue(recipient: string, envelope: NewEnvelope, caps: QueueCaps): EnqueueResult;
+  /**
+   * What enqueue would answer, without storing anything: 'queued' means it may be stored. `pending` is what the
+   * recipient has accepted but not yet stored (held envelopes), counted against the caps as if it were queued.
+   */
+  admit(recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
+  /** An envelope acked before it was ever stored: remember its id as delivered and file a receipt if one was asked for. */
+  delivered(recipient: string, messageId: Uint8Array, ackedAt: number, receiptBox: Uint8Array | null): void;
   /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */
   page(recipient: string, afterSeq: number, limit: number, now: number): QueuedEnvelope[];
   /**

@@ -59,6 +59,8 @@ function sqliteUsers(db: Database.Database): UserStore {
   };
 }
 
+const NOTHING_PENDING: QueueCaps = { count: 0, bytes: 0 };
+
 function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
   const delivered = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?').pluck();
@@ -99,14 +101,20 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
     return purge.run(receivedBefore, now).changes;
   });
 
+  const admit = (recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult => {
+    if (delivered.get(recipient, messageId) !== undefined) return 'duplicate';
+    const used = usage.get(recipient);
+    if (used.count + pending.count >= caps.count || used.bytes + pending.bytes + bytes > caps.bytes) {
+      // A retry of an envelope already waiting is still a duplicate, full queue or not.
+      return queued.get(recipient, messageId) === undefined ? 'full' : 'duplicate';
+    }
+    return 'queued';
+  };
+
   // No transaction of its own: its one write is a single INSERT, and the checks before it run on this (only) connection in the same tick.
   const enqueue = (recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
-    if (delivered.get(recipient, item.messageId) !== undefined) return 'duplicate';
-    const used = usage.get(recipient);
-    if (used.count >= caps.count || used.bytes + item.envelope.length > caps.bytes) {
-      // A retry of an envelope already waiting is still a duplicate, full queue or not.
-      return queued.get(recipient, item.messageId) === undefined ? 'full' : 'duplicate';
-    }
+    const admitted = admit(recipient, item.messageId, item.envelope.length, caps, NOTHING_PENDING);
+    if (admitted !== 'queued') return admitted;
     const inserted = insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox).changes;
     if (inserted === 0) return 'duplicate';
     usage.added(recipient, item.envelope.length);
@@ -126,6 +134,11 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
       }));
     },
     ack: ackCounted,
+    delivered(recipient, messageId, ackedAt, receiptBox) {
+      remember.run(recipient, messageId, ackedAt);
+      if (receiptBox !== null) fileReceipt.run(receiptBox, messageId, ackedAt);
+    },
+    admit,
     depth: (recipient) => usage.get(recipient).count,
     totalDepth: () => total.get() ?? 0,
     purge(receivedBefore, now) {
