@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel, type RateLimit, type RateLimitName, type RelayOptions } from './options.js';
 
 /** How a setting's text (a flag or an environment variable) becomes a value. */
-type Kind = 'string' | 'integer' | 'boolean' | 'level' | 'rate';
+type Kind = 'string' | 'integer' | 'boolean' | 'level' | 'rate' | 'list';
 
 interface Setting {
   /** The RelayOptions field, or rateLimits.NAME. */
@@ -19,6 +19,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'port', flag: 'port', kind: 'integer', help: 'port to listen on (7733; 0: any free port)' },
   { key: 'tlsCertPath', flag: 'tls-cert', kind: 'string', help: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
   { key: 'tlsKeyPath', flag: 'tls-key', kind: 'string', help: 'PEM private key for --tls-cert' },
+  { key: 'trustedProxies', flag: 'trusted-proxies', kind: 'list', help: 'proxies whose X-Forwarded-For is believed: addresses, CIDR, loopback (none)' },
   { key: 'registration', flag: 'registration', kind: 'string', help: 'open, or invite: new users need an invite code (open)' },
   { key: 'tokenAudience', flag: 'token-audience', kind: 'string', help: 'aud of access tokens (parley-relay)' },
   { key: 'tokenTtlMs', flag: 'token-ttl-ms', kind: 'integer', help: 'access token lifetime (900000)' },
@@ -83,6 +84,11 @@ function parseText(setting: Setting, text: string): unknown {
       const match = /^(\d+)\/(\d+)$/.exec(text);
       if (match === null) throw new ConfigError(`--${setting.flag} must be POINTS/MS, e.g. 50/1000, got '${text}'`);
       return { points: Number(match[1]), durationMs: Number(match[2]) } satisfies RateLimit;
+    }
+    case 'list': {
+      const items = text.split(',').map((item) => item.trim());
+      if (items.some((item) => item === '')) throw new ConfigError(`--${setting.flag} must be a comma-separated list, got '${text}'`);
+      return items;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
+import { clientAddress } from './client-address.js';
 
 /** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
 export interface RateLimit {
@@ -33,6 +34,12 @@ export interface RelayOptions {
   host?: string;
   /** TCP port. Default 7733; 0 picks a free port. */
   port?: number;
+  /**
+   * Reverse proxies in front of the relay whose X-Forwarded-For header is believed: addresses, CIDR ranges, or the
+   * names loopback, linklocal, uniquelocal. The per-IP limits then count the client's address, not the proxy's.
+   * Default: none (the header is ignored and every limit counts the socket's address).
+   */
+  trustedProxies?: readonly string[];
   /** PEM certificate chain file: with tlsKeyPath, serve wss:// and https:// directly. Default: none (plain, e.g. behind a proxy). */
   tlsCertPath?: string;
   /** PEM private key file for tlsCertPath. */
@@ -127,6 +134,13 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
   return value;
 }
 
+/** Checked here so a typo stops the relay at start, not at the first request. */
+function trustedProxies(value: readonly string[]): readonly string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new RangeError('trustedProxies must be a list of strings');
+  clientAddress(value);
+  return value;
+}
+
 function nonEmpty(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new RangeError(`${name} must be a non-empty string`);
   return value;
@@ -190,6 +204,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,
+    trustedProxies: trustedProxies(options.trustedProxies ?? []),
     tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
     tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
     maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),

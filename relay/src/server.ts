@@ -18,6 +18,7 @@ import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { GroupCommit } from './store/group-commit.js';
+import { clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
 
 export type { RelayOptions } from './options.js';
@@ -95,6 +96,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
+  const addressOf = clientAddress(resolved.trustedProxies);
   const writes = new GroupCommit(store.transaction);
   const held = new HeldEnvelopes();
   const connections = new Set<Connection>();
@@ -123,7 +125,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
       return;
     }
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = addressOf(request);
     if (!ipConnections.tryOpen(ip)) {
       metrics.countLimited('connections');
       turnAway(socket, 'TOO_MANY_CONNECTIONS', `at most ${resolved.maxConnectionsPerIp} connections per address`, 0);

@@ -104,6 +104,27 @@ describe('relay limits: connections', () => {
     expect(fourth.nonce).toHaveLength(32);
   });
 
+  it('behind a trusted proxy counts the forwarded client address; anyone else\'s X-Forwarded-For is ignored', async () => {
+    const forwardedFor = (address: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': address } });
+    const behindProxy = await relay({ maxConnectionsPerIp: 1, trustedProxies: ['loopback'] });
+    track(await WireClient.connect(behindProxy.url, forwardedFor('203.0.113.5')));
+    // Another client behind the same proxy is another address.
+    expect(track(await WireClient.connect(behindProxy.url, forwardedFor('198.51.100.7'))).nonce).toHaveLength(32);
+    // A client cannot escape its address by prepending one: the proxy appends the real one last.
+    const sameClient = track(await WireClient.open(behindProxy.url, forwardedFor('192.0.2.1, 203.0.113.5')));
+    expect(errorOf(await sameClient.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+
+    // Without trusted proxies the header means nothing: both share the socket's address.
+    const direct = await relay({ maxConnectionsPerIp: 1 });
+    track(await WireClient.connect(direct.url, forwardedFor('203.0.113.5')));
+    const spoofed = track(await WireClient.open(direct.url, forwardedFor('198.51.100.7')));
+    expect(errorOf(await spoofed.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+  });
+
+  it('refuses to start with a trusted proxy that is not an address, a range or a known name', async () => {
+    await expect(relay({ trustedProxies: ['not-an-address'] })).rejects.toThrow(/trustedProxies/);
+  });
+
   it('rate-limits new connections per IP with RATE_LIMITED and a retryAfterMs, then lets the client back in', async () => {
     const r = await relay({ rateLimits: { connections: { points: 2, durationMs: 400 } } });
     track(await WireClient.connect(r.url));

@@ -62,6 +62,13 @@ describe('relay configuration', () => {
     expect(loadConfig(['--hash-usernames'], { PARLEY_RELAY_DATA: '/d' }, noFile).options.hashUsernames).toBe(true);
   });
 
+  it('reads trusted proxies as a comma-separated list, and resolveOptions refuses an entry that is no address', () => {
+    expect(loadConfig(['--data', '/d', '--trusted-proxies', 'loopback, 10.0.0.0/8'], {}, noFile).options.trustedProxies).toEqual(['loopback', '10.0.0.0/8']);
+    expect(loadConfig([], { PARLEY_RELAY_DATA: '/d', PARLEY_RELAY_TRUSTED_PROXIES: '::1' }, noFile).options.trustedProxies).toEqual(['::1']);
+    expect(configError(() => loadConfig(['--data', '/d', '--trusted-proxies', 'loopback,,'], {}, noFile))).toMatch(/comma-separated/);
+    expect(() => resolveOptions({ dataDir: '/d', trustedProxies: ['10.0.0.0/99'] })).toThrow(/trustedProxies/);
+  });
+
   it.each<[string, string[], Record<string, string>, Record<string, unknown>, RegExp]>([
     ['a missing data dir', [], {}, {}, /--data DIR is required/],
     ['an unknown flag', ['--data', '/d', '--colour'], {}, {}, /colour/],
