@@ -38,6 +38,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxTtlMs', flag: 'max-ttl-ms', kind: 'integer', help: 'longest SEND_EXPIRING ttl (2592000000)' },
   { key: 'purgeIntervalMs', flag: 'purge-interval-ms', kind: 'integer', help: 'how often expired envelopes are purged (60000)' },
   { key: 'maxBlobBytes', flag: 'max-blob-bytes', kind: 'integer', help: 'largest attachment blob (26214400)' },
+  { key: 'maxBlobBytesPerUser', flag: 'max-blob-bytes-per-user', kind: 'integer', help: 'bytes of unexpired blobs one user may keep (1073741824)' },
   { key: 'blobTtlMs', flag: 'blob-ttl-ms', kind: 'integer', help: 'blobs are deleted after (2592000000)' },
   { key: 'rateLimits.connections', flag: 'rate-connections', kind: 'rate', help: 'new connections per IP, POINTS/MS (60/60000)' },
   { key: 'rateLimits.messages', flag: 'rate-messages', kind: 'rate', help: 'SENDs per user, POINTS/MS (50/1000)' },

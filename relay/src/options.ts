@@ -79,6 +79,8 @@ export interface RelayOptions {
   tokenTtlMs?: number;
   /** Largest attachment blob accepted by PUT /v1/blobs, in bytes. Default 25 MiB. */
   maxBlobBytes?: number;
+  /** Bytes of unexpired blobs one user may keep on the relay. Default 1 GiB. */
+  maxBlobBytesPerUser?: number;
   /** Blobs are deleted this long after upload. Default 30 days. */
   blobTtlMs?: number;
   /** Rate limits; each field replaces that limit's default. */
@@ -109,6 +111,7 @@ export const DEFAULT_PING_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
 export const DEFAULT_HOLD_MS = 25;
+export const DEFAULT_MAX_BLOB_BYTES_PER_USER = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   connections: { points: 60, durationMs: 60_000 },
@@ -208,6 +211,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
     tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
     maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),
+    maxBlobBytesPerUser: integerIn('maxBlobBytesPerUser', options.maxBlobBytesPerUser ?? DEFAULT_MAX_BLOB_BYTES_PER_USER, 1, Number.MAX_SAFE_INTEGER),
     blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
     logLevel,
     hashUsernames: options.hashUsernames ?? false,

@@ -104,7 +104,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let closing: Promise<void> | undefined;
 
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts });
   };
   let http: Server;
   try {

@@ -99,6 +99,37 @@ describe('relay blobs', () => {
     expect((await upload(r, alice, new Uint8Array(1000))).status).toBe(201);
   });
 
+  it('keeps each user under maxBlobBytesPerUser with 413 BLOB_QUOTA_EXCEEDED, declared or streamed, until blobs expire', async () => {
+    let now = Date.now();
+    const r = await relay({ now: () => now, maxBlobBytes: 1_000, maxBlobBytesPerUser: 1_500, blobTtlMs: 60_000 });
+    const [alice, bob] = [await tokenFor(r, 'alice'), await tokenFor(r, 'bob')];
+    expect((await upload(r, alice, new Uint8Array(1_000))).status).toBe(201);
+    const over = await upload(r, alice, new Uint8Array(600));
+    expect(over.status).toBe(413);
+    expect(await over.json()).toMatchObject({ code: 'BLOB_QUOTA_EXCEEDED' });
+    // Streamed without a length: refused once it passes what is left (500 bytes), nothing kept.
+    const streamed = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${alice}` },
+      body: new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array(400));
+          controller.enqueue(new Uint8Array(400));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit).catch(() => undefined);
+    if (streamed !== undefined) expect(await streamed.json()).toMatchObject({ code: 'BLOB_QUOTA_EXCEEDED' });
+    await vi.waitFor(async () => expect(await readdir(join(r.dataDir, 'blobs'))).toHaveLength(1));
+    // What is left still fits, and another user's quota is their own.
+    expect((await upload(r, alice, new Uint8Array(500))).status).toBe(201);
+    expect((await upload(r, bob, new Uint8Array(1_000))).status).toBe(201);
+    // Expired blobs stop counting.
+    now += 60_000;
+    expect((await upload(r, alice, new Uint8Array(1_000))).status).toBe(201);
+  });
+
   it('expires blobs after blobTtlMs: not served, then purged from disk', async () => {
     let now = Date.now();
     const r = await relay({ now: () => now, blobTtlMs: 60_000 });

@@ -3,6 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import type { ResolvedRelayOptions } from '../options.js';
 import type { RelayStore } from '../store/ports.js';
 import type { TokenService } from '../tokens.js';
+import type { ReceiptBoxes } from '../receipts.js';
+import { missingCaseError } from '../missing-case.js';
 import { authorize, sendJson } from './bearer.js';
 
 export const BLOB_PATH = '/v1/blobs';
@@ -11,6 +13,22 @@ export interface BlobDeps {
   readonly tokens: TokenService;
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
+  /** Uploaders are recorded as their receipt-box pseudonym, for the quota. */
+  readonly receipts: ReceiptBoxes;
+}
+
+/** 413 for a blob over the per-blob cap or over what is left of the uploader's quota. */
+function refuse(response: ServerResponse, reason: 'too-large' | 'quota', requestId: string, options: ResolvedRelayOptions): void {
+  switch (reason) {
+    case 'too-large':
+      sendJson(response, 413, { code: 'BLOB_TOO_LARGE', message: `blobs are at most ${options.maxBlobBytes} bytes` }, requestId);
+      return;
+    case 'quota':
+      sendJson(response, 413, { code: 'BLOB_QUOTA_EXCEEDED', message: `each user may keep at most ${options.maxBlobBytesPerUser} bytes of blobs` }, requestId);
+      return;
+    default:
+      throw missingCaseError(reason);
+  }
 }
 
 /**
@@ -25,18 +43,20 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
     return;
   }
   if (request.method === 'PUT' && path === BLOB_PATH) {
+    const limits = { owner: deps.receipts.boxFor(username), maxBlobBytes: options.maxBlobBytes, quotaBytes: options.maxBlobBytesPerUser };
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
-    if (declared > options.maxBlobBytes) {
+    const allowance = store.blobs.allowance(limits, options.now());
+    if (declared > allowance.bytes) {
       // Refused before reading: the client learns why, and the connection is not kept for the unread body.
       response.setHeader('connection', 'close');
-      sendJson(response, 413, { code: 'BLOB_TOO_LARGE', message: `blobs are at most ${options.maxBlobBytes} bytes` }, requestId);
+      refuse(response, allowance.reason, requestId, options);
       request.resume();
       return;
     }
-    const stored = await store.blobs.put(request, options.maxBlobBytes, options.now(), options.blobTtlMs);
+    const stored = await store.blobs.put(request, limits, options.now(), options.blobTtlMs);
     if (!stored.ok) {
       response.setHeader('connection', 'close');
-      sendJson(response, 413, { code: 'BLOB_TOO_LARGE', message: `blobs are at most ${options.maxBlobBytes} bytes` }, requestId);
+      refuse(response, stored.reason, requestId, options);
       return;
     }
     sendJson(response, 201, { id: stored.id, expiresAt: stored.expiresAt }, requestId);

@@ -5,6 +5,7 @@ import type { RelayMetrics } from '../metrics.js';
 import type { ResolvedRelayOptions } from '../options.js';
 import { BLOB_PATH, handleBlobs } from './blobs.js';
 import type { RelayStore } from '../store/ports.js';
+import type { ReceiptBoxes } from '../receipts.js';
 import type { TokenService } from '../tokens.js';
 import { authorize, sendJson } from './bearer.js';
 
@@ -16,6 +17,7 @@ export interface HttpDeps {
   readonly tokens: TokenService;
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
+  readonly receipts: ReceiptBoxes;
 }
 
 /** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */

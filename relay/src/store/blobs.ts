@@ -10,7 +10,16 @@ const BLOB_DIR = 'blobs';
 /** Blob ids are 32 random bytes, base64url: unguessable, and safe as file names. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-export type StoreBlobResult = { readonly ok: true; readonly id: string; readonly expiresAt: number } | { readonly ok: false; readonly tooLarge: true };
+/** too-large: over the per-blob cap; quota: over what the uploader has left of their quota. */
+export type StoreBlobResult = { readonly ok: true; readonly id: string; readonly expiresAt: number } | { readonly ok: false; readonly reason: 'too-large' | 'quota' };
+
+/** Who uploads, and how much they may: the blob's own cap and the uploader's quota over unexpired blobs. */
+export interface BlobLimits {
+  /** The uploader's keyed pseudonym. */
+  readonly owner: Uint8Array;
+  readonly maxBlobBytes: number;
+  readonly quotaBytes: number;
+}
 
 export interface BlobInfo {
   readonly size: number;
@@ -32,8 +41,20 @@ export class BlobStore {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Stream body to disk (fsynced, then renamed into place), refusing it past maxBytes. */
-  async put(body: Readable, maxBytes: number, now: number, ttlMs: number): Promise<StoreBlobResult> {
+  /** Bytes of unexpired blobs the owner has stored. */
+  used(owner: Uint8Array, now: number): number {
+    return this.db.prepare<[Uint8Array, number], number>('SELECT coalesce(sum(size), 0) FROM blobs WHERE owner = ? AND expires_at > ?').pluck().get(owner, now) ?? 0;
+  }
+
+  /** The largest blob the owner may upload now: the per-blob cap, or less when their quota is nearly used. */
+  allowance(limits: BlobLimits, now: number): { readonly bytes: number; readonly reason: 'too-large' | 'quota' } {
+    const left = Math.max(0, limits.quotaBytes - this.used(limits.owner, now));
+    return left < limits.maxBlobBytes ? { bytes: left, reason: 'quota' } : { bytes: limits.maxBlobBytes, reason: 'too-large' };
+  }
+
+  /** Stream body to disk (fsynced, then renamed into place), refusing it past the owner's allowance. */
+  async put(body: Readable, limits: BlobLimits, now: number, ttlMs: number): Promise<StoreBlobResult> {
+    const allowance = this.allowance(limits, now);
     const id = randomBytes(32).toString('base64url');
     const partial = join(this.dir, `${id}.partial`);
     let size = 0;
@@ -43,7 +64,7 @@ export class BlobStore {
         async function* (chunks: AsyncIterable<Buffer>) {
           for await (const chunk of chunks) {
             size += chunk.length;
-            if (size > maxBytes) throw new BlobTooLarge();
+            if (size > allowance.bytes) throw new BlobTooLarge();
             yield chunk;
           }
         },
@@ -55,11 +76,16 @@ export class BlobStore {
       await rename(partial, join(this.dir, id));
     } catch (error) {
       await rm(partial, { force: true });
-      if (error instanceof BlobTooLarge) return { ok: false, tooLarge: true };
+      if (error instanceof BlobTooLarge) return { ok: false, reason: allowance.reason };
       throw error;
     }
+    // Checked again: uploads by the same user may have run side by side. This check and the insert share one turn.
+    if (this.used(limits.owner, now) + size > limits.quotaBytes) {
+      await rm(join(this.dir, id), { force: true });
+      return { ok: false, reason: 'quota' };
+    }
     const expiresAt = now + ttlMs;
-    this.db.prepare('INSERT INTO blobs (id, size, created_at, expires_at) VALUES (?, ?, ?, ?)').run(id, size, now, expiresAt);
+    this.db.prepare('INSERT INTO blobs (id, size, created_at, expires_at, owner) VALUES (?, ?, ?, ?, ?)').run(id, size, now, expiresAt, limits.owner);
     return { ok: true, id, expiresAt };
   }
 

@@ -141,6 +141,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    description: "each blob's uploader, as a keyed pseudonym, for the per-user storage quota",
+    sql: `
+      -- The same keyed hash of the username as a receipt box: enough to count a user's bytes, not to name them.
+      -- Blobs uploaded before this have none and count against nobody.
+      ALTER TABLE blobs ADD COLUMN owner BLOB;
+      CREATE INDEX blobs_owner ON blobs (owner, expires_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
