@@ -27,6 +27,12 @@ export interface Delivery {
   acknowledge(): void;
 }
 
+/** The relay says the recipient acknowledged an envelope this client sent asking for a receipt; `acknowledge` stops it being resent. */
+export interface Receipt {
+  frame: FrameOf<'RECEIPT'>;
+  acknowledge(): void;
+}
+
 export interface RelayClientListeners {
   state(state: ConnectionState): void;
   /** A new connection authenticated; `generation` counts connections. */
@@ -35,6 +41,7 @@ export interface RelayClientListeners {
   drained(generation: number, count: number): void;
   /** The relay's stock of this device's one-time prekeys is low. */
   prekeysLow?(counts: { oneTime: number; pqOneTime: number }): void;
+  receipt?(receipt: Receipt): void;
 }
 
 /**
@@ -182,6 +189,9 @@ export class RelayClient {
           return;
         case 'PREKEYS_LOW':
           this.#listeners.prekeysLow?.({ oneTime: frame.oneTimeCount, pqOneTime: frame.pqOneTimeCount });
+          return;
+        case 'RECEIPT':
+          this.#listeners.receipt?.({ frame, acknowledge: () => session.acknowledge(frame.messageId) });
           return;
         default:
           throw missingCaseError(frame);
