@@ -33,6 +33,8 @@ const MAX_REQUEST_ID = 0xffffffff;
  */
 export class RelaySession {
   readonly challenge: FrameOf<'CHALLENGE'>;
+  /** The relay's clock minus ours, as seen when the CHALLENGE arrived. */
+  readonly clockSkewMs: number;
   readonly #socket: WebSocket;
   readonly #pending = new Map<number, Pending>();
   #nextRequestId = 1;
@@ -45,6 +47,7 @@ export class RelaySession {
   private constructor(socket: WebSocket, challenge: FrameOf<'CHALLENGE'>) {
     this.#socket = socket;
     this.challenge = challenge;
+    this.clockSkewMs = challenge.serverTime - Date.now();
     socket.on('message', (data) => this.#receive(toBytes(data)));
     socket.on('close', (code) => this.#finish(code));
     socket.on('error', () => socket.terminate());
