@@ -19,7 +19,7 @@ async function fakeRelay(next: Uint8Array): Promise<string> {
   });
   await new Promise((resolve) => server.once('listening', resolve));
   const address = server.address();
-  if (typeof address === 'string') throw new Error('no port');
+  if (address === null || typeof address === 'string') throw new Error('no port');
   return `ws://127.0.0.1:${address.port}`;
 }
 
