@@ -13,6 +13,7 @@ import { init } from './commands/init.js';
 import { listen } from './commands/listen.js';
 import { send } from './commands/send.js';
 import { safety } from './commands/safety.js';
+import { lockDisable, lockEnable, lockStatus } from './commands/lock.js';
 import { printError, printLine, printUsageError, USAGE, UsageError } from './output.js';
 import { readChangedPassphrase, readNewPassphrase, readPassphrase, readSecret } from './prompt.js';
 
@@ -28,7 +29,10 @@ type Command =
   | { name: 'backup.export'; file: string }
   | { name: 'backup.import'; file: string }
   | { name: 'passphrase.change' }
-  | { name: 'recover' };
+  | { name: 'recover' }
+  | { name: 'lock.status' }
+  | { name: 'lock.enable' }
+  | { name: 'lock.disable' };
 
 interface Invocation {
   profileDir: string;
@@ -107,6 +111,13 @@ function parseCommand(words: string[], options: { username?: string; relay?: str
       onlyInit();
       expectArgs(rest, 0, 'recover');
       return { name: 'recover' };
+    case 'lock': {
+      onlyInit();
+      const [action, ...extra] = rest;
+      expectArgs(extra, 0, 'lock status|enable|disable');
+      if (action === 'status' || action === 'enable' || action === 'disable') return { name: `lock.${action}` };
+      throw new UsageError('usage: parley lock status|enable|disable');
+    }
     case undefined:
       throw new UsageError('missing command');
     default:
@@ -175,6 +186,12 @@ async function run({ profileDir, command }: Invocation): Promise<void> {
         return await safety(core, passphrase, command.contact);
       case 'search':
         return await search(core, passphrase, command.query);
+      case 'lock.status':
+        return await lockStatus(core, passphrase);
+      case 'lock.enable':
+        return await lockEnable(core, passphrase);
+      case 'lock.disable':
+        return await lockDisable(core, passphrase);
       default:
         throw missingCaseError(command);
     }

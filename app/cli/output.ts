@@ -49,10 +49,15 @@ commands:
   backup import FILE                 restore a backup into an empty --profile folder
   passphrase change                  set a new passphrase (the old one stops working)
   recover                            set a new passphrase with the recovery key
+  lock status                        say whether the registration lock is on
+  lock enable                        turn the registration lock on (QR code, then one code)
+  lock disable                       turn the registration lock off (asks for a code)
 
 The passphrase comes from PARLEY_PASSPHRASE or is asked for on the terminal; a new one from
 PARLEY_NEW_PASSPHRASE, the recovery key from PARLEY_RECOVERY_KEY, a backup's own passphrase from
-PARLEY_BACKUP_PASSPHRASE (or a 32-byte key as 64 hex digits from PARLEY_BACKUP_KEY).
+PARLEY_BACKUP_PASSPHRASE (or a 32-byte key as 64 hex digits from PARLEY_BACKUP_KEY), a
+registration-lock code from PARLEY_TOTP_CODE (else one line from stdin; init asks on a terminal
+when the username is taken).
 --profile defaults to ~/.parley/cli-profile.`;
 
 /** A mistake in how the CLI was called: printed with the usage, exit code 2. */

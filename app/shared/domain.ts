@@ -45,7 +45,8 @@ export const Contact = z.object({
 });
 export type Contact = z.infer<typeof Contact>;
 
-export const MessageStatus = z.enum(['pending', 'sent', 'received', 'failed']);
+/** Outgoing: pending -> sent (the relay holds it) -> delivered (the recipient's device stored it), or failed. Incoming: received. */
+export const MessageStatus = z.enum(['pending', 'sent', 'received', 'failed', 'delivered']);
 export type MessageStatus = z.infer<typeof MessageStatus>;
 
 export const Message = z.object({

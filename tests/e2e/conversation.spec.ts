@@ -94,10 +94,12 @@ test('two people onboard, add each other, talk live, and the history survives a 
     await send(a.page, hello);
     const sent = conversationWith(a.page, bob.name).getByTestId('message').filter({ hasText: hello });
     await expect(sent).toHaveAttribute('data-direction', 'out');
-    await expect(sent).toContainText('Sent');
     const received = conversationWith(b.page, alice.name).getByTestId('message').filter({ hasText: hello });
     await expect(received).toBeVisible();
     await expect(received).toHaveAttribute('data-direction', 'in');
+    // Bob's core stored it and acknowledged it: the relay's receipt turns Alice's tick into "delivered".
+    await expect(sent).toHaveAttribute('data-status', 'delivered');
+    await expect(sent.getByRole('img', { name: 'Delivered' })).toHaveAttribute('title', 'Delivered');
 
     await send(b.page, reply);
     await expect(conversationWith(a.page, bob.name).getByText(reply)).toBeVisible();

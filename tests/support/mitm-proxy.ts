@@ -12,7 +12,7 @@ const toBuffer = (data: RawData): Buffer => (Array.isArray(data) ? Buffer.concat
 const typeOf = (frame: Buffer): number | undefined => frame[1];
 
 /**
- * A WebSocket man-in-the-middle on loopback between cores and a relay. It sends every SEND to the
+ * A WebSocket man-in-the-middle on loopback between cores and a relay. It sends every SEND (with or without receipt) to the
  * relay twice, and every DELIVER to the client twice, with each pair of consecutive DELIVERs swapped
  * (a held DELIVER is released, in order, as soon as any other frame passes, or after 50 ms).
  */
@@ -42,7 +42,8 @@ export async function startMitmProxy(relayUrl: string): Promise<MitmProxy> {
     });
     client.on('message', (data) => {
       const frame = toBuffer(data);
-      const copies = typeOf(frame) === FRAME_SCHEMA.SEND.type ? 2 : 1;
+      const type = typeOf(frame);
+      const copies = type === FRAME_SCHEMA.SEND.type || type === FRAME_SCHEMA.SEND_WITH_RECEIPT.type ? 2 : 1;
       if (copies === 2) stats.duplicatedSends += 1;
       for (let i = 0; i < copies; i += 1) {
         if (upstream.readyState === WebSocket.OPEN) upstream.send(frame);

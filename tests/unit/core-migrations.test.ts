@@ -102,3 +102,35 @@ describe('migration 5', () => {
     expect(hits).toHaveLength(1);
   });
 });
+
+describe('migration 6', () => {
+  it('6: delivered status, from version 5 with data in it: rows, row ids, indexes, triggers and the search index survive', () => {
+    migrateTo(5);
+    seedVersion1();
+    db.prepare(`UPDATE messages SET envelope = ? WHERE id = ?`).run(Buffer.from([1, 2, 3]), 'a'.repeat(32));
+    const before = db.prepare('SELECT seq, id, contact, direction, text, sent_at, status, kind, error_code, envelope FROM messages ORDER BY seq').all();
+    const names = (type: string): string[] =>
+      db.prepare<[string], { name: string }>(`SELECT name FROM sqlite_master WHERE tbl_name = 'messages' AND type = ? ORDER BY name`).all(type).map((row) => row.name);
+    const [indexesBefore, triggersBefore] = [names('index'), names('trigger')];
+    migrateTo(6);
+    expect(db.prepare('SELECT seq, id, contact, direction, text, sent_at, status, kind, error_code, envelope FROM messages ORDER BY seq').all()).toEqual(before);
+    expect(names('index')).toEqual(indexesBefore);
+    expect(names('trigger')).toEqual(triggersBefore);
+    expect(triggersBefore).toHaveLength(3);
+
+    db.prepare(`UPDATE messages SET status = 'delivered' WHERE id = ?`).run('a'.repeat(32));
+    expect(db.prepare('SELECT status FROM messages WHERE id = ?').get('a'.repeat(32))).toEqual({ status: 'delivered' });
+    expect(() => db.prepare(`UPDATE messages SET status = 'read' WHERE id = ?`).run('a'.repeat(32))).toThrow(/CHECK/);
+    // The search index still points at the same rows, and the triggers keep it in step.
+    const match = (query: string): string[] =>
+      db.prepare<[string], { id: string }>('SELECT m.id FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid WHERE messages_fts MATCH ?').all(query).map((row) => row.id);
+    expect(match('"lantern"')).toEqual(['b'.repeat(32)]);
+    db.prepare(`INSERT INTO messages (id, contact, direction, text, sent_at, status) VALUES (?, 'bob', 'out', 'a lantern too', 30, 'pending')`).run('c'.repeat(32));
+    expect(match('"lantern"').sort()).toEqual(['b'.repeat(32), 'c'.repeat(32)]);
+    const seq = db.prepare<[string], { seq: number }>('SELECT seq FROM messages WHERE id = ?').get('c'.repeat(32))?.seq;
+    expect(seq).toBeGreaterThan(Math.max(...before.map((row) => (row as { seq: number }).seq)));
+    expect(() => db.exec(`INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')`)).not.toThrow();
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+});

@@ -4,11 +4,11 @@ import { ParleyError } from '../../shared/errors.js';
 import { printLine } from '../output.js';
 import { call, ONLINE_TIMEOUT_MS, unlockOnline } from './session.js';
 
-/** Resolve with the first settled status ('sent' or 'failed') the core reports for one message id. */
+/** Resolve with the first settled status ('sent', 'delivered' or 'failed') the core reports for one message id. */
 function watchStatus(core: Core): { settled: (id: string, current: MessageStatus) => Promise<MessageStatus>; stop: () => void } {
   const latest = new Map<string, MessageStatus>();
   const waiters = new Map<string, (status: MessageStatus) => void>();
-  const isSettled = (status: MessageStatus): boolean => status === 'sent' || status === 'failed';
+  const isSettled = (status: MessageStatus): boolean => status === 'sent' || status === 'delivered' || status === 'failed';
   const stop = core.on('message.updated', (message) => {
     latest.set(message.id, message.status);
     if (isSettled(message.status)) waiters.get(message.id)?.(message.status);
@@ -38,7 +38,7 @@ export async function send(core: Core, passphrase: string, contact: string, text
   try {
     const message = await call(core, 'messages.send', { contact, text });
     const final = await status.settled(message.id, message.status);
-    if (final !== 'sent') throw new ParleyError('RELAY_REJECTED', 'The relay did not accept the message');
+    if (final === 'failed') throw new ParleyError('RELAY_REJECTED', 'The relay did not accept the message');
     printLine('sent');
   } finally {
     status.stop();

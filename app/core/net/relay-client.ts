@@ -2,7 +2,8 @@ import type { ConnectionState } from '../../shared/domain.js';
 import { missingCaseError, ParleyError } from '../../shared/errors.js';
 import { CloseCode, type FrameOf } from '../../../relay/protocol/index.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { unreachable } from './errors.js';
+import { AccessTokenHolder } from './access-token.js';
+import { RelayReplyError, unreachable } from './errors.js';
 import { RelaySession, type RelayReply, type RelayRequest } from './relay-session.js';
 
 /** Proves who we are on a fresh session (REGISTER or AUTH); throws ParleyError when the relay refuses. */
@@ -27,6 +28,12 @@ export interface Delivery {
   acknowledge(): void;
 }
 
+/** The relay says the recipient acknowledged an envelope this client sent asking for a receipt; `acknowledge` stops it being resent. */
+export interface Receipt {
+  frame: FrameOf<'RECEIPT'>;
+  acknowledge(): void;
+}
+
 export interface RelayClientListeners {
   state(state: ConnectionState): void;
   /** A new connection authenticated; `generation` counts connections. */
@@ -35,6 +42,7 @@ export interface RelayClientListeners {
   drained(generation: number, count: number): void;
   /** The relay's stock of this device's one-time prekeys is low. */
   prekeysLow?(counts: { oneTime: number; pqOneTime: number }): void;
+  receipt?(receipt: Receipt): void;
 }
 
 /**
@@ -52,6 +60,9 @@ export class RelayClient {
   #retryTimer: NodeJS.Timeout | undefined;
   #connecting: Promise<void> | undefined;
   #stateWaiters = new Set<() => void>();
+  /** For RESUME on reconnect; memory only. */
+  readonly #token = new AccessTokenHolder();
+  #renewTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RelayClientOptions, listeners: RelayClientListeners) {
     this.#options = { connectTimeoutMs: 5_000, requestTimeoutMs: 10_000, onlineWaitMs: 3_000, backoff: DEFAULT_BACKOFF, ...options };
@@ -95,6 +106,8 @@ export class RelayClient {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#renewTimer);
+    this.#token.forget();
     this.#session?.close();
     this.#session = undefined;
     await this.#connecting;
@@ -140,6 +153,12 @@ export class RelayClient {
     this.#setState({ state: 'connecting' });
     let session: RelaySession | undefined;
     const attempt = (async (): Promise<void> => {
+      // A reconnect offers the access token first; a refused one falls back to the challenge on a fresh connection.
+      const token = authenticate === this.#options.authenticate ? this.#token.usable() : undefined;
+      if (token !== undefined) {
+        session = await this.#resume(token);
+        if (session !== undefined) return;
+      }
       session = await RelaySession.connect(this.#options.url, this.#options.connectTimeoutMs);
       await authenticate(session);
     })();
@@ -164,12 +183,44 @@ export class RelayClient {
     return { ok: true };
   }
 
+  /** RESUME with the token: the session, or undefined when the relay refused the token (it closes that connection). */
+  async #resume(token: string): Promise<RelaySession | undefined> {
+    const session = await RelaySession.connect(this.#options.url, this.#options.connectTimeoutMs);
+    try {
+      await session.request({ name: 'RESUME', token }, this.#options.requestTimeoutMs);
+      return session;
+    } catch (error) {
+      // Expired, forged by a relay with a new key, for a deleted user, or not understood: never offered again.
+      this.#token.forget();
+      session.close();
+      if (error instanceof RelayReplyError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Ask for a fresh access token on this connection, and again before it runs out. Failure only means the next reconnect signs. */
+  #renewToken(session: RelaySession): void {
+    clearTimeout(this.#renewTimer);
+    session.request({ name: 'TOKEN_REQUEST' }, this.#options.requestTimeoutMs).then(
+      (reply) => {
+        if (reply.name !== 'TOKEN' || this.#session !== session) return;
+        const renewInMs = this.#token.hold(reply, session.clockSkewMs);
+        this.#renewTimer = setTimeout(() => {
+          if (this.#session === session) this.#renewToken(session);
+        }, renewInMs);
+        this.#renewTimer.unref();
+      },
+      () => undefined,
+    );
+  }
+
   #adopt(session: RelaySession): void {
     this.#session = session;
     this.#generation += 1;
     this.#attempt = 0;
     const generation = this.#generation;
     session.onClose((code) => this.#lost(session, code));
+    this.#renewToken(session);
     this.#setState({ state: 'online' });
     this.#listeners.online(generation);
     session.onPush((frame) => {
@@ -183,6 +234,9 @@ export class RelayClient {
         case 'PREKEYS_LOW':
           this.#listeners.prekeysLow?.({ oneTime: frame.oneTimeCount, pqOneTime: frame.pqOneTimeCount });
           return;
+        case 'RECEIPT':
+          this.#listeners.receipt?.({ frame, acknowledge: () => session.acknowledge(frame.messageId) });
+          return;
         default:
           throw missingCaseError(frame);
       }
@@ -192,6 +246,7 @@ export class RelayClient {
   #lost(session: RelaySession, code: number): void {
     if (this.#session !== session) return;
     this.#session = undefined;
+    clearTimeout(this.#renewTimer);
     if (!this.#running) return;
     if (code === CloseCode.REPLACED) {
       // Reconnecting would only knock the newer session off in turn: stay offline and say why.

@@ -14,9 +14,9 @@ import { RelayReplyError, unreachable } from './errors.js';
 type WithoutRequestId<F> = F extends unknown ? Omit<F, 'requestId'> : never;
 /** Client frames that get a reply, without the requestId the session assigns. */
 export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' }>>;
-export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'> | FrameOf<'TOTP_SECRET'>;
+export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'> | FrameOf<'TOTP_SECRET'> | FrameOf<'TOKEN'>;
 /** Frames the relay pushes after authentication. */
-export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'> | FrameOf<'PREKEYS_LOW'>;
+export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'> | FrameOf<'PREKEYS_LOW'> | FrameOf<'RECEIPT'>;
 
 interface Pending {
   resolve(reply: RelayReply): void;
@@ -33,6 +33,8 @@ const MAX_REQUEST_ID = 0xffffffff;
  */
 export class RelaySession {
   readonly challenge: FrameOf<'CHALLENGE'>;
+  /** The relay's clock minus ours, as seen when the CHALLENGE arrived. */
+  readonly clockSkewMs: number;
   readonly #socket: WebSocket;
   readonly #pending = new Map<number, Pending>();
   #nextRequestId = 1;
@@ -45,6 +47,7 @@ export class RelaySession {
   private constructor(socket: WebSocket, challenge: FrameOf<'CHALLENGE'>) {
     this.#socket = socket;
     this.challenge = challenge;
+    this.clockSkewMs = challenge.serverTime - Date.now();
     socket.on('message', (data) => this.#receive(toBytes(data)));
     socket.on('close', (code) => this.#finish(code));
     socket.on('error', () => socket.terminate());
@@ -117,7 +120,7 @@ export class RelaySession {
     });
   }
 
-  /** Acknowledge a delivered envelope. Best effort: unacknowledged envelopes are simply delivered again. */
+  /** Acknowledge a delivered envelope or a receipt. Best effort: unacknowledged ones are simply sent again. */
   acknowledge(messageId: Uint8Array): void {
     if (this.#closed) return;
     try {
@@ -162,6 +165,7 @@ export class RelaySession {
       case 'USER':
       case 'PREKEY_BUNDLE':
       case 'TOTP_SECRET':
+      case 'TOKEN':
         this.#settle(frame.requestId, (pending) => pending.resolve(frame));
         return;
       case 'ERROR':
@@ -171,14 +175,16 @@ export class RelaySession {
       case 'DELIVER':
       case 'DRAINED':
       case 'PREKEYS_LOW':
+      case 'RECEIPT':
         if (this.#onPush === undefined) this.#held.push(frame);
         else this.#onPush(frame);
         return;
       case 'CHALLENGE':
         return; // only the first CHALLENGE means anything
-      case 'TOKEN':
-      case 'RECEIPT':
-        return; // this client never asks for tokens or receipts
+      default:
+        // Exhaustive over server frames; a client-only frame from the relay is a protocol violation, not a crash.
+        void (frame satisfies never);
+        this.#socket.terminate();
     }
   }
 

@@ -9,7 +9,7 @@ import { encodePayload, type SessionPayload } from '../crypto/session-envelope.j
 import { MESSAGE_ID_BYTES } from '../../../relay/protocol/index.js';
 import { RelayReplyError } from '../net/errors.js';
 import { Outbox } from '../net/outbox.js';
-import type { Delivery } from '../net/relay-client.js';
+import type { Delivery, Receipt } from '../net/relay-client.js';
 import { toContact, type ContactRecord } from '../store/contacts-repo.js';
 import type { ContactsService } from './contacts.js';
 import type { ProfileContext } from './context.js';
@@ -194,7 +194,8 @@ export class MessagesService {
     const contact = this.#contact(message.contact);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await this.ctx.relay.request({ name: 'SEND', to: contact.username, messageId: fromHex(id), envelope });
+        // With a receipt: the relay tells us when the recipient's device has stored it (ttlMs 0: no expiry).
+        await this.ctx.relay.request({ name: 'SEND_WITH_RECEIPT', to: contact.username, messageId: fromHex(id), envelope, ttlMs: 0 });
         break;
       } catch (error) {
         if (error instanceof RelayReplyError && error.code === 'RATE_LIMITED' && attempt < RATE_LIMIT_RETRIES) {
@@ -213,7 +214,28 @@ export class MessagesService {
       }
     }
     this.ctx.messages.clearEnvelope(id);
-    this.#setStatus(id, 'sent');
+    // Only from pending: the receipt may have overtaken this OK.
+    this.#advance(id, 'sent', ['pending']);
+  }
+
+  /**
+   * The recipient's device acknowledged a message we sent: it is delivered. Receipts for anything else
+   * (unknown, already delivered, failed) are simply acknowledged, so the relay stops resending them. Never throws.
+   */
+  onReceipt(receipt: Receipt): void {
+    const id = toHex(receipt.frame.messageId);
+    try {
+      if (this.#advance(id, 'delivered', ['pending', 'sent'])) this.ctx.messages.clearEnvelope(id);
+    } catch {
+      return; // not acknowledged: the relay sends the receipt again on the next connection
+    }
+    receipt.acknowledge();
+  }
+
+  #advance(id: string, status: Message['status'], from: readonly Message['status'][]): boolean {
+    const updated = this.ctx.messages.advanceStatus(id, status, from);
+    if (updated !== undefined) this.ctx.events.emit('message.updated', updated);
+    return updated !== undefined;
   }
 
   /** Advance the session and store its state with the envelope, in one transaction; undefined when it must wait or failed. */

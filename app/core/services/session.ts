@@ -62,6 +62,8 @@ export class ProfileSession {
         },
         prekeysLow: (counts) => void this.#publishing.push(() => this.prekeys.replenish(counts)).catch(() => undefined),
         deliver: (delivery) => void this.#deliveries.push(() => this.messages.receive(delivery)),
+        // In line with deliveries: the relay sends waiting receipts before DRAINED, so whenSynced covers them too.
+        receipt: (receipt) => void this.#deliveries.push(() => this.messages.onReceipt(receipt)),
         // Queued behind the deliveries that preceded it: when it runs, all of them are stored and acknowledged.
         drained: (generation) => void this.#deliveries.push(() => this.#markSynced(generation)),
       },

@@ -47,6 +47,18 @@ export class MessagesRepository {
   }
 
   /**
+   * Move an outgoing message to `status` only from one of `from` (statuses only move forward: a late OK must
+   * not turn a delivered message back into sent). The updated message, or undefined when nothing changed.
+   */
+  advanceStatus(id: string, status: MessageStatus, from: readonly MessageStatus[]): Message | undefined {
+    const placeholders = from.map(() => '?').join(', ');
+    const result = this.db
+      .prepare(`UPDATE messages SET status = ? WHERE id = ? AND direction = 'out' AND status IN (${placeholders})`)
+      .run(status, id, ...from);
+    return result.changes > 0 ? this.get(id) : undefined;
+  }
+
+  /**
    * One page of a conversation in chronological order (by sentAt, then arrival): the newest `limit`
    * messages, or the newest before the message `before`. An unknown cursor yields an empty page.
    */

@@ -1,5 +1,6 @@
 import { ParleyError } from '../../shared/errors.js';
 import type { Db } from './db.js';
+import { allowDeliveredStatus } from './migration-delivered.js';
 
 export interface Migration {
   version: number;
@@ -155,6 +156,11 @@ export const MIGRATIONS: readonly Migration[] = [
           created_at  INTEGER NOT NULL
         ) STRICT;
       `),
+  },
+  {
+    version: 6,
+    name: 'delivered status for outgoing messages',
+    up: allowDeliveredStatus,
   },
 ];
 

@@ -2,19 +2,32 @@ import { missingCaseError, type Message, type MessageStatus } from '../../../sha
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-function statusText(status: MessageStatus): string {
+/** What an outgoing message's status says (label) and how it looks in the bubble (mark: a tick or the words). */
+function statusMark(status: MessageStatus): { label: string; mark: string } {
   switch (status) {
     case 'pending':
-      return 'Sending…';
+      return { label: 'Sending…', mark: 'Sending…' };
     case 'sent':
-      return 'Sent';
+      return { label: 'Sent', mark: '✓' };
+    case 'delivered':
+      return { label: 'Delivered', mark: '✓✓' };
     case 'received':
-      return 'Received';
+      return { label: 'Received', mark: '' };
     case 'failed':
-      return 'Not sent';
+      return { label: 'Not sent', mark: 'Not sent' };
     default:
       throw missingCaseError(status);
   }
+}
+
+function StatusMark({ status }: { status: MessageStatus }) {
+  const { label, mark } = statusMark(status);
+  // A tick alone is a picture: it carries its meaning as the accessible name and the tooltip.
+  return (
+    <span className={`bubble-status bubble-status-${status}`} role="img" aria-label={label} title={label} data-testid="message-status">
+      {mark}
+    </span>
+  );
 }
 
 export function MessageBubble({ message, focused = false }: { message: Message; focused?: boolean }) {
@@ -44,7 +57,7 @@ export function MessageBubble({ message, focused = false }: { message: Message; 
         <p className="bubble-text">{message.text}</p>
         <p className="bubble-meta">
           <time dateTime={new Date(message.sentAt).toISOString()}>{timeFormat.format(message.sentAt)}</time>
-          {own ? <span className="bubble-status"> · {statusText(message.status)}</span> : null}
+          {own ? <> · <StatusMark status={message.status} /></> : null}
         </p>
       </div>
     </li>
