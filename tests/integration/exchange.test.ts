@@ -111,7 +111,9 @@ describe('two cores exchanging messages through a real relay', () => {
     const bGetsFirst = nextEvent(b, 'message.added', (m) => m.text === texts[0]);
     const bLearnsA = nextEvent(b, 'contact.added');
     const first = value(await a.invoke('messages.send', { contact: nameB, text: texts[0] ?? '' }));
-    expect(first).toMatchObject({ contact: nameB, direction: 'out', status: 'sent' });
+    expect(first).toMatchObject({ contact: nameB, direction: 'out' });
+    // B is online: its ACK can reach the relay before the relay's OK to A, so the receipt may already be in.
+    expect(['sent', 'delivered']).toContain(first.status);
     expect(await bGetsFirst).toMatchObject({ id: first.id, contact: nameA, direction: 'in', status: 'received', sentAt: first.sentAt });
     expect((await bLearnsA).username).toBe(nameA);
     expect(value(await b.invoke('contacts.list', {})).map((c) => c.username)).toEqual([nameA]);
@@ -139,7 +141,7 @@ describe('two cores exchanging messages through a real relay', () => {
     // 4. B replies.
     const aGetsReply = nextEvent(a, 'message.added', (m) => m.direction === 'in');
     const reply = value(await b.invoke('messages.send', { contact: nameA, text: texts[2] ?? '' }));
-    expect(reply.status).toBe('sent');
+    expect(['sent', 'delivered']).toContain(reply.status);
     expect(await aGetsReply).toMatchObject({ id: reply.id, text: texts[2], contact: nameB });
     // B acknowledged both before replying, and the relay sends receipts in order ahead of the reply: both delivered.
     expect(value(await a.invoke('messages.list', { contact: nameB })).map((m) => [m.text, m.direction, m.status])).toEqual([
@@ -180,12 +182,13 @@ describe('two cores exchanging messages through a real relay', () => {
     expect(pending.status).toBe('pending');
     expect(value(await a.invoke('messages.list', { contact: nameB }))[0]?.status).toBe('pending');
 
-    const aSent = nextEvent(a, 'message.updated', (m) => m.id === pending.id && m.status === 'sent');
+    // B is online, so the receipt may overtake the relay's OK: 'sent' is then skipped for 'delivered'.
+    const aSent = nextEvent(a, 'message.updated', (m) => m.id === pending.id && m.status !== 'pending');
     const bGets = nextEvent(b, 'message.added', (m) => m.id === pending.id);
     relay = await startRelay({ dataDir, host: '127.0.0.1', port });
     await a.whenOnline(15_000);
     expect(value(await a.invoke('connection.status', {}))).toEqual({ state: 'online' });
-    expect((await aSent).status).toBe('sent');
+    expect(['sent', 'delivered']).toContain((await aSent).status);
     expect((await bGets).text).toBe(text);
   });
 
@@ -229,7 +232,7 @@ describe('two cores exchanging messages through a real relay', () => {
       });
     });
     const sent = await Promise.all(texts.map((text) => a.invoke('messages.send', { contact: nameB, text })));
-    expect(sent.map((result) => value(result).status)).toEqual(texts.map(() => 'sent'));
+    for (const result of sent) expect(['sent', 'delivered']).toContain(value(result).status);
     await allReceived;
   });
 
