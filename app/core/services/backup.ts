@@ -49,11 +49,14 @@ export async function exportBackup(sodium: Sodium, profileDir: string, db: Db, f
   await writeFileAtomic(file, sealed);
 }
 
-/** Restore a backup into an empty (or missing) profile folder; on any failure the folder is left as it was. */
-export async function importBackup(sodium: Sodium, profileDir: string, file: string, secret: BackupSecret): Promise<void> {
+/**
+ * Restore a backup into an empty (or missing) profile folder; on any failure the folder is left as it was.
+ * `ignore`: entries that may already be there without making the folder "not empty" (a backups folder).
+ */
+export async function importBackup(sodium: Sodium, profileDir: string, file: string, secret: BackupSecret, ignore: readonly string[] = []): Promise<void> {
   let existing: string[] = [];
   try {
-    existing = await readdir(profileDir);
+    existing = (await readdir(profileDir)).filter((name) => !ignore.includes(name));
   } catch {
     /* missing: created below */
   }
