@@ -94,7 +94,7 @@ describe('whole-profile backup', () => {
     const names = (await readdir(path.join(source, 'attachments'))).map((name) => `attachments/${name}`);
     expect(entries.map((entry) => entry.name).sort()).toEqual(['parley.db', 'vault.json', ...names].sort());
     expect(names).toContain(`attachments/${info.id}.bin`);
-    for (const entry of entries) expect(entry.data).toEqual(new Uint8Array(await readFile(path.join(source, ...entry.name.split('/')))));
+    for (const entry of entries) expect((await readFile(path.join(source, ...entry.name.split('/')))).equals(entry.data), entry.name).toBe(true);
     expect(await readdir(root)).not.toContain('large.parley-backup.tmp');
   });
 
