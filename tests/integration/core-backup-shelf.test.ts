@@ -50,6 +50,7 @@ describe('backups in the core’s backups folder (hosts without a file dialog)',
     const bytes = await readFile(path.join(shelf, first.fileName));
     await writeFile(path.join(shelf, 'notes.txt'), 'not a backup');
     await writeFile(path.join(shelf, 'cut.parley-backup'), bytes.subarray(0, bytes.length - 100));
+    await writeFile(path.join(shelf, 'unfinished.parley-backup.tmp'), bytes.subarray(0, 1000));
 
     const fresh = await core({ profileDir: freshDir, backupDir: shelf });
     const sources = value(await fresh.invoke('backup.sources', {}));

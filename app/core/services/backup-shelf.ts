@@ -49,7 +49,8 @@ export class BackupShelf {
     }
     const found: BackupListing[] = [];
     for (const fileName of names) {
-      if (!BackupFileName.safeParse(fileName).success) continue;
+      // An export still being written ends in .tmp until it is complete.
+      if (!BackupFileName.safeParse(fileName).success || fileName.endsWith('.tmp')) continue;
       const file = path.join(this.dir, fileName);
       try {
         const info = await stat(file);
