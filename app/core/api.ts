@@ -4,6 +4,7 @@ import { ok, fail, toErrorShape, type Result } from '../shared/result.js';
 import { validateInvocation } from '../shared/validate.js';
 import type { CoreEvents } from './events.js';
 import type { AccountService } from './services/account.js';
+import type { BackupActions } from './services/backup-actions.js';
 import { exportConversation } from './services/conversation-export.js';
 
 /** Calls that do not count as the user being active (the UI polls them). */
@@ -12,7 +13,7 @@ const PASSIVE_METHODS = new Set<MethodName>(['profile.status', 'connection.statu
 type Handlers = { [M in MethodName]: (input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> };
 
 /** The contract's method table over the services. A mapped type, so a missing method does not compile. */
-function handlers(account: AccountService): Handlers {
+function handlers(account: AccountService, backups: BackupActions): Handlers {
   return {
     'profile.status': () => account.status(),
     'profile.create': (input) => account.create(input),
@@ -50,6 +51,9 @@ function handlers(account: AccountService): Handlers {
     'registrationLock.setup': () => account.requireSession().registrationLock.setup(),
     'registrationLock.enable': (input) => account.requireSession().registrationLock.enable(input.code),
     'registrationLock.disable': (input) => account.requireSession().registrationLock.disable(input.code),
+    'backup.export': (input) => backups.exportToShelf(input),
+    'backup.sources': () => backups.sources(),
+    'backup.restore': (input) => backups.restoreFromShelf(input),
   };
 }
 
@@ -58,8 +62,8 @@ async function dispatch<M extends MethodName>(table: Handlers, method: M, input:
 }
 
 /** ParleyApi over the core: validates every call (hosts are not trusted), never throws, returns Result. */
-export function createApi(account: AccountService, events: CoreEvents): ParleyApi {
-  const table = handlers(account);
+export function createApi(account: AccountService, backups: BackupActions, events: CoreEvents): ParleyApi {
+  const table = handlers(account, backups);
   return {
     async invoke<M extends MethodName>(method: M, input: unknown): Promise<Result<MethodOutput<M>>> {
       try {

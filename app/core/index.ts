@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { ParleyApi } from '../shared/api.js';
 import { ParleyError } from '../shared/errors.js';
 import { createApi } from './api.js';
@@ -8,6 +9,8 @@ import { AccountService } from './services/account.js';
 import type { KeychainPort } from './vault/keychain.js';
 import type { BackupSecret } from './backup/format.js';
 import { importBackup } from './services/backup.js';
+import { BackupActions, type BackupExportRequest } from './services/backup-actions.js';
+import { BACKUPS_FOLDER, BackupShelf } from './services/backup-shelf.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -17,6 +20,8 @@ export interface CoreOptions {
   keychain?: KeychainPort;
   /** false where no user sits at a screen (CLI): no idle auto-lock */
   idleLock?: boolean;
+  /** where backup.export writes and backup.restore looks, for hosts without a file dialog (default PROFILE/backups) */
+  backupDir?: string;
 }
 
 export interface Core extends ParleyApi {
@@ -29,6 +34,12 @@ export interface Core extends ParleyApi {
   lock(reason: 'user' | 'idle' | 'system'): Promise<void>;
   /** Write an encrypted backup of the whole (unlocked) profile to `file`. */
   exportBackup(file: string, secret: BackupSecret): Promise<void>;
+  /** For a host with its own file dialog: refuse a backup.export request before the dialog opens. */
+  checkBackupExport(request: BackupExportRequest): Promise<void>;
+  /** backup.export into a file the host's save dialog chose. */
+  exportBackupTo(file: string, request: BackupExportRequest): Promise<void>;
+  /** backup.restore from a file the host's open dialog chose; the folder must hold no profile. */
+  restoreBackupFrom(file: string, backupPassphrase: string): Promise<void>;
 }
 
 /** Restore a backup into an empty profile folder (before any core opens it). */
@@ -51,7 +62,8 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     ...(options.keychain === undefined ? {} : { keychain: options.keychain }),
     ...(options.idleLock === undefined ? {} : { idleLock: options.idleLock }),
   });
-  const api = createApi(account, events);
+  const backups = new BackupActions(account, new BackupShelf(options.backupDir ?? path.join(options.profileDir, BACKUPS_FOLDER), options.profileDir));
+  const api = createApi(account, backups, events);
 
   const isOnline = (): boolean => account.session?.context.relay.online ?? false;
 
@@ -89,6 +101,11 @@ export async function openCore(options: CoreOptions): Promise<Core> {
     },
     lock: (reason) => account.lock(reason),
     exportBackup: (file, secret) => account.exportBackup(file, secret),
+    checkBackupExport: (request) => backups.check(request),
+    exportBackupTo: (file, request) => backups.exportTo(file, request),
+    restoreBackupFrom: async (file, backupPassphrase) => {
+      await backups.restoreFrom(file, backupPassphrase);
+    },
     async close() {
       await account.close();
       events.clear();

@@ -7,12 +7,14 @@ import { RelayUrl } from '../shared/index.js';
 import { ensureLocalRelay, type LocalRelay } from './localRelay.js';
 import { startDevhost, type Devhost } from './server.js';
 
-const USAGE = `Usage: npm run dev -- [--profile DIR] [--port N] [--relay URL]
+const USAGE = `Usage: npm run dev -- [--profile DIR] [--port N] [--relay URL] [--backups DIR]
 
   --profile DIR  profile folder (default ~/.parley/dev-profile)
   --port N       HTTP port on 127.0.0.1 (default 5180; 0 picks a free port)
   --relay URL    relay offered during onboarding (default: a local relay on ws://127.0.0.1:7733,
-                 started from this repository if none is running)`;
+                 started from this repository if none is running)
+  --backups DIR  where Settings writes backups and onboarding lists them to restore
+                 (default: the backups folder inside the profile folder)`;
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -26,12 +28,20 @@ function parsePort(value: string): number {
   return port;
 }
 
-function parseOptions(): { profileDir: string; port: number; relayUrl: string | undefined } | null {
+interface Options {
+  profileDir: string;
+  port: number;
+  relayUrl: string | undefined;
+  backupDir: string | undefined;
+}
+
+function parseOptions(): Options | null {
   const { values } = parseArgs({
     options: {
       profile: { type: 'string' },
       port: { type: 'string' },
       relay: { type: 'string' },
+      backups: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -47,6 +57,7 @@ function parseOptions(): { profileDir: string; port: number; relayUrl: string | 
     profileDir: expandHome(values.profile ?? '~/.parley/dev-profile'),
     port: parsePort(values.port ?? '5180'),
     relayUrl,
+    backupDir: values.backups === undefined ? undefined : expandHome(values.backups),
   };
 }
 
@@ -81,13 +92,14 @@ async function main(): Promise<void> {
   }
   try {
     await mkdir(options.profileDir, { recursive: true, mode: 0o700 });
-    devhost = await startDevhost({ profileDir: options.profileDir, rendererDir, port: options.port, defaultRelayUrl: relayUrl });
+    devhost = await startDevhost({ profileDir: options.profileDir, rendererDir, port: options.port, defaultRelayUrl: relayUrl, backupDir: options.backupDir });
   } catch (error) {
     await relay?.stop();
     throw error;
   }
   console.log(`Profile: ${options.profileDir}`);
   console.log(`Relay:   ${relayUrl}`);
+  if (options.backupDir !== undefined) console.log(`Backups: ${options.backupDir}`);
   console.log(`Parley is running at ${devhost.url}`);
 }
 

@@ -17,6 +17,8 @@ export interface DevhostOptions {
   port: number;
   /** The relay onboarding offers while no profile exists. */
   defaultRelayUrl?: string;
+  /** Where Settings writes backups and onboarding lists them to restore (default PROFILE/backups). */
+  backupDir?: string;
 }
 
 export interface Devhost {
@@ -40,7 +42,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startDevhost(options: DevhostOptions): Promise<Devhost> {
   const host = options.host ?? '127.0.0.1';
   // The core runs in a worker thread, so the bridge keeps answering while SQL or key derivation runs.
-  const core = await openRelockingCore(() => openCoreInWorker({ profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl }));
+  const core = await openRelockingCore(() => openCoreInWorker({ profileDir: options.profileDir, defaultRelayUrl: options.defaultRelayUrl, backupDir: options.backupDir }));
   const server = createServer();
   let port: number;
   try {

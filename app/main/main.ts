@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, powerMonitor, protocol, safeStorage, session, shell, type WebContents } from 'electron';
 import type { Core } from '../core/index.js';
 import { openCoreInWorker } from '../core/worker/open-core-in-worker.js';
+import { withBackupDialogs } from './backup-dialogs.js';
 import { forwardEvents, mainFrameOf, registerIpcHandlers } from './ipc.js';
 import { safeStorageKeychain } from './keychain.js';
 import { lockOnSystemEvents } from './power-lock.js';
@@ -52,7 +53,8 @@ async function start(): Promise<void> {
   lockOnSystemEvents(powerMonitor, () => void opened.lock('system').catch(() => undefined));
   denyAllPermissions(session.defaultSession);
   serveRenderer(protocol, RENDERER_DIR);
-  registerIpcHandlers(ipcMain, core, mainFrameOf(currentContents));
+  const api = withBackupDialogs(core, { dialog, window: () => mainWindow, defaultFolder: app.getPath('documents') });
+  registerIpcHandlers(ipcMain, api, mainFrameOf(currentContents));
   forwardEvents(core, currentContents);
   mainWindow = createMainWindow();
 }

@@ -18,6 +18,7 @@ import {
   RegistrationLockSetup,
   RegistrationLockStatus,
 } from './domain.js';
+import { BackupFileName, BackupSources, BackupWritten } from './backup.js';
 import type { EventName, MethodName } from './names.js';
 
 const Empty = z.object({}).strict();
@@ -94,6 +95,12 @@ export const methods = {
   'registrationLock.setup': { input: Empty, output: RegistrationLockSetup },
   'registrationLock.enable': { input: z.object({ code: RegistrationLockCode }).strict(), output: RegistrationLockStatus },
   'registrationLock.disable': { input: z.object({ code: RegistrationLockCode }).strict(), output: RegistrationLockStatus },
+  /** Write an encrypted backup of the whole profile where the host decides (a save dialog, or its backups folder); BACKUP_CANCELLED if the user backs out. */
+  'backup.export': { input: z.object({ passphrase: AnyPassphrase, backupPassphrase: Passphrase }).strict(), output: BackupWritten },
+  /** How the user picks a backup to restore on this host. */
+  'backup.sources': { input: Empty, output: BackupSources },
+  /** Restore a backup into this empty profile; fileName names one of backup.sources' files where the host lists them. */
+  'backup.restore': { input: z.object({ backupPassphrase: AnyPassphrase, fileName: BackupFileName.optional() }).strict(), output: ProfileStatus },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 /** Events the core pushes to the UI. */

@@ -49,6 +49,7 @@ export const ERROR_CODES = [
   'REGLOCK_NOT_PENDING',
   'REGLOCK_NOT_ENABLED',
   'CORE_WORKER_EXITED',
+  'BACKUP_CANCELLED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -7,3 +7,4 @@ export * from './api.js';
 export * from './validate.js';
 export * from './bridge.js';
 export * from './web-serving.js';
+export * from './backup.js';

@@ -31,6 +31,9 @@ export const METHOD_NAMES = [
   'registrationLock.setup',
   'registrationLock.enable',
   'registrationLock.disable',
+  'backup.export',
+  'backup.sources',
+  'backup.restore',
 ] as const;
 
 export const EVENT_NAMES = [

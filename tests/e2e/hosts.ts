@@ -7,6 +7,11 @@ import { spawnUntil, type Spawned } from './processes.js';
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
 
+/** A relay on a free port with its data under dataDir. */
+export function startRelay(dataDir: string): Promise<Spawned> {
+  return spawnUntil(tsx, ['relay/src/cli.ts', '--host', '127.0.0.1', '--port', '0', '--data', dataDir], /listening on (ws:\/\/\S+)/, repoRoot);
+}
+
 export interface Hosts {
   relayUrl: string;
   /** Each devhost's printed address, token included. */
@@ -14,12 +19,14 @@ export interface Hosts {
   bob: string;
 }
 
-async function startDevhost(profileDir: string, relayUrl: string): Promise<Spawned> {
-  const args = ['app/devhost/cli.ts', '--profile', profileDir, '--port', '0', '--relay', relayUrl];
+/** A devhost on a free port over profileDir; `extra` adds flags (e.g. --backups DIR). */
+export async function startDevhost(profileDir: string, relayUrl: string, extra: readonly string[] = []): Promise<Spawned> {
+  const args = ['app/devhost/cli.ts', '--profile', profileDir, '--port', '0', '--relay', relayUrl, ...extra];
   return spawnUntil(tsx, args, /Parley is running at (http:\/\/\S+)/, repoRoot);
 }
 
-function captured(spawned: Spawned): string {
+/** The first group of the line a spawned process was waited on for (its address). */
+export function captured(spawned: Spawned): string {
   const value = spawned.match[1];
   if (value === undefined) throw new Error('the address pattern has no group');
   return value;
@@ -33,8 +40,7 @@ export const test = base.extend<object, { hosts: Hosts }>({
       const root = await mkdtemp(path.join(tmpdir(), 'parley-e2e-'));
       const started: Spawned[] = [];
       try {
-        const relayArgs = ['relay/src/cli.ts', '--host', '127.0.0.1', '--port', '0', '--data', path.join(root, 'relay')];
-        const relay = await spawnUntil(tsx, relayArgs, /listening on (ws:\/\/\S+)/, repoRoot);
+        const relay = await startRelay(path.join(root, 'relay'));
         started.push(relay);
         const relayUrl = captured(relay);
         const devhosts = await Promise.allSettled([

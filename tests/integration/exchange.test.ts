@@ -153,8 +153,11 @@ describe('two cores exchanging messages through a real relay', () => {
     expect(page.map((m) => m.text)).toEqual([texts[1], texts[2]]);
     expect(value(await a.invoke('messages.list', { contact: nameB, before: page[0]?.id, limit: 2 })).map((m) => m.text)).toEqual([texts[0]]);
 
-    // 5. Nothing readable on disk: message texts nowhere, usernames nowhere in the profiles (WAL included).
+    // 5. Nothing readable on disk: message texts nowhere, usernames nowhere in the profiles (WAL included),
+    // nor in a backup the UI wrote into the profile's backups folder.
     // The relay is a directory of usernames, so it stores those; it never sees a message text.
+    const backup = value(await a.invoke('backup.export', { passphrase: PASSPHRASE, backupPassphrase: 'seven lanterns over a quiet harbour' }));
+    expect(await readdir(path.join(dirA, 'backups'))).toEqual([backup.fileName]);
     expect(await leaks([relay.current.dataDir, dirA, dirB], texts)).toEqual([]);
     expect(await leaks([dirA, dirB], [nameA, nameB])).toEqual([]);
     await Promise.all([a.close(), b.close()]);

@@ -6,6 +6,9 @@ import { ParleyError } from '../../app/shared/errors.js';
 import { deriveSubkey } from '../../app/core/crypto/kdf.js';
 import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
 import { exportBackup, importBackup } from '../../app/core/services/backup.js';
+import { unpackContainer } from '../../app/core/backup/container.js';
+import { openBackup } from '../../app/core/backup/format.js';
+import { randomBytes } from '../../app/core/crypto/random.js';
 import { AttachmentStore } from '../../app/core/store/attachments.js';
 import { openDatabase, type Db } from '../../app/core/store/db.js';
 import { migrate } from '../../app/core/store/migrations.js';
@@ -78,6 +81,21 @@ describe('whole-profile backup', () => {
     const attachments = new AttachmentStore(sodium, restored, path.join(target, 'attachments'));
     expect(Buffer.from(await attachments.get(attachmentId)).toString()).toBe('attachment canary 9f2d');
     expect(Buffer.from(await attachments.getThumbnail(attachmentId)).toString()).toBe('thumb');
+  });
+
+  it('streams files larger than a chunk into the backup byte for byte', async () => {
+    const source = path.join(root, 'source');
+    const { db } = await makeProfile(source);
+    const large = randomBytes(300_017);
+    const info = await new AttachmentStore(sodium, db, path.join(source, 'attachments')).put(large, { mimeType: 'application/octet-stream' });
+    const file = path.join(root, 'large.parley-backup');
+    await exportBackup(sodium, source, db, file, BACKUP);
+    const entries = unpackContainer(openBackup(sodium, await readFile(file), BACKUP));
+    const names = (await readdir(path.join(source, 'attachments'))).map((name) => `attachments/${name}`);
+    expect(entries.map((entry) => entry.name).sort()).toEqual(['parley.db', 'vault.json', ...names].sort());
+    expect(names).toContain(`attachments/${info.id}.bin`);
+    for (const entry of entries) expect((await readFile(path.join(source, ...entry.name.split('/')))).equals(entry.data), entry.name).toBe(true);
+    expect(await readdir(root)).not.toContain('large.parley-backup.tmp');
   });
 
   it('leaves the target as it was on a wrong key, a damaged file, or a target that is not empty', async () => {

@@ -14,21 +14,28 @@ export class ContainerError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function packContainer(files: readonly ContainerFile[]): Uint8Array {
-  const names = files.map((file) => encoder.encode(file.name));
-  const total = files.reduce((n, file, i) => n + 2 + (names[i]?.length ?? 0) + 8 + file.data.length, 0);
-  const out = new Uint8Array(total);
+/** The bytes before an entry's data; a writer that streams the data itself sends these first. */
+export function entryHeader(name: string, length: number): Uint8Array {
+  const nameBytes = encoder.encode(name);
+  const out = new Uint8Array(2 + nameBytes.length + 8);
   const view = new DataView(out.buffer);
+  view.setUint16(0, nameBytes.length);
+  out.set(nameBytes, 2);
+  view.setUint32(2 + nameBytes.length, Math.floor(length / 2 ** 32));
+  view.setUint32(2 + nameBytes.length + 4, length >>> 0);
+  return out;
+}
+
+export function packContainer(files: readonly ContainerFile[]): Uint8Array {
+  const headers = files.map((file) => entryHeader(file.name, file.data.length));
+  const total = files.reduce((n, file, i) => n + (headers[i]?.length ?? 0) + file.data.length, 0);
+  const out = new Uint8Array(total);
   let at = 0;
   files.forEach((file, i) => {
-    const name = names[i] ?? new Uint8Array();
-    view.setUint16(at, name.length);
-    out.set(name, at + 2);
-    at += 2 + name.length;
-    view.setUint32(at, Math.floor(file.data.length / 2 ** 32));
-    view.setUint32(at + 4, file.data.length >>> 0);
-    out.set(file.data, at + 8);
-    at += 8 + file.data.length;
+    const header = headers[i] ?? new Uint8Array();
+    out.set(header, at);
+    out.set(file.data, at + header.length);
+    at += header.length + file.data.length;
   });
   return out;
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ParleyError } from '../../shared/errors.js';
 import { utf8 } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
-import { openStream, sealStream } from '../crypto/secretstream.js';
+import { openStream, StreamSealer } from '../crypto/secretstream.js';
+import { concatBytes } from '../crypto/bytes.js';
 import type { Sodium } from '../crypto/sodium.js';
 import { PASSPHRASE_COST } from '../vault/cost.js';
 
@@ -56,7 +57,11 @@ function deriveKey(sodium: Sodium, header: Header, secret: BackupSecret): Uint8A
   return sodium.crypto_pwhash(32, secret.passphrase, salt, kdf.opslimit, kdf.memlimit, sodium.crypto_pwhash_ALG_ARGON2ID13);
 }
 
-export function sealBackup(sodium: Sodium, container: Uint8Array, secret: BackupSecret): Uint8Array {
+/**
+ * The start of a new backup file: its prefix (magic, version, header, key check) and the sealer for the
+ * container's stream, keyed and bound to that prefix. Argon2id runs here, before any file is read.
+ */
+export function startBackup(sodium: Sodium, secret: BackupSecret): { prefix: Uint8Array; sealer: StreamSealer } {
   const header: Header = {
     kdf: 'key' in secret ? { alg: 'raw-key' } : { alg: 'argon2id13', ...PASSPHRASE_COST, salt: Buffer.from(randomBytes(sodium.crypto_pwhash_SALTBYTES)).toString('base64') },
     createdAt: Date.now(),
@@ -72,14 +77,16 @@ export function sealBackup(sodium: Sodium, container: Uint8Array, secret: Backup
   prefix.set(headerBytes, PREFIX_BYTES);
   prefix.set(check, PREFIX_BYTES + headerBytes.length);
   try {
-    const body = sealStream(sodium, stream, container, prefix);
-    const out = new Uint8Array(prefix.length + body.length);
-    out.set(prefix, 0);
-    out.set(body, prefix.length);
-    return out;
+    return { prefix, sealer: new StreamSealer(sodium, stream, prefix) };
   } finally {
     sodium.memzero(stream);
   }
+}
+
+/** A whole backup file in memory (tests, small containers); exportBackup streams the same bytes to disk. */
+export function sealBackup(sodium: Sodium, container: Uint8Array, secret: BackupSecret): Uint8Array {
+  const { prefix, sealer } = startBackup(sodium, secret);
+  return concatBytes([prefix, sealer.header, ...sealer.push(container), sealer.final()]);
 }
 
 /** BACKUP_NOT_OURS for a file that is not a Parley backup, BACKUP_WRONG_KEY, or BACKUP_CORRUPT. */

@@ -1,3 +1,4 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -31,5 +32,44 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     /* best effort */
+  }
+}
+
+/**
+ * writeFileAtomic for a file written in pieces, synchronously from start to end: `write` gets a function
+ * that appends bytes. On any failure the temporary file is removed and `file` is as it was.
+ */
+export function writeFileAtomicSync(file: string, write: (append: (bytes: Uint8Array) => void) => void): void {
+  const temporary = `${file}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    write((bytes) => {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    });
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(temporary, file);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  syncDirectorySync(path.dirname(file));
+}
+
+function syncDirectorySync(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* best effort, as above */
   }
 }

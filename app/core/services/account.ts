@@ -27,7 +27,7 @@ import { readVaultFile, vaultFileExists, writeVaultFile } from '../vault/vault-f
 import { SettingsRepository } from '../store/settings-repo.js';
 import { IdleTimer } from './idle-timer.js';
 import type { BackupSecret } from '../backup/format.js';
-import { exportBackup } from './backup.js';
+import { exportBackup, importBackup } from './backup.js';
 import { SerialQueue } from './serial-queue.js';
 import { ProfileSession } from './session.js';
 
@@ -245,6 +245,19 @@ export class AccountService {
   /** Export the whole profile to one encrypted file (CLI `backup export`). */
   exportBackup(file: string, secret: BackupSecret): Promise<void> {
     return this.#serial(() => exportBackup(this.#options.sodium, this.#options.profileDir, this.requireSession().context.db, file, secret));
+  }
+
+  /**
+   * Restore a backup into this profile folder while it holds no profile (onboarding); the core's own
+   * status then reports the restored profile, locked. `ignore`: see importBackup.
+   */
+  restoreBackup(file: string, secret: BackupSecret, ignore: readonly string[]): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#session !== undefined || (await vaultFileExists(this.#vaultPath))) {
+        throw new ParleyError('BACKUP_TARGET_NOT_EMPTY', 'This computer already has a profile; restore a backup only into a new one');
+      }
+      await importBackup(this.#options.sodium, this.#options.profileDir, file, secret, ignore);
+    });
   }
 
   /** Check the passphrase without changing anything (re-entry before a sensitive export). */

@@ -1,14 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ParleyError } from '../../shared/errors.js';
 import { ratePassphrase } from '../../shared/strength.js';
-import { packContainer, unpackContainer, type ContainerFile } from '../backup/container.js';
-import { openBackup, sealBackup, type BackupSecret } from '../backup/format.js';
+import { entryHeader, unpackContainer, type ContainerFile } from '../backup/container.js';
+import { openBackup, startBackup, type BackupSecret } from '../backup/format.js';
+import { STREAM_CHUNK_BYTES } from '../crypto/secretstream.js';
 import type { Sodium } from '../crypto/sodium.js';
 import type { Db } from '../store/db.js';
 import { parseVault } from '../vault/format.js';
-import { writeFileAtomic } from '../fs/atomic-write.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../fs/atomic-write.js';
 
 /** The files of a profile folder that a backup carries; all of them are already encrypted at rest. */
 export const BACKUP_FILES = { vault: 'vault.json', database: 'parley.db', attachments: 'attachments' } as const;
@@ -21,16 +22,9 @@ export function requireBackupSecret(secret: BackupSecret): void {
   if (!strength.acceptable) throw new ParleyError('VAULT_WEAK_PASSPHRASE', `This backup passphrase is too easy to guess. ${strength.warning}`.trim());
 }
 
-/**
- * A consistent copy of the profile's files. Synchronous on purpose: between the WAL checkpoint and the last
- * read no other statement of this process can run, so the database file is complete and current.
- */
-function snapshot(profileDir: string, db: Db): ContainerFile[] {
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  const files: ContainerFile[] = [
-    { name: BACKUP_FILES.vault, data: readFileSync(path.join(profileDir, BACKUP_FILES.vault)) },
-    { name: BACKUP_FILES.database, data: readFileSync(path.join(profileDir, BACKUP_FILES.database)) },
-  ];
+/** The profile's files a backup carries, by container name and path; read after the checkpoint. */
+function profileEntries(profileDir: string): Array<{ name: string; file: string }> {
+  const entries = [BACKUP_FILES.vault, BACKUP_FILES.database].map((name): { name: string; file: string } => ({ name, file: path.join(profileDir, name) }));
   const attachmentsDir = path.join(profileDir, BACKUP_FILES.attachments);
   let names: string[] = [];
   try {
@@ -38,22 +32,58 @@ function snapshot(profileDir: string, db: Db): ContainerFile[] {
   } catch {
     /* no attachments yet */
   }
-  for (const name of names) files.push({ name: `${BACKUP_FILES.attachments}/${name}`, data: readFileSync(path.join(attachmentsDir, name)) });
-  return files;
+  for (const name of names) entries.push({ name: `${BACKUP_FILES.attachments}/${name}`, file: path.join(attachmentsDir, name) });
+  return entries;
 }
 
-/** Write the whole profile, encrypted under the backup secret, to `file` (atomically, mode 0600). */
+/** Feed one file's container entry (header, then its bytes a chunk at a time) to `emit`. */
+function streamEntry(name: string, file: string, buffer: Uint8Array, emit: (bytes: Uint8Array) => void): void {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    emit(entryHeader(name, size));
+    for (let read = 0; read < size; ) {
+      const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - read), read);
+      if (got === 0) throw new Error(`${name} shrank while it was being backed up`);
+      emit(buffer.subarray(0, got));
+      read += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Write the whole profile, encrypted under the backup secret, to `file` (atomically, mode 0600), streaming:
+ * memory stays at a chunk whatever the size of the database and attachments. From the WAL checkpoint to
+ * the last byte everything is synchronous on purpose: no other statement of this process can run, so the
+ * database file (which only a checkpoint changes) is complete and current while it is read.
+ */
 export async function exportBackup(sodium: Sodium, profileDir: string, db: Db, file: string, secret: BackupSecret): Promise<void> {
   requireBackupSecret(secret);
-  const sealed = sealBackup(sodium, packContainer(snapshot(profileDir, db)), secret);
-  await writeFileAtomic(file, sealed);
+  const { prefix, sealer } = startBackup(sodium, secret);
+  const buffer = new Uint8Array(STREAM_CHUNK_BYTES);
+  writeFileAtomicSync(file, (append) => {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    append(prefix);
+    append(sealer.header);
+    for (const entry of profileEntries(profileDir)) {
+      streamEntry(entry.name, entry.file, buffer, (bytes) => {
+        for (const chunk of sealer.push(bytes)) append(chunk);
+      });
+    }
+    append(sealer.final());
+  });
 }
 
-/** Restore a backup into an empty (or missing) profile folder; on any failure the folder is left as it was. */
-export async function importBackup(sodium: Sodium, profileDir: string, file: string, secret: BackupSecret): Promise<void> {
+/**
+ * Restore a backup into an empty (or missing) profile folder; on any failure the folder is left as it was.
+ * `ignore`: entries that may already be there without making the folder "not empty" (a backups folder).
+ */
+export async function importBackup(sodium: Sodium, profileDir: string, file: string, secret: BackupSecret, ignore: readonly string[] = []): Promise<void> {
   let existing: string[] = [];
   try {
-    existing = await readdir(profileDir);
+    existing = (await readdir(profileDir)).filter((name) => !ignore.includes(name));
   } catch {
     /* missing: created below */
   }

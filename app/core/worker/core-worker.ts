@@ -30,6 +30,12 @@ async function answer(core: Core, call: CoreCall): Promise<WireResult> {
       return ok(await core.lock(call.reason));
     case 'exportBackup':
       return ok(await core.exportBackup(call.file, call.secret));
+    case 'checkBackupExport':
+      return ok(await core.checkBackupExport(call.request));
+    case 'exportBackupTo':
+      return ok(await core.exportBackupTo(call.file, call.request));
+    case 'restoreBackupFrom':
+      return ok(await core.restoreBackupFrom(call.file, call.backupPassphrase));
     case 'close':
       await core.close();
       return ok(undefined);

@@ -134,6 +134,9 @@ export function openCoreInWorker(options: WorkerCoreOptions): Promise<WorkerCore
       whenSynced: (timeoutMs) => call({ kind: 'whenSynced', timeoutMs }),
       lock: (reason) => call({ kind: 'lock', reason }),
       exportBackup: (file, secret) => call({ kind: 'exportBackup', file, secret }),
+      checkBackupExport: (request) => call({ kind: 'checkBackupExport', request }),
+      exportBackupTo: (file, request) => call({ kind: 'exportBackupTo', file, request }),
+      restoreBackupFrom: (file, backupPassphrase) => call({ kind: 'restoreBackupFrom', file, backupPassphrase }),
       async close() {
         if (exited) return;
         closing = true;

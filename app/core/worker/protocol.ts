@@ -21,6 +21,7 @@ export const WireResult = z.union([
 ]);
 export type WireResult = z.infer<typeof WireResult>;
 
+const BackupExportRequest = z.object({ passphrase: z.string(), backupPassphrase: z.string() }).strict();
 const BackupSecret = z.union([z.object({ passphrase: z.string() }).strict(), z.object({ key: Bytes }).strict()]);
 
 /** What the host asks of the core: the ParleyApi call plus the Core-only calls. */
@@ -30,6 +31,9 @@ export const CoreCall = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('whenSynced'), timeoutMs: Timeout }).strict(),
   z.object({ kind: z.literal('lock'), reason: z.enum(['user', 'idle', 'system']) }).strict(),
   z.object({ kind: z.literal('exportBackup'), file: z.string(), secret: BackupSecret }).strict(),
+  z.object({ kind: z.literal('checkBackupExport'), request: BackupExportRequest }).strict(),
+  z.object({ kind: z.literal('exportBackupTo'), file: z.string(), request: BackupExportRequest }).strict(),
+  z.object({ kind: z.literal('restoreBackupFrom'), file: z.string(), backupPassphrase: z.string() }).strict(),
   z.object({ kind: z.literal('close') }).strict(),
 ]);
 export type CoreCall = z.infer<typeof CoreCall>;
@@ -53,6 +57,7 @@ export const WorkerStart = z
     profileDir: z.string(),
     defaultRelayUrl: z.string().optional(),
     idleLock: z.boolean().optional(),
+    backupDir: z.string().optional(),
     keychain: z.object({ port: z.instanceof(MessagePort), signal: Flag }).strict().optional(),
   })
   .strict();

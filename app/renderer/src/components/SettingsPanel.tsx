@@ -5,6 +5,7 @@ import { errorText } from '../errorText.js';
 import { getParley } from '../parley.js';
 import { useContacts } from '../stores/contacts.js';
 import { useSession } from '../stores/session.js';
+import { BackupSection } from './BackupSection.js';
 import { FormError } from './FormError.js';
 import { RegistrationLockSection } from './RegistrationLockSection.js';
 import { StrengthMeter } from './StrengthMeter.js';
@@ -196,6 +197,7 @@ export function SettingsPanel({ username }: { username: string }) {
       <RegistrationLockSection />
       <ChangePassphrase username={username} />
       <ExportConversation />
+      <BackupSection username={username} />
     </section>
   );
 }

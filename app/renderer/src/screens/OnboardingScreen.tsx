@@ -6,6 +6,7 @@ import { FormError } from '../components/FormError.js';
 import { TextField } from '../components/TextField.js';
 import { errorText } from '../errorText.js';
 import { useSession } from '../stores/session.js';
+import { RestoreScreen } from './RestoreScreen.js';
 
 function firstProblem(username: string, passphrase: string, confirmation: string, relayUrl: string): string | null {
   const checks = [Username.safeParse(username), Passphrase.safeParse(passphrase), RelayUrl.safeParse(relayUrl)];
@@ -34,6 +35,7 @@ export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string 
   const [askLockCode, setAskLockCode] = useState(false);
   const [lockCode, setLockCode] = useState('');
   const [busy, setBusy] = useState(false);
+  const [restoring, setRestoring] = useState(false);
   const strength = useMemo(() => (passphrase === '' ? null : ratePassphrase(passphrase, [username])), [passphrase, username]);
 
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -52,6 +54,7 @@ export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string 
     setLockCode('');
   }
 
+  if (restoring) return <RestoreScreen onCancel={() => setRestoring(false)} />;
   return (
     <main className="centered">
       <form className="card" onSubmit={(event) => void submit(event)} aria-labelledby="onboarding-title" noValidate>
@@ -78,6 +81,9 @@ export function OnboardingScreen({ defaultRelayUrl }: { defaultRelayUrl: string 
         <FormError message={error} />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Creating profile…' : 'Create profile'}
+        </button>
+        <button type="button" className="link" disabled={busy} onClick={() => setRestoring(true)}>
+          Restore from a backup
         </button>
       </form>
     </main>
