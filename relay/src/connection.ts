@@ -15,7 +15,7 @@ import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
-import { LAZY_COMMIT_MS, type GroupCommit } from './store/group-commit.js';
+import { LAZY_COMMIT_MS, notBefore, within, type GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
@@ -415,7 +415,7 @@ export class Connection implements Peer, ReceiptPeer {
         this.deps.log('internal_error', { conn: this.id, req: frame.requestId, ...describeError(error) });
         this.send(errorFrame(frame.requestId, 'INTERNAL', 'internal error'));
       },
-      LAZY_COMMIT_MS,
+      within(LAZY_COMMIT_MS),
     );
   }
 
@@ -499,7 +499,7 @@ export class Connection implements Peer, ReceiptPeer {
         this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
         if (envelope.ackedAt === undefined) this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
       },
-      this.deps.options.holdMs,
+      notBefore(this.deps.options.holdMs),
     );
     return true;
   }

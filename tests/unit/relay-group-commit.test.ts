@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GroupCommit, LAZY_COMMIT_MS } from '../../relay/src/store/group-commit.js';
+import { GroupCommit, LAZY_COMMIT_MS, NOW, notBefore, within, type Wait } from '../../relay/src/store/group-commit.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -80,13 +80,13 @@ describe('group commit', () => {
   it('a lazy write rides along with the next urgent one, or commits on its own after a short wait', async () => {
     const { db, reader, commits, writes } = await openPair();
     const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
-    const submit = (v: string, waitMs: number): Promise<void> =>
-      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, waitMs));
-    const lazyAlone = submit('alone', LAZY_COMMIT_MS);
+    const submit = (v: string, wait: Wait): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, wait));
+    const lazyAlone = submit('alone', within(LAZY_COMMIT_MS));
     await lazyAlone;
     expect(commits()).toBe(1);
-    const lazyFirst = submit('lazy', LAZY_COMMIT_MS);
-    const urgent = submit('urgent', 0);
+    const lazyFirst = submit('lazy', within(LAZY_COMMIT_MS));
+    const urgent = submit('urgent', NOW);
     await Promise.all([lazyFirst, urgent]);
     expect(commits()).toBe(2);
     expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['alone', 'lazy', 'urgent']);
@@ -98,14 +98,37 @@ describe('group commit', () => {
     const { db, reader, commits, writes } = await openPair();
     const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
     const order: string[] = [];
-    const submit = (v: string, waitMs: number): Promise<void> =>
-      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => (order.push(v), resolve()), reject, waitMs));
+    const submit = (v: string, wait: Wait): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => (order.push(v), resolve()), reject, wait));
     // An hour-long wait would time the test out; the 10 ms write's deadline must carry it.
-    const long = submit('long', 3_600_000);
-    const short = submit('short', LAZY_COMMIT_MS);
+    const long = submit('long', within(3_600_000));
+    const short = submit('short', within(LAZY_COMMIT_MS));
     await Promise.all([long, short]);
     expect(commits()).toBe(1);
     expect(order).toEqual(['long', 'short']);
+    db.close();
+    reader.close();
+  });
+
+  it('never commits a notBefore write early with other commits, but does on flush', async () => {
+    const { db, reader, commits, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all();
+    const submit = (v: string, wait: Wait): Promise<void> =>
+      new Promise((resolve, reject) => writes.submit(() => insert.run(v), () => resolve(), reject, wait));
+    const held = submit('held', notBefore(3_600_000));
+    await submit('urgent', NOW);
+    await submit('lazy', within(LAZY_COMMIT_MS));
+    expect(rows()).toEqual(['urgent', 'lazy']);
+    expect(commits()).toBe(2);
+    writes.flush();
+    await held;
+    expect(rows()).toEqual(['urgent', 'lazy', 'held']);
+
+    // Its own deadline commits it without anything else happening.
+    const shortHold = submit('short hold', notBefore(20));
+    await shortHold;
+    expect(rows()).toContain('short hold');
     db.close();
     reader.close();
   });

@@ -5,59 +5,119 @@ interface Pending {
   /** Does the write; returns what to run once it has committed. */
   readonly run: () => () => void;
   readonly failed: (error: unknown) => void;
+  /** performance.now() by which it must be committed (and, unless early, not before). */
+  readonly dueAt: number;
+  /** May ride along with any earlier commit. */
+  readonly early: boolean;
 }
+
+/** When a write may be committed: by `ms` from now, and whether any earlier commit may take it along. */
+export interface Wait {
+  readonly ms: number;
+  readonly early: boolean;
+}
+
+/** Commit at the end of this turn. */
+export const NOW: Wait = { ms: 0, early: true };
+/** Commit with the next commit, or after `ms` at the latest (a write nobody waits on, such as an ACK). */
+export const within = (ms: number): Wait => ({ ms, early: true });
+/** Commit with the first commit at least `ms` from now (an envelope held that long for its recipient's ACK). */
+export const notBefore = (ms: number): Wait => ({ ms, early: false });
 
 /** How long a write nobody waits on (an ACK) may wait for company before it is committed alone. */
 export const LAZY_COMMIT_MS = 10;
 
+/** A write due this close to a commit rides along with it rather than waking the loop again a moment later. */
+const RIDE_ALONG_MS = 1;
+
 /**
- * Group commit: writes submitted in the same event-loop turn share one durable transaction, so a burst of SENDs and
- * ACKs costs one WAL sync instead of one each. A lazy write (nobody waits on its answer) waits up to LAZY_COMMIT_MS
- * for the next urgent one, or for a flush; readers that must see it (a queue drain) flush first. Each write's `then` runs only after that transaction has committed,
- * in submission order, one right after another (nothing else interleaves between the commit and them).
+ * Group commit: writes share durable transactions, so a burst of SENDs and ACKs costs one WAL sync instead of one
+ * each. Every write says when it may be committed (a Wait): NOW at the end of this turn (every frame read in the turn
+ * is in by then); `within` with any commit up to its deadline; `notBefore` only once its deadline has come (an
+ * envelope held for its recipient's ACK must not be written early by an unrelated commit). flush() commits everything
+ * at once, for readers that must see every write (a queue drain) and for shutdown.
+ * Each write's `then` runs only after its transaction has committed, in submission order within the commit, one
+ * right after another (nothing else interleaves between the commit and them).
  * Each unit of work must be atomic on its own (one statement or a nested transaction): a unit that throws is
  * reported to its `failed` and the others still commit.
  */
 export class GroupCommit {
   private pending: Pending[] = [];
-  /** An urgent flush is due at the end of this turn. */
+  /** A commit of what is due is set for the end of this turn. */
   private scheduled = false;
-  private lazyTimer: NodeJS.Timeout | undefined;
-  private lazyDeadline = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly transact: Transact) {}
 
-  /** waitMs: 0 commits at the end of this turn; more lets the write wait that long for company (the earliest deadline wins). */
-  submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, waitMs = 0): void {
+  submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
+    const dueAt = performance.now() + wait.ms;
     this.pending.push({
       run: () => {
         const result = work();
         return () => then(result);
       },
       failed,
+      dueAt,
+      early: wait.early,
     });
-    if (this.scheduled) return;
-    if (waitMs <= 0) {
-      this.scheduled = true;
-      // After the poll phase: every frame read in this turn has been submitted by then.
-      setImmediate(() => this.flush());
-      return;
-    }
-    const deadline = performance.now() + waitMs;
-    if (this.lazyTimer !== undefined && deadline >= this.lazyDeadline) return;
-    clearTimeout(this.lazyTimer);
-    this.lazyDeadline = deadline;
-    this.lazyTimer = setTimeout(() => this.flush(), waitMs);
+    this.schedule(dueAt, wait.ms <= 0);
   }
 
-  /** Commit everything submitted so far, now (the relay also calls this before closing the store). */
+  /** Commit everything submitted so far, now, whatever its deadline. */
   flush(): void {
-    this.scheduled = false;
-    clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
+    this.cancelTimer();
     const batch = this.pending;
-    if (batch.length === 0) return;
     this.pending = [];
+    this.commit(batch);
+  }
+
+  private schedule(dueAt: number, thisTurn: boolean): void {
+    if (thisTurn) {
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.commitDue();
+      });
+      return;
+    }
+    if (dueAt >= this.timerAt) return;
+    this.cancelTimer();
+    this.timerAt = dueAt;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.commitDue();
+    }, Math.max(0, dueAt - performance.now()));
+  }
+
+  /** Commit the writes that may go now; the held ones keep waiting, with a timer for the earliest deadline. */
+  private commitDue(): void {
+    const horizon = performance.now() + RIDE_ALONG_MS;
+    const due: Pending[] = [];
+    const later: Pending[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const item of this.pending) {
+      if (item.early || item.dueAt <= horizon) due.push(item);
+      else {
+        later.push(item);
+        next = Math.min(next, item.dueAt);
+      }
+    }
+    this.pending = later;
+    if (later.length > 0) this.schedule(next, false);
+    this.commit(due);
+  }
+
+  private cancelTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private commit(batch: readonly Pending[]): void {
+    if (batch.length === 0) return;
     const after: Array<() => void> = [];
     try {
       this.transact(() => {
