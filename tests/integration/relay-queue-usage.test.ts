@@ -77,7 +77,7 @@ describe('per-recipient queue usage', () => {
     expectUsageMatchesQueue(s, ['bob']);
   });
 
-  it('survives a restart and an admin delete', () => {
+  it('survives a restart and an admin delete', async () => {
     let s = open();
     addUser(s, 'bob');
     addUser(s, 'carol');
@@ -99,6 +99,8 @@ describe('per-recipient queue usage', () => {
     } finally {
       db.close();
     }
+    // The relay looks for other connections' commits once per event-loop turn: this is the next one.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(s.queue.depth('bob')).toBe(0);
     expect(s.queue.depth('carol')).toBe(1);
     expectUsageMatchesQueue(s, ['bob', 'carol']);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
+import type { ForeignCommits } from './foreign-commits.js';
 
 export interface Usage {
   count: number;
@@ -14,22 +15,17 @@ export interface Usage {
 export class QueueUsage {
   private readonly known = new Map<string, Usage>();
   private readonly scan: Database.Statement<[string], Usage>;
-  private readonly dataVersion: Database.Statement<[], number>;
-  private seenVersion: number;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly foreign: ForeignCommits,
+  ) {
     this.scan = db.prepare<[string], Usage>('SELECT count(*) AS count, coalesce(sum(length(envelope)), 0) AS bytes FROM queue WHERE recipient = ?');
-    // Changes exactly when another connection commits to the database.
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.seenVersion = this.readVersion();
+    foreign.onChange(() => this.known.clear());
   }
 
   get(recipient: string): Usage {
-    const version = this.readVersion();
-    if (version !== this.seenVersion) {
-      this.known.clear();
-      this.seenVersion = version;
-    }
+    this.foreign.check();
     let usage = this.known.get(recipient);
     if (usage === undefined) {
       usage = this.scan.get(recipient) ?? { count: 0, bytes: 0 };
@@ -57,11 +53,5 @@ export class QueueUsage {
   /** Read every recipient's usage from the queue again when next needed. */
   forgetAll(): void {
     this.known.clear();
-  }
-
-  private readVersion(): number {
-    const version = this.dataVersion.get();
-    if (version === undefined) throw new Error('PRAGMA data_version returned no row');
-    return version;
   }
 }

@@ -6,6 +6,7 @@ import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
+import { ForeignCommits } from './foreign-commits.js';
 import { QueueUsage } from './queue-usage.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
@@ -28,7 +29,11 @@ interface QueueRow {
   receipt_box: Buffer | null;
 }
 
-function sqliteUsers(db: Database.Database): UserStore {
+function sqliteUsers(db: Database.Database, foreign: ForeignCommits): UserStore {
+  // Every SEND asks whether its recipient exists: registered names are remembered. Only the admin tool (another
+  // connection) deletes users, and its commit empties the cache.
+  const known = new Set<string>();
+  foreign.onChange(() => known.clear());
   const bySkeleton = db.prepare<[string], string>('SELECT username FROM users WHERE skeleton = ?').pluck();
   const banned = db.prepare<[string], number | null>('SELECT banned_at FROM users WHERE username = ?').pluck();
   const registered = db.prepare<[string], number>('SELECT 1 FROM users WHERE username = ?').pluck();
@@ -55,7 +60,13 @@ function sqliteUsers(db: Database.Database): UserStore {
     },
     takenBySkeleton: (skeleton) => bySkeleton.get(skeleton),
     bannedAt: (username) => banned.get(username) ?? undefined,
-    exists: (username) => registered.get(username) !== undefined,
+    exists(username) {
+      foreign.check();
+      if (known.has(username)) return true;
+      if (registered.get(username) === undefined) return false;
+      known.add(username);
+      return true;
+    },
   };
 }
 
@@ -249,7 +260,8 @@ export function openDatabase(dataDir: string): Database.Database {
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string): RelayStore {
   const db = openDatabase(dataDir);
-  const usage = new QueueUsage(db);
+  const foreign = new ForeignCommits(db);
+  const usage = new QueueUsage(db, foreign);
   const transaction = db.transaction((work: () => void) => work());
   const transact = (work: () => void): void => {
     try {
@@ -260,5 +272,5 @@ export function openSqliteStore(dataDir: string): RelayStore {
       throw error;
     }
   };
-  return { transaction: transact, users: sqliteUsers(db), queue: sqliteQueue(db, usage), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  return { transaction: transact, users: sqliteUsers(db, foreign), queue: sqliteQueue(db, usage), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }
