@@ -34,6 +34,11 @@ export interface ConnectionDeps {
   readonly held: HeldEnvelopes;
 }
 
+/** Shared by every connection, so no connection carries a closure of its own for it. */
+function uncork(connection: Connection): void {
+  connection.endTurn();
+}
+
 /** What a connection needs of its TCP socket. */
 export interface Corkable {
   cork(): void;
@@ -573,7 +578,7 @@ export class Connection implements Peer, ReceiptPeer {
       // Every frame this connection gets in this turn (a batch of OKs, a page of its queue) leaves in one write.
       this.corked = true;
       this.transport.cork();
-      process.nextTick(this.uncork);
+      process.nextTick(uncork, this);
     }
     try {
       this.socket.send(encodeFrame(frame));
@@ -591,10 +596,11 @@ export class Connection implements Peer, ReceiptPeer {
     return true;
   }
 
-  private readonly uncork = (): void => {
+  /** The end of a turn: what was corked leaves in one write. */
+  endTurn(): void {
     this.corked = false;
     this.transport.uncork();
-  };
+  }
 
   /** Answer with an ERROR, then close: the ERROR is queued ahead of the close frame. */
   private refuse(error: FrameOf<'ERROR'>, code: CloseCode): void {

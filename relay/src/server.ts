@@ -126,6 +126,8 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       return;
     }
     const ip = addressOf(request);
+    // Taken here, so no closure below keeps the upgrade request (and its headers) alive as long as the socket.
+    const transport = request.socket;
     if (!ipConnections.tryOpen(ip)) {
       metrics.countLimited('connections');
       turnAway(socket, 'TOO_MANY_CONNECTIONS', `at most ${resolved.maxConnectionsPerIp} connections per address`, 0);
@@ -145,7 +147,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts, held }, nextConnectionId++, ip, request.socket);
+        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts, held }, nextConnectionId++, ip, transport);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();
