@@ -309,13 +309,27 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   const sockets: WebSocket[] = [];
+  /** The server's RSS once it has collected its garbage (what it holds, not what it has yet to free). */
+  const liveRss = async (): Promise<number> => {
+    const collected = new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer): void => {
+        if (!chunk.toString().includes('gc')) return;
+        child.stdout?.off('data', onData);
+        resolve();
+      };
+      child.stdout?.on('data', onData);
+    });
+    child.kill('SIGUSR2');
+    await collected;
+    return rssBytes(child.pid ?? 0);
+  };
   let error: string | undefined;
   try {
     // Warm the relay's code paths and allocator with a few connections before the baseline.
     for (const identity of users.slice(0, 50)) sockets.push(await relayClient(url, identity, () => undefined));
-    const before = rssBytes(child.pid ?? 0);
+    const before = await liveRss();
     const warm = sockets.length;
     const batch = 200;
     try {
@@ -325,9 +339,8 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
     } catch (failure) {
       error = failure instanceof Error ? failure.message : String(failure);
     }
-    // Let the relay settle (pending frames handled) before reading its memory.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const after = rssBytes(child.pid ?? 0);
+    // Every client above has its OK, so the relay has handled every frame; its memory is read after a collection.
+    const after = await liveRss();
     const held = sockets.length;
     return { held, bytesPerConnection: (after - before) / Math.max(1, held - warm), ...(error === undefined ? {} : { error }) };
   } finally {
