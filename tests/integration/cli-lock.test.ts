@@ -1,25 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
+import { finished, type CliRun } from '../support/child-output.js';
 import { useCleanups } from '../support/cleanups.js';
+import { STEP_MS, codeAt, wrongCode } from '../support/totp.js';
 import { startTestRelay } from '../support/relay.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TSX = join(root, 'node_modules', '.bin', 'tsx');
 const CLI = join(root, 'app', 'cli', 'main.ts');
 const PASSPHRASE = 'correct horse battery staple';
-const STEP_MS = 30_000;
 const cleanups = useCleanups();
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function startCli(profile: string, args: string[], totpCode?: string): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, PARLEY_PASSPHRASE: PASSPHRASE };
@@ -29,17 +24,6 @@ function startCli(profile: string, args: string[], totpCode?: string): ChildProc
   return spawn(TSX, [CLI, '--profile', profile, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-/** Collect a child's output until it exits. */
-function finished(child: ChildProcess): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Run one command with stdin closed (as a script without a terminal would). */
 function runCli(profile: string, args: string[], totpCode?: string): Promise<CliRun> {
@@ -58,20 +42,6 @@ function lineMatching(child: ChildProcess, wanted: (line: string) => boolean): P
     });
     child.once('exit', (code) => reject(new Error(`exited with ${String(code)} before the expected line`)));
   });
-}
-
-/** The code an authenticator app shows for this secret at `now`, computed apart from the relay and the CLI. */
-function codeAt(secret: string, now: number): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: now });
-}
-
-/** A code that is wrong for the current step and both steps beside it. */
-function wrongCode(secret: string, now: number): string {
-  const valid = new Set([-1, 0, 1].map((step) => codeAt(secret, now + step * STEP_MS)));
-  for (let n = 0; ; n += 1) {
-    const candidate = String(n).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
 }
 
 describe('parley lock (CLI as a child process against a real relay)', () => {

@@ -13,6 +13,7 @@ import { openDatabase } from '../../app/core/store/db.js';
 import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { readVaultFile } from '../../app/core/vault/vault-file.js';
 import { startTestRelay } from '../support/relay.js';
+import { finished, type CliRun } from '../support/child-output.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const CLI = join(root, 'app', 'cli', 'main.ts');
@@ -30,17 +31,10 @@ function startCli(profile: string, args: string[], env: Env = {}): ChildProcess 
   return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-async function runCli(profile: string, args: string[], env: Env = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(profile: string, args: string[], env: Env = {}): Promise<CliRun> {
   const child = startCli(profile, args, env);
   child.stdin?.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return finished(child);
 }
 
 async function ok(profile: string, args: string[], env: Env = {}): Promise<string[]> {

@@ -6,17 +6,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay } from '../support/relay.js';
+import { finished, type CliRun } from '../support/child-output.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TSX = join(root, 'node_modules', '.bin', 'tsx');
 const CLI = join(root, 'app', 'cli', 'main.ts');
 const PASSPHRASE = 'correct horse battery staple';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** null runs the CLI with PARLEY_PASSPHRASE unset. */
 function cliEnv(passphrase: string | null): NodeJS.ProcessEnv {
@@ -35,14 +31,7 @@ function startCli(profile: string, args: string[], passphrase: string | null = P
 function runCli(profile: string, args: string[], passphrase: string | null = PASSPHRASE): Promise<CliRun> {
   const child = startCli(profile, args, passphrase);
   child.stdin?.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return finished(child);
 }
 
 function lines(text: string): string[] {

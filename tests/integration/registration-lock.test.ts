@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -9,10 +8,10 @@ import { openCore, type Core } from '../../app/core/index.js';
 import type { Result } from '../../app/shared/result.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { STEP_MS, codeAt, wrongCode } from '../support/totp.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 /** 30 s TOTP steps; the relay's clock is moved one step before each code so no code is reused. */
-const STEP_MS = 30_000;
 const cleanups = useCleanups();
 
 async function core(): Promise<Core> {
@@ -37,20 +36,6 @@ function value<T>(result: Result<T>): T {
 }
 
 const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
-
-/** The code an authenticator app shows for this secret at time now, computed apart from the relay. */
-function codeAt(secret: string, now: number): string {
-  return new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: now });
-}
-
-/** A code that is wrong for the current step and both steps beside it. */
-function wrongCode(secret: string, now: number): string {
-  const valid = new Set([-1, 0, 1].map((step) => codeAt(secret, now + step * STEP_MS)));
-  for (let n = 0; ; n += 1) {
-    const candidate = String(n).padStart(6, '0');
-    if (!valid.has(candidate)) return candidate;
-  }
-}
 
 describe('registration lock (core against a real relay)', () => {
   it('turns on with a right code; a reinstall takes the name only with a right code; then turns off', async () => {

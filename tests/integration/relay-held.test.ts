@@ -30,14 +30,20 @@ function written(r: TestRelay, id: Uint8Array): { queued: number; delivered: num
   }
 }
 
+/** A relay with this holdMs, alice connected to send and bob connected (his queue drained) to receive. */
+async function onlinePair(holdMs: number): Promise<{ r: TestRelay; sender: WireClient; recipient: WireClient; bob: TestIdentity }> {
+  const r = await relay({ holdMs });
+  const { alice, bob } = await people(r);
+  const sender = await registered(r.url, alice);
+  const recipient = await registered(r.url, bob);
+  await recipient.next('DRAINED');
+  return { r, sender, recipient, bob };
+}
+
 describe('envelopes held for an online recipient', () => {
   it('pushes at once; acked within holdMs, the envelope is never written, only remembered, and the OK follows the ACK', async () => {
     // A long hold: the commit can only come from the ACK's side, never from the timer, within this test.
-    const r = await relay({ holdMs: 1_000 });
-    const { alice, bob } = await people(r);
-    const sender = await registered(r.url, alice);
-    const recipient = await registered(r.url, bob);
-    await recipient.next('DRAINED');
+    const { r, sender, recipient } = await onlinePair(1_000);
     const id = messageId();
     let okBeforeAck = false;
     let acked = false;
@@ -61,11 +67,7 @@ describe('envelopes held for an online recipient', () => {
   });
 
   it('writes an envelope not acked within holdMs to the queue, then OKs it; a recipient that drops it gets it again', async () => {
-    const r = await relay({ holdMs: 5 });
-    const { alice, bob } = await people(r);
-    const sender = await registered(r.url, alice);
-    const recipient = await registered(r.url, bob);
-    await recipient.next('DRAINED');
+    const { r, sender, recipient, bob } = await onlinePair(5);
     const id = messageId();
     const reply = sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(8) });
     expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
@@ -82,11 +84,7 @@ describe('envelopes held for an online recipient', () => {
   });
 
   it('answers a retry of a held envelope with one more OK and pushes it only once', async () => {
-    const r = await relay({ holdMs: 1_000 });
-    const { alice, bob } = await people(r);
-    const sender = await registered(r.url, alice);
-    const recipient = await registered(r.url, bob);
-    await recipient.next('DRAINED');
+    const { sender, recipient } = await onlinePair(1_000);
     const id = messageId();
     const first = sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(9) });
     await recipient.next('DELIVER');
@@ -98,11 +96,7 @@ describe('envelopes held for an online recipient', () => {
   });
 
   it('stores what it holds when it shuts down, so a restart loses nothing that was pushed and not acked', async () => {
-    const r = await relay({ holdMs: 1_000 });
-    const { alice, bob } = await people(r);
-    const sender = await registered(r.url, alice);
-    const recipient = await registered(r.url, bob);
-    await recipient.next('DRAINED');
+    const { r, sender, recipient, bob } = await onlinePair(1_000);
     const ids = [messageId(), messageId(), messageId()];
     const replies = ids.map((id) => sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(1, 2, 3) }));
     for (const id of ids) expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
@@ -115,11 +109,7 @@ describe('envelopes held for an online recipient', () => {
   });
 
   it('with holdMs 0 writes every envelope before pushing it', async () => {
-    const r = await relay({ holdMs: 0 });
-    const { alice, bob } = await people(r);
-    const sender = await registered(r.url, alice);
-    const recipient = await registered(r.url, bob);
-    await recipient.next('DRAINED');
+    const { r, sender, recipient } = await onlinePair(0);
     const id = messageId();
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(4) }));
     await recipient.next('DELIVER');
