@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, test, type Browser, type ConsoleMessage, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { Secret, TOTP } from 'otpauth';
 import { spawnUntil, type Spawned } from './processes.js';
+import { openParley } from './people.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -14,17 +15,6 @@ function captured(spawned: Spawned): string {
   const value = spawned.match[1];
   if (value === undefined) throw new Error('the address pattern has no group');
   return value;
-}
-
-async function openParley(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await (await browser.newContext()).newPage();
-  const errors: string[] = [];
-  page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(url);
-  return { page, errors };
 }
 
 async function fillOnboarding(page: Page, username: string): Promise<void> {

@@ -1,21 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
-import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const cleanups = useCleanups();
 
 const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 function nextEvent<E extends EventName>(target: Core, event: E, matches: (payload: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
   return new Promise((resolve) => {

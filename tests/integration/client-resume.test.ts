@@ -2,21 +2,16 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionState } from '../../app/shared/domain.js';
-import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import { startRelay, type RelayHandle } from '../../relay/src/server.js';
 import { TOKEN_KEY_FILE } from '../../relay/src/tokens.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const cleanups = useCleanups();
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 /** How many frames of `type` the relay has received (its Prometheus counter), 0 when none yet. */
 async function framesIn(relay: RelayHandle, type: string): Promise<number> {

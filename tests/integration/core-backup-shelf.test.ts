@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { openCore, type Core, type CoreOptions } from '../../app/core/index.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
-import type { Result } from '../../app/shared/result.js';
 import { startTestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const BACKUP_PASSPHRASE = 'seven lanterns over a quiet harbour';
@@ -17,13 +17,6 @@ async function core(options: CoreOptions): Promise<Core> {
   cleanups.push(() => opened.close());
   return opened;
 }
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-
-const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
 
 describe('backups in the core’s backups folder (hosts without a file dialog)', () => {
   it('exports under a dated name, lists only real backups, and restores a chosen one into an empty profile', async () => {

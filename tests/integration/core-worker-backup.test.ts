@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCoreInWorker, type WorkerCore } from '../../app/core/worker/open-core-in-worker.js';
-import { ParleyError } from '../../app/shared/errors.js';
-import type { Result } from '../../app/shared/result.js';
 import { startTestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
+import { codeOfAsync } from '../support/error-code.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const BACKUP_PASSPHRASE = 'seven lanterns over a quiet harbour';
@@ -17,20 +17,6 @@ async function workerCore(profileDir: string): Promise<WorkerCore> {
   const opened = await openCoreInWorker({ profileDir });
   cleanups.push(() => opened.close());
   return opened;
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-
-async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : `not a ParleyError: ${String(error)}`;
-  }
-  return undefined;
 }
 
 describe('the worker proxy carries the calls of hosts with their own file dialog', () => {
@@ -44,8 +30,8 @@ describe('the worker proxy carries the calls of hosts with their own file dialog
     const source = await workerCore(sourceDir);
     value(await source.invoke('profile.create', { username: name, passphrase: PASSPHRASE, relayUrl: relay.url }));
 
-    expect(await codeOf(() => source.checkBackupExport({ passphrase: 'not the passphrase at all', backupPassphrase: BACKUP_PASSPHRASE }))).toBe('VAULT_WRONG_PASSPHRASE');
-    expect(await codeOf(() => source.checkBackupExport({ passphrase: PASSPHRASE, backupPassphrase: 'password1' }))).toBe('VAULT_WEAK_PASSPHRASE');
+    expect(await codeOfAsync(() => source.checkBackupExport({ passphrase: 'not the passphrase at all', backupPassphrase: BACKUP_PASSPHRASE }))).toBe('VAULT_WRONG_PASSPHRASE');
+    expect(await codeOfAsync(() => source.checkBackupExport({ passphrase: PASSPHRASE, backupPassphrase: 'password1' }))).toBe('VAULT_WEAK_PASSPHRASE');
     await source.checkBackupExport({ passphrase: PASSPHRASE, backupPassphrase: BACKUP_PASSPHRASE });
     const file = path.join(documents, 'chosen.parley-backup');
     await source.exportBackupTo(file, { passphrase: PASSPHRASE, backupPassphrase: BACKUP_PASSPHRASE });
@@ -53,7 +39,7 @@ describe('the worker proxy carries the calls of hosts with their own file dialog
     await source.lock('user');
 
     const fresh = await workerCore(freshDir);
-    expect(await codeOf(() => fresh.restoreBackupFrom(file, 'not the backup passphrase'))).toBe('BACKUP_WRONG_KEY');
+    expect(await codeOfAsync(() => fresh.restoreBackupFrom(file, 'not the backup passphrase'))).toBe('BACKUP_WRONG_KEY');
     await fresh.restoreBackupFrom(file, BACKUP_PASSPHRASE);
     expect(value(await fresh.invoke('profile.unlock', { passphrase: PASSPHRASE })).username).toBe(name);
   }, 60_000);

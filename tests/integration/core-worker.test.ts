@@ -6,13 +6,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { ParleyError } from '../../app/shared/errors.js';
-import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { openCoreInWorker, type WorkerCore, type WorkerCoreOptions } from '../../app/core/worker/open-core-in-worker.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const repoRoot = path.join(import.meta.dirname, '..', '..');
@@ -34,11 +34,6 @@ async function relayForTest(): Promise<TestRelay> {
 }
 
 const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 function nextEvent<E extends EventName>(target: WorkerCore, event: E, matches: (payload: EventPayload<E>) => boolean = () => true): Promise<EventPayload<E>> {
   return new Promise((resolve) => {

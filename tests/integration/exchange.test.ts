@@ -15,6 +15,7 @@ import { WireClient, type TestIdentity } from '../support/wire-client.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
 import { RawSessionSender } from '../support/raw-sender.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 
@@ -36,11 +37,6 @@ async function relayForTest(): Promise<{ current: TestRelay }> {
 
 /** A fresh username per test: relay state never leaks between tests. */
 const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 function code(result: Result<unknown>): string | undefined {
   return result.ok ? undefined : result.error.code;

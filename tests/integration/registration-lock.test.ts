@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
-import type { Result } from '../../app/shared/result.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
 import { STEP_MS, codeAt, wrongCode } from '../support/totp.js';
+import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 /** 30 s TOTP steps; the relay's clock is moved one step before each code so no code is reused. */
@@ -29,13 +29,6 @@ async function relay(totpAttempts = 20): Promise<{ r: TestRelay; clock: { now: n
   cleanups.push(() => r.close());
   return { r, clock };
 }
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-
-const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
 
 describe('registration lock (core against a real relay)', () => {
   it('turns on with a right code; a reinstall takes the name only with a right code; then turns off', async () => {

@@ -9,7 +9,6 @@ import { generateOneTimePrekeys, generatePqPrekey, generateSignedPrekey } from '
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { loadSodium } from '../../app/core/crypto/sodium.js';
 import { openCore, type Core } from '../../app/core/index.js';
-import type { Result } from '../../app/shared/result.js';
 import { encodeOneTimePrekeys, encodePqPrekeys } from '../../relay/protocol/index.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
@@ -17,6 +16,7 @@ import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const cleanups = useCleanups();
@@ -30,13 +30,6 @@ async function core(): Promise<Core> {
 }
 
 const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-
-const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
 
 function asWire(name: string, identity: IdentityKeyPair): TestIdentity {
   const keys = identity.toStored();

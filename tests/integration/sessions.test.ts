@@ -16,7 +16,6 @@ import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { readVaultFile } from '../../app/core/vault/vault-file.js';
 import type { Message } from '../../app/shared/domain.js';
 import type { EventName, EventPayload } from '../../app/shared/contract.js';
-import type { Result } from '../../app/shared/result.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { startMitmProxy } from '../support/mitm-proxy.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
@@ -24,6 +23,7 @@ import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient } from '../support/wire-client.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const cleanups = useCleanups();
@@ -37,11 +37,6 @@ async function core(profileDir: string): Promise<Core> {
 }
 
 const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 /** Resolves when `count` distinct messages matching `matches` have been added on `target`. */
 function collect(target: Core, count: number, matches: (message: Message) => boolean): Promise<Message[]> {

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { loadSodium } from '../../app/core/crypto/sodium.js';
@@ -10,6 +9,7 @@ import { openCore, type Core } from '../../app/core/index.js';
 import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { startTestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const NEW_PASSPHRASE = 'quiet violet harbour lanterns';
@@ -30,12 +30,6 @@ async function setup(keychain?: KeychainPort): Promise<{ dir: string; relayUrl: 
 }
 
 const name = (): string => `v${toHex(randomBytes(5))}`;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
 
 describe('vault through the core', () => {
   it('shows a recovery key once, wants it retyped, refuses weak passphrases with a stable code', async () => {

@@ -9,3 +9,13 @@ export function codeOf(action: () => unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The ParleyError code an async action rejects with; undefined when it resolves, a marker for anything else. */
+export async function codeOfAsync(action: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await action();
+  } catch (error) {
+    return error instanceof ParleyError ? error.code : `not a ParleyError: ${String(error)}`;
+  }
+  return undefined;
+}

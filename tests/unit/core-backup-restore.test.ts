@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ParleyError } from '../../app/shared/errors.js';
 import { deriveSubkey } from '../../app/core/crypto/kdf.js';
 import { loadSodium, type Sodium } from '../../app/core/crypto/sodium.js';
 import { exportBackup, importBackup } from '../../app/core/services/backup.js';
@@ -15,6 +14,7 @@ import { migrate } from '../../app/core/store/migrations.js';
 import { createKeyring, openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { writeVaultFile } from '../../app/core/vault/vault-file.js';
 import { parseVault } from '../../app/core/vault/format.js';
+import { codeOfAsync } from '../support/error-code.js';
 
 const PASS = 'correct horse battery';
 const BACKUP = { passphrase: 'the backup has its own passphrase' };
@@ -33,15 +33,6 @@ afterEach(async () => {
   for (const db of open.splice(0)) if (db.open) db.close();
   await rm(root, { recursive: true, force: true });
 });
-
-async function codeOf(action: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await action();
-  } catch (error) {
-    return error instanceof ParleyError ? error.code : `not a ParleyError: ${String(error)}`;
-  }
-  return undefined;
-}
 
 /** A profile folder as the core lays it out: vault, encrypted database (with uncheckpointed WAL), attachments. */
 async function makeProfile(dir: string): Promise<{ db: Db; attachmentId: string }> {
@@ -104,15 +95,15 @@ describe('whole-profile backup', () => {
     const file = path.join(root, 'profile.parley-backup');
     await exportBackup(sodium, source, db, file, BACKUP);
     const target = path.join(root, 'target');
-    expect(await codeOf(() => importBackup(sodium, target, file, { passphrase: 'wrong passphrase for this' }))).toBe('BACKUP_WRONG_KEY');
+    expect(await codeOfAsync(() => importBackup(sodium, target, file, { passphrase: 'wrong passphrase for this' }))).toBe('BACKUP_WRONG_KEY');
     const bytes = await readFile(file);
     await writeFile(path.join(root, 'cut'), bytes.subarray(0, Math.floor(bytes.length / 2)));
-    expect(await codeOf(() => importBackup(sodium, target, path.join(root, 'cut'), BACKUP))).toBe('BACKUP_CORRUPT');
+    expect(await codeOfAsync(() => importBackup(sodium, target, path.join(root, 'cut'), BACKUP))).toBe('BACKUP_CORRUPT');
     expect(await readdir(target).catch(() => [])).toEqual([]);
 
     const before = await readFile(path.join(source, 'vault.json'));
-    expect(await codeOf(() => importBackup(sodium, source, file, BACKUP))).toBe('BACKUP_TARGET_NOT_EMPTY');
+    expect(await codeOfAsync(() => importBackup(sodium, source, file, BACKUP))).toBe('BACKUP_TARGET_NOT_EMPTY');
     expect(await readFile(path.join(source, 'vault.json'))).toEqual(before);
-    expect(await codeOf(() => exportBackup(sodium, source, db, path.join(root, 'weak'), { passphrase: 'password1' }))).toBe('VAULT_WEAK_PASSPHRASE');
+    expect(await codeOfAsync(() => exportBackup(sodium, source, db, path.join(root, 'weak'), { passphrase: 'password1' }))).toBe('VAULT_WEAK_PASSPHRASE');
   });
 });

@@ -6,9 +6,9 @@ import { withBackupDialogs } from '../../app/main/backup-dialogs.js';
 import { openCore, type Core } from '../../app/core/index.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
-import type { Result } from '../../app/shared/result.js';
 import { startTestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const BACKUP_PASSPHRASE = 'seven lanterns over a quiet harbour';
@@ -19,13 +19,6 @@ async function core(profileDir: string): Promise<Core> {
   cleanups.push(() => opened.close());
   return opened;
 }
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
-
-const code = (result: Result<unknown>): string | undefined => (result.ok ? undefined : result.error.code);
 
 /** Electron's dialog module, mocked: each test says what the user does in the dialog. */
 function mockDialog() {
