@@ -17,7 +17,7 @@ import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import { openSqliteStore } from './store/sqlite.js';
-import { GroupCommit } from './store/group-commit.js';
+import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
 import { clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
 
@@ -44,6 +44,8 @@ export interface StartRelayExtras {
 }
 
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
+/** How often the delivered ids remembered in memory are written. */
+const DELIVERED_FLUSH_MS = 1_000;
 const SHUTDOWN_GRACE_MS = 2_000;
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -195,9 +197,20 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     }
   }, resolved.purgeIntervalMs);
 
+  // Delivered ids gather in memory and are written once a second, in one batch with whatever commits next.
+  const deliveredWriter = setInterval(() => {
+    writes.submit(
+      () => store.queue.flushDelivered(),
+      () => undefined,
+      (error) => log('internal_error', describeError(error)),
+      within(LAZY_COMMIT_MS),
+    );
+  }, DELIVERED_FLUSH_MS);
+
   async function shutdown(): Promise<void> {
     clearInterval(heartbeat);
     clearInterval(purger);
+    clearInterval(deliveredWriter);
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     const open = [...connections];
     // Finish what was already read (each SEND read gets its answer), then say goodbye.
@@ -213,8 +226,9 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     http.closeAllConnections();
     await stopped;
-    // ACKs still waiting for their group commit are written before the database closes.
+    // ACKs still waiting for their group commit, and the delivered ids, are written before the database closes.
     writes.flush();
+    store.queue.flushDelivered();
     store.close();
   }
 

@@ -91,6 +91,8 @@ export interface QueueStore {
    * recipient has accepted but not yet stored (held envelopes), counted against the caps as if it were queued.
    */
   admit(recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
+  /** Write the delivered ids remembered since the last call (ids are written in batches; the relay calls this every second and at shutdown). */
+  flushDelivered(): void;
   /** An envelope acked before it was ever stored: remember its id as delivered and file a receipt if one was asked for. */
   delivered(recipient: string, messageId: Uint8Array, ackedAt: number, receiptBox: Uint8Array | null): void;
   /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */

@@ -6,6 +6,7 @@ import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
+import { DeliveredIds } from './delivered-ids.js';
 import { ForeignCommits } from './foreign-commits.js';
 import { QueueUsage } from './queue-usage.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
@@ -74,7 +75,7 @@ const NOTHING_PENDING: QueueCaps = { count: 0, bytes: 0 };
 
 function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
-  const delivered = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?').pluck();
+  const deliveredIds = new DeliveredIds(db);
   const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
   // The queue's UNIQUE (recipient, message_id) doubles as the duplicate check: no row inserted means already queued.
   const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
@@ -87,7 +88,6 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null; bytes: number }>(
     'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box, length(envelope) AS bytes',
   );
-  const remember = db.prepare<[string, Uint8Array, number]>('INSERT OR REPLACE INTO delivered (recipient, message_id, acked_at) VALUES (?, ?, ?)');
   const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
   const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
   const forgetDelivered = db.prepare<[number]>('DELETE FROM delivered WHERE acked_at < ?');
@@ -95,7 +95,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number) => {
     const row = remove.get(recipient, messageId);
     if (row === undefined) return undefined;
-    remember.run(recipient, messageId, now);
+    deliveredIds.add(recipient, messageId, now);
     if (row.receipt_box !== null) fileReceipt.run(row.receipt_box, messageId, now);
     return row;
   });
@@ -113,7 +113,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   });
 
   const admit = (recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult => {
-    if (delivered.get(recipient, messageId) !== undefined) return 'duplicate';
+    if (deliveredIds.has(recipient, messageId)) return 'duplicate';
     const used = usage.get(recipient);
     if (used.count + pending.count >= caps.count || used.bytes + pending.bytes + bytes > caps.bytes) {
       // A retry of an envelope already waiting is still a duplicate, full queue or not.
@@ -145,8 +145,9 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
       }));
     },
     ack: ackCounted,
+    flushDelivered: () => deliveredIds.flush(),
     delivered(recipient, messageId, ackedAt, receiptBox) {
-      remember.run(recipient, messageId, ackedAt);
+      deliveredIds.add(recipient, messageId, ackedAt);
       if (receiptBox !== null) fileReceipt.run(receiptBox, messageId, ackedAt);
     },
     admit,
