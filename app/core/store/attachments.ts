@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ParleyError } from '../../shared/errors.js';
+import { writeFileAtomic } from '../fs/atomic-write.js';
 import { toHex, utf8 } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
 import { openStream, sealStream } from '../crypto/secretstream.js';
@@ -46,9 +47,9 @@ export class AttachmentStore {
     const thumbKey = options.thumbnail === undefined ? null : randomBytes(32);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     try {
-      await this.#write(this.#path(id, 'file'), sealStream(this.sodium, fileKey, data, this.#ad(id, 'file')));
+      await writeFileAtomic(this.#path(id, 'file'), sealStream(this.sodium, fileKey, data, this.#ad(id, 'file')));
       if (options.thumbnail !== undefined && thumbKey !== null) {
-        await this.#write(this.#path(id, 'thumbnail'), sealStream(this.sodium, thumbKey, options.thumbnail, this.#ad(id, 'thumbnail')));
+        await writeFileAtomic(this.#path(id, 'thumbnail'), sealStream(this.sodium, thumbKey, options.thumbnail, this.#ad(id, 'thumbnail')));
       }
       const createdAt = Date.now();
       this.db
@@ -116,18 +117,6 @@ export class AttachmentStore {
 
   #path(id: string, part: Part): string {
     return path.join(this.dir, part === 'file' ? `${id}.bin` : `${id}.thumb`);
-  }
-
-  async #write(file: string, bytes: Uint8Array): Promise<void> {
-    const temporary = `${file}.tmp`;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
   }
 
   async #removeFiles(id: string): Promise<void> {
