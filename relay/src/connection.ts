@@ -469,8 +469,8 @@ export class Connection implements Peer, ReceiptPeer {
   }
 
   /**
-   * For an online recipient: push the envelope now and store it at the next lazy commit, unless the recipient acks it
-   * first (then it is never written). The sender's OK waits for whichever comes first. False: not pushed (the
+   * For an online recipient: push the envelope now and store it once holdMs have passed, unless the recipient acks it
+   * first (then it is never written). The sender's OK waits for that commit either way. False: not pushed (the
    * recipient is receiving its stored queue), so the caller stores it first as usual.
    */
   private holdAndPush(requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
@@ -502,7 +502,9 @@ export class Connection implements Peer, ReceiptPeer {
       (error) => {
         held.release(envelope);
         this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
-        if (envelope.ackedAt === undefined) this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
+        // Acked, the envelope is with its recipient whatever became of the write: the sender may count it sent.
+        if (envelope.ackedAt !== undefined) HeldEnvelopes.settle(envelope);
+        else this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
       },
       notBefore(this.deps.options.holdMs),
     );
