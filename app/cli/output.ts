@@ -25,6 +25,11 @@ export function formatIncoming(message: Message): string {
   return `${terminalSafe(message.contact)}: ${terminalSafe(text)}`;
 }
 
+/** A message of ours that reached its recipient; no username has a space, so this never reads as an incoming line. */
+export function formatDelivered(message: Message): string {
+  return `delivered to ${terminalSafe(message.contact)}: ${terminalSafe(message.text)}`;
+}
+
 export function printLine(text: string): void {
   process.stdout.write(`${text}\n`);
 }
@@ -41,7 +46,7 @@ commands:
   contacts list                      list contacts, one per line
   send NAME TEXT                     send a message
   inbox                              print messages that arrived while offline
-  listen                             print messages as they arrive, until interrupted
+  listen                             print messages as they arrive, and deliveries of yours, until interrupted
   safety NAME                        print the safety number with a contact, and its QR code
   search QUERY                       search the history (words match as prefixes;
                                      filters from:NAME from:me in:NAME before:DATE after:DATE)

@@ -152,6 +152,26 @@ describe('parley CLI against a real relay', () => {
     }
   }, 120_000);
 
+  it('listen also prints when a message sent earlier reaches its recipient', async () => {
+    const text = 'read me when you are back';
+    // Bob is offline: the message is sent, not yet delivered, and the send command has exited.
+    const sent = await runCli(alice, ['send', 'bob-x', text]);
+    expect(sent, sent.stderr).toMatchObject({ code: 0, stdout: 'sent\n' });
+    const bobInbox = await runCli(bob, ['inbox']);
+    expect(lines(bobInbox.stdout)).toContain(`alice-x: ${text}`);
+
+    // The receipt waited at the relay for alice; her next connection brings it.
+    const listener = startCli(alice, ['listen']);
+    listener.stdin?.end();
+    try {
+      await waitForLine(listener, `delivered to bob-x: ${text}`);
+      listener.kill('SIGTERM');
+      expect(await exited(listener)).toBe(0);
+    } finally {
+      if (listener.exitCode === null) listener.kill('SIGKILL');
+    }
+  }, 120_000);
+
   it('refuses a wrong passphrase with VAULT_WRONG_PASSPHRASE', async () => {
     const run = await runCli(alice, ['contacts', 'list'], 'not the passphrase');
     expect(run.code).toBe(1);

@@ -1,6 +1,6 @@
 import type { Core } from '../../core/index.js';
-import { formatIncoming, printLine } from '../output.js';
-import { onIncoming, unlockOnline } from './session.js';
+import { formatDelivered, formatIncoming, printLine } from '../output.js';
+import { onDelivered, onIncoming, unlockOnline } from './session.js';
 
 function untilInterrupted(): Promise<void> {
   return new Promise((resolve) => {
@@ -9,14 +9,14 @@ function untilInterrupted(): Promise<void> {
   });
 }
 
-/** Stay connected and print each message as it arrives, until SIGINT or SIGTERM. */
+/** Stay connected and print each message as it arrives, and each of ours as it is delivered, until SIGINT or SIGTERM. */
 export async function listen(core: Core, passphrase: string): Promise<void> {
   const interrupted = untilInterrupted();
-  const stop = onIncoming(core, (message) => printLine(formatIncoming(message)));
+  const stops = [onIncoming(core, (message) => printLine(formatIncoming(message))), onDelivered(core, (message) => printLine(formatDelivered(message)))];
   try {
     await unlockOnline(core, passphrase);
     await interrupted;
   } finally {
-    stop();
+    for (const stop of stops) stop();
   }
 }

@@ -33,3 +33,13 @@ export function onIncoming(core: Core, onMessage: (message: Message) => void): (
     onMessage(message);
   });
 }
+
+/** Call onDelivered once for each message this profile sent that its recipient has now received (a RECEIPT came back). */
+export function onDelivered(core: Core, onDelivered: (message: Message) => void): () => void {
+  const seen = new Set<string>();
+  return core.on('message.updated', (message) => {
+    if (message.direction !== 'out' || message.status !== 'delivered' || seen.has(message.id)) return;
+    seen.add(message.id);
+    onDelivered(message);
+  });
+}
