@@ -100,4 +100,12 @@ describe('jump to a message or a date', () => {
     expect(history.around('bob', { at: T0 + 100 * DAY }, 3).map((message) => message.id)).toEqual(ids.slice(17));
     expect(history.around('carol', { at: T0 }, 3)).toEqual([]);
   });
+
+  it('shows an undecryptable placeholder on a jumped-to page as the latest page does, with its code', () => {
+    add('bob', 'in', 'before', T0);
+    const placeholder: Message = { id: toHex(randomBytes(16)), contact: 'bob', direction: 'in', text: '', sentAt: T0 + DAY, status: 'received', kind: 'undecryptable', errorCode: 'DECRYPT_FAILED' };
+    messages.insert(placeholder);
+    expect(history.around('bob', { id: placeholder.id }, 4).find((message) => message.id === placeholder.id)).toEqual(placeholder);
+    expect(history.around('bob', { at: T0 }, 4).find((message) => message.id === placeholder.id)).toEqual(placeholder);
+  });
 });

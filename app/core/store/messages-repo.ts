@@ -1,7 +1,8 @@
 import type { Message, MessageStatus } from '../../shared/domain.js';
 import type { Db } from './db.js';
 
-interface MessageRow {
+/** A messages row as selected with MESSAGE_COLUMNS. */
+export interface MessageRow {
   id: string;
   contact: string;
   direction: Message['direction'];
@@ -12,9 +13,9 @@ interface MessageRow {
   error_code: string | null;
 }
 
-const COLUMNS = 'id, contact, direction, text, sent_at, status, kind, error_code';
+export const MESSAGE_COLUMNS = 'id, contact, direction, text, sent_at, status, kind, error_code';
 
-const fromRow = (row: MessageRow): Message => ({
+export const messageFromRow = (row: MessageRow): Message => ({
   id: row.id,
   contact: row.contact,
   direction: row.direction,
@@ -31,14 +32,14 @@ export class MessagesRepository {
   /** Insert unless a message with this id exists (redelivery); true when a row was added. */
   insert(message: Message): boolean {
     const result = this.db
-      .prepare(`INSERT OR IGNORE INTO messages (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .prepare(`INSERT OR IGNORE INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(message.id, message.contact, message.direction, message.text, message.sentAt, message.status, message.kind ?? 'text', message.errorCode ?? null);
     return result.changes > 0;
   }
 
   get(id: string): Message | undefined {
-    const row = this.db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`).get(id);
-    return row === undefined ? undefined : fromRow(row);
+    const row = this.db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`).get(id);
+    return row === undefined ? undefined : messageFromRow(row);
   }
 
   setStatus(id: string, status: MessageStatus): Message | undefined {
@@ -66,19 +67,19 @@ export class MessagesRepository {
     let rows: MessageRow[];
     if (before === undefined) {
       rows = this.db
-        .prepare<[string, number], MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE contact = ? ORDER BY sent_at DESC, seq DESC LIMIT ?`)
+        .prepare<[string, number], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE contact = ? ORDER BY sent_at DESC, seq DESC LIMIT ?`)
         .all(contact, limit);
     } else {
       rows = this.db
         .prepare<[{ contact: string; before: string; limit: number }], MessageRow>(
-          `SELECT ${COLUMNS} FROM messages
+          `SELECT ${MESSAGE_COLUMNS} FROM messages
            WHERE contact = @contact
              AND (sent_at, seq) < (SELECT sent_at, seq FROM messages WHERE id = @before AND contact = @contact)
            ORDER BY sent_at DESC, seq DESC LIMIT @limit`,
         )
         .all({ contact, before, limit });
     }
-    return rows.reverse().map(fromRow);
+    return rows.reverse().map(messageFromRow);
   }
 
   /** Outgoing messages not yet accepted by the relay, oldest first. */

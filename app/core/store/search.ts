@@ -1,5 +1,6 @@
 import type { Message, SearchHit } from '../../shared/domain.js';
 import type { Db } from './db.js';
+import { MESSAGE_COLUMNS, messageFromRow, type MessageRow } from './messages-repo.js';
 import { ftsExpression, type SearchQuery } from './search-query.js';
 
 interface HitRow {
@@ -87,18 +88,10 @@ export function messagesAround(db: Db, contact: string, anchor: { id: string } |
   return [...before.reverse(), ...after];
 }
 
-interface MessageRow {
-  id: string;
-  contact: string;
-  direction: Message['direction'];
-  text: string;
-  sent_at: number;
-  status: Message['status'];
-}
 
 function pageRows(db: Db, whereAndOrder: string, params: Record<string, string | number>): Message[] {
   return db
-    .prepare<[typeof params], MessageRow>(`SELECT id, contact, direction, text, sent_at, status FROM messages WHERE ${whereAndOrder} LIMIT @limit`)
+    .prepare<[typeof params], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${whereAndOrder} LIMIT @limit`)
     .all(params)
-    .map((row) => ({ id: row.id, contact: row.contact, direction: row.direction, text: row.text, sentAt: row.sent_at, status: row.status }));
+    .map(messageFromRow);
 }
