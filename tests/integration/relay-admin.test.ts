@@ -106,15 +106,21 @@ describe('registration policy on the wire', () => {
   });
 });
 
+/** A relay where bob has registered and published prekeys, then gone offline, and alice is connected to send. */
+async function aliceAndOfflineBob(): Promise<{ r: TestRelay; sender: WireClient }> {
+  const r = await relay();
+  const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+  const bobClient = await WireClient.registered(r.url, bob);
+  await publishAll(bobClient, bob);
+  await bobClient.close();
+  const sender = await connect(r.url);
+  await expectOk(sender.register(alice));
+  return { r, sender };
+}
+
 describe('relay:admin', () => {
   it('users list shows each user with registration, ban state and queue depth', async () => {
-    const r = await relay();
-    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
-    const bobClient = await WireClient.registered(r.url, bob);
-    await publishAll(bobClient, bob);
-    await bobClient.close();
-    const sender = await connect(r.url);
-    await expectOk(sender.register(alice));
+    const { r, sender } = await aliceAndOfflineBob();
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(1), envelope: Uint8Array.of(1, 2) }));
     const rows = admin(r, 'users', 'list').map((line) => line.split('\t'));
     expect(rows.map((row) => [row[0], row[2], row[3]])).toEqual([
@@ -148,13 +154,7 @@ describe('relay:admin', () => {
   });
 
   it('users delete removes the account, rows stored under its name (prekeys) and its queue; the name is free again', async () => {
-    const r = await relay();
-    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
-    const bobClient = await WireClient.registered(r.url, bob);
-    await publishAll(bobClient, bob);
-    await bobClient.close();
-    const sender = await connect(r.url);
-    await expectOk(sender.register(alice));
+    const { r, sender } = await aliceAndOfflineBob();
     for (const fill of [1, 2]) {
       await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(fill), envelope: Uint8Array.of(fill) }));
     }
