@@ -5,7 +5,7 @@ import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type Au
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
 import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame } from './handlers/messages.js';
-import { HeldEnvelopes, type HeldEnvelope } from './delivery/held-envelopes.js';
+import { HeldEnvelopes, heldKey, type HeldEnvelope } from './delivery/held-envelopes.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
@@ -397,7 +397,7 @@ export class Connection implements Peer, ReceiptPeer {
   private onAck(frame: FrameOf<'ACK'>, username: string): void {
     const { store, writes, metrics, receipts, held } = this.deps;
     const now = this.deps.options.now();
-    const early = held.find(username, frame.messageId);
+    const early = held.find(heldKey(username, frame.messageId));
     if (early !== undefined) {
       this.onEarlyAck(early, now);
       return;
@@ -477,7 +477,8 @@ export class Connection implements Peer, ReceiptPeer {
     const { store, writes, held } = this.deps;
     const { to, item } = accepted;
     const owed = (): void => void this.send(okFrame(requestId));
-    const retried = held.find(to, item.messageId);
+    const key = heldKey(to, item.messageId);
+    const retried = held.find(key);
     if (retried !== undefined) {
       // A retry of an envelope still held: the same OK, when the first one gets it.
       retried.owed.push(owed);
@@ -489,7 +490,7 @@ export class Connection implements Peer, ReceiptPeer {
       return true;
     }
     if (!recipient.deliver(deliverFrame(item))) return false;
-    const envelope = held.hold(to, item, owed);
+    const envelope = held.hold(key, to, item, owed);
     writes.submit(
       () => {
         if (envelope.ackedAt !== undefined) store.queue.delivered(to, item.messageId, envelope.ackedAt, item.receiptBox);

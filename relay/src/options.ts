@@ -1,5 +1,6 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 import { clientAddress } from './client-address.js';
+import { DEFAULT_MAX_DELIVERED_IDS } from './store/delivered-ids.js';
 
 /** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
 export interface RateLimit {
@@ -56,6 +57,13 @@ export interface RelayOptions {
   maxQueueAgeMs?: number;
   /** How often expired envelopes (by age or by their own ttl) are purged. Default 60_000. */
   purgeIntervalMs?: number;
+  /**
+   * How long the ids of delivered envelopes are remembered, so a retry of one (a SEND whose OK was lost) is dropped
+   * rather than delivered again. Default 7 days.
+   */
+  deliveredMemoryMs?: number;
+  /** At most this many delivered ids are remembered (in memory, about 130 bytes each); the oldest go first. Default 500_000. */
+  maxDeliveredIds?: number;
   /** Longest ttl a SEND_EXPIRING may ask for; also bounded by maxQueueAgeMs. Default 30 days. */
   maxTtlMs?: number;
   /** The relay pings every socket this often; one that has not answered the previous ping is cut off. Default 30_000. */
@@ -111,6 +119,7 @@ export const DEFAULT_PING_INTERVAL_MS = 30_000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
 export const DEFAULT_HOLD_MS = 25;
+export const DEFAULT_DELIVERED_MEMORY_MS = 7 * DAY_MS;
 export const DEFAULT_MAX_BLOB_BYTES_PER_USER = 1024 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -193,6 +202,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     ),
     maxQueueAgeMs,
     purgeIntervalMs: integerIn('purgeIntervalMs', options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS, 1, MAX_TIMER_MS),
+    deliveredMemoryMs: integerIn('deliveredMemoryMs', options.deliveredMemoryMs ?? DEFAULT_DELIVERED_MEMORY_MS, 0, Number.MAX_SAFE_INTEGER),
+    maxDeliveredIds: integerIn('maxDeliveredIds', options.maxDeliveredIds ?? DEFAULT_MAX_DELIVERED_IDS, 0, 2 ** 31 - 1),
     maxTtlMs: integerIn('maxTtlMs', options.maxTtlMs ?? Math.min(DEFAULT_MAX_QUEUE_AGE_MS, MAX_U32), 1, MAX_U32),
     pingIntervalMs: integerIn('pingIntervalMs', options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 1, MAX_TIMER_MS),
     maxBufferedBytes: integerIn('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, MIN_FRAME_BYTES, Number.MAX_SAFE_INTEGER),

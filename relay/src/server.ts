@@ -30,7 +30,7 @@ export interface RelayHandle {
   port: number;
   /** Envelopes waiting for this user (0 for an unknown user). */
   queueDepth(username: string): number;
-  /** Drop envelopes past the queue's age cap or their own ttl, and expired blobs, now (it also runs every purgeIntervalMs); how many went. */
+  /** Drop envelopes past the queue's age cap or their own ttl, expired blobs and delivered ids past their memory, now (it also runs every purgeIntervalMs); how many envelopes and blobs went. */
   purgeExpired(): number;
   /** Stop accepting, finish the frames already read, close every connection, stop listening, close the database. Safe to call more than once. */
   close(): Promise<void>;
@@ -43,9 +43,9 @@ export interface StartRelayExtras {
   readonly logDestination?: DestinationStream;
 }
 
-/** Clients get this long to answer the closing handshake before their sockets are dropped. */
 /** How often the delivered ids remembered in memory are written. */
 const DELIVERED_FLUSH_MS = 1_000;
+/** Clients get this long to answer the closing handshake before their sockets are dropped. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -84,7 +84,7 @@ function turnAway(socket: WebSocket, code: 'RATE_LIMITED' | 'TOO_MANY_CONNECTION
 /** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients and HTTP probes. */
 export async function startRelay(options: RelayOptions, extras: StartRelayExtras = {}): Promise<RelayHandle> {
   const resolved = resolveOptions(options);
-  const store = openSqliteStore(resolved.dataDir);
+  const store = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds);
   const log =
     extras.log ??
     createLog({
@@ -182,6 +182,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }, resolved.pingIntervalMs);
   const purgeExpired = (): number => {
     const now = resolved.now();
+    store.queue.forgetDeliveredBefore(now - resolved.deliveredMemoryMs);
     const purged = store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
     if (purged > 0) {
       metrics.purged.inc(purged);

@@ -23,7 +23,7 @@ function written(r: TestRelay, id: Uint8Array): { queued: number; delivered: num
   try {
     return {
       queued: db.prepare<[Uint8Array], number>('SELECT count(*) FROM queue WHERE message_id = ?').pluck().get(id) ?? 0,
-      delivered: db.prepare<[Uint8Array], number>('SELECT count(*) FROM delivered WHERE message_id = ?').pluck().get(id) ?? 0,
+      delivered: db.prepare<[Uint8Array], number>('SELECT count(*) FROM delivered_log WHERE message_id = ?').pluck().get(id) ?? 0,
     };
   } finally {
     db.close();
@@ -133,5 +133,36 @@ describe('envelopes held for an online recipient', () => {
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(4) }));
     await recipient.next('DELIVER');
     expect(written(r, id)).toEqual({ queued: 1, delivered: 0 });
+  });
+});
+
+describe('the memory of delivered ids', () => {
+  it('drops a retry within deliveredMemoryMs, and delivers one after it again (the client drops that by id)', async () => {
+    let clock = 1_000_000;
+    const r = await relay({ holdMs: 1_000, deliveredMemoryMs: 60_000, now: () => clock });
+    const { alice, bob } = await people(r);
+    const sender = await registered(r.url, alice);
+    const recipient = await registered(r.url, bob);
+    await recipient.next('DRAINED');
+    const id = messageId();
+    const send = (): Promise<unknown> => expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(7) }));
+
+    const first = send();
+    await recipient.next('DELIVER');
+    recipient.post({ name: 'ACK', messageId: id });
+    await first;
+
+    clock += 59_999;
+    r.purgeExpired();
+    await send();
+    await recipient.request({ name: 'LOOKUP', username: 'bob' });
+    expect(recipient.unread('DELIVER')).toBe(0);
+
+    clock += 2;
+    r.purgeExpired();
+    const retry = send();
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
+    recipient.post({ name: 'ACK', messageId: id });
+    await retry;
   });
 });

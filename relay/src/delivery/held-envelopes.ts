@@ -7,6 +7,7 @@ import type { Usage } from '../store/queue-usage.js';
  * durably or already in the recipient's hands".
  */
 export interface HeldEnvelope {
+  readonly key: HeldKey;
   readonly recipient: string;
   readonly item: NewEnvelope;
   /** Set when the recipient acked it before it was stored: it is then never stored, only remembered as delivered. */
@@ -15,18 +16,22 @@ export interface HeldEnvelope {
   readonly owed: Array<() => void>;
 }
 
-function keyOf(recipient: string, messageId: Uint8Array): string {
-  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('base64')}`;
+/** Names one envelope among the held ones: made once per frame, for both the lookup and the hold. */
+export type HeldKey = string & { readonly __brand: 'HeldKey' };
+
+/** latin1 keeps each id byte one character. */
+export function heldKey(recipient: string, messageId: Uint8Array): HeldKey {
+  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('latin1')}` as HeldKey;
 }
 
 /** The envelopes held in memory between their push and their commit (a few milliseconds each), with their queue usage. */
 export class HeldEnvelopes {
-  private readonly held = new Map<string, HeldEnvelope>();
+  private readonly held = new Map<HeldKey, HeldEnvelope>();
   private readonly usage = new Map<string, Usage>();
 
-  hold(recipient: string, item: NewEnvelope, owed: () => void): HeldEnvelope {
-    const envelope: HeldEnvelope = { recipient, item, ackedAt: undefined, owed: [owed] };
-    this.held.set(keyOf(recipient, item.messageId), envelope);
+  hold(key: HeldKey, recipient: string, item: NewEnvelope, owed: () => void): HeldEnvelope {
+    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, owed: [owed] };
+    this.held.set(key, envelope);
     const usage = this.usage.get(recipient);
     if (usage === undefined) this.usage.set(recipient, { count: 1, bytes: item.envelope.length });
     else {
@@ -36,8 +41,8 @@ export class HeldEnvelopes {
     return envelope;
   }
 
-  find(recipient: string, messageId: Uint8Array): HeldEnvelope | undefined {
-    return this.held.get(keyOf(recipient, messageId));
+  find(key: HeldKey): HeldEnvelope | undefined {
+    return this.held.get(key);
   }
 
   /** What the recipient's held envelopes would add to its stored queue. */
@@ -47,9 +52,8 @@ export class HeldEnvelopes {
 
   /** Stop holding it (stored, or remembered as delivered): it no longer counts as pending. */
   release(envelope: HeldEnvelope): void {
-    const key = keyOf(envelope.recipient, envelope.item.messageId);
-    if (this.held.get(key) !== envelope) return;
-    this.held.delete(key);
+    if (this.held.get(envelope.key) !== envelope) return;
+    this.held.delete(envelope.key);
     const usage = this.usage.get(envelope.recipient);
     if (usage === undefined) return;
     usage.count -= 1;

@@ -6,47 +6,100 @@ interface Delivered {
   readonly ackedAt: number;
 }
 
+/** Delivered ids kept in memory unless the relay is told otherwise (about 130 bytes each). */
+export const DEFAULT_MAX_DELIVERED_IDS = 500_000;
+
 /** Past this many ids waiting, the next add writes them all at once. */
 const MAX_PENDING = 4096;
 
+/** One string per (recipient, id): the map key. latin1 keeps each id byte one character. */
 function keyOf(recipient: string, messageId: Uint8Array): string {
-  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('base64')}`;
+  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('latin1')}`;
 }
 
 /**
- * The ids of acked envelopes, remembered so a late retry of one is dropped as a duplicate. Each is one insert at a
- * random place in a B-tree, the dearest write a delivery makes, so ids gather in memory and are written in batches
- * (the relay flushes every second, at shutdown, and here past MAX_PENDING). A crash loses at most the last batch:
- * such a retry is then delivered again, and the client drops it by its message id.
+ * The ids of acked envelopes, remembered for a window so a late retry of one is dropped as a duplicate (a SEND whose
+ * OK was lost is retried when its sender reconnects). Older ones are forgotten: a retry of one is delivered again, and
+ * the recipient's client drops it by its message id.
+ * - In memory: every id in the window, newest last, up to maxIds (the oldest go first). Every SEND asks, so the answer
+ *   never reads the database. Loaded on the first question, so the admin tool, which never asks, never pays for it.
+ * - On disk: an append-only log in ack order, so a restart remembers them. Ids gather in memory and are appended in
+ *   batches (the relay flushes every second, at shutdown, and here past MAX_PENDING); a crash loses at most the last.
+ *   Appending keeps the cost of an id flat however long the log grows, where an index by id made each one a write at
+ *   a random page of an ever larger tree.
  */
 export class DeliveredIds {
-  private pending = new Map<string, Delivered>();
-  private readonly stored: Database.Statement<[string, Uint8Array], number>;
-  private readonly remember: Database.Statement<[string, Uint8Array, number]>;
-  private readonly writeAll: (batch: readonly Delivered[]) => void;
+  /** key → ackedAt, in the order they were added; undefined until first asked. */
+  private remembered: Map<string, number> | undefined;
+  private pending: Delivered[] = [];
+  private readonly append: Database.Statement<[number, string, Uint8Array]>;
+  private readonly appendAll: (batch: readonly Delivered[]) => void;
+  private readonly forgetLogged: Database.Statement<[number]>;
 
-  constructor(db: Database.Database) {
-    this.stored = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM delivered WHERE recipient = ? AND message_id = ?').pluck();
-    this.remember = db.prepare<[string, Uint8Array, number]>('INSERT OR REPLACE INTO delivered (recipient, message_id, acked_at) VALUES (?, ?, ?)');
-    this.writeAll = db.transaction((batch: readonly Delivered[]) => {
-      for (const item of batch) this.remember.run(item.recipient, item.messageId, item.ackedAt);
+  constructor(
+    private readonly db: Database.Database,
+    private readonly maxIds: number,
+  ) {
+    this.append = db.prepare<[number, string, Uint8Array]>('INSERT OR IGNORE INTO delivered_log (acked_at, recipient, message_id) VALUES (?, ?, ?)');
+    this.appendAll = db.transaction((batch: readonly Delivered[]) => {
+      for (const item of batch) this.append.run(item.ackedAt, item.recipient, item.messageId);
     });
+    this.forgetLogged = db.prepare<[number]>('DELETE FROM delivered_log WHERE acked_at < ?');
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
-    this.pending.set(keyOf(recipient, messageId), { recipient, messageId, ackedAt });
-    if (this.pending.size >= MAX_PENDING) this.flush();
+    this.pending.push({ recipient, messageId, ackedAt });
+    if (this.remembered !== undefined) this.remember(this.remembered, keyOf(recipient, messageId), ackedAt);
+    if (this.pending.length >= MAX_PENDING) this.flush();
   }
 
   has(recipient: string, messageId: Uint8Array): boolean {
-    return this.pending.has(keyOf(recipient, messageId)) || this.stored.get(recipient, messageId) !== undefined;
+    return this.loaded().has(keyOf(recipient, messageId));
   }
 
-  /** Write every waiting id, in key order (neighbours share pages); inside the caller's transaction if there is one. */
+  /** Append every waiting id to the log; inside the caller's transaction if there is one. */
   flush(): void {
-    if (this.pending.size === 0) return;
-    const batch = [...this.pending.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
-    this.pending = new Map();
-    this.writeAll(batch);
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.appendAll(batch);
+  }
+
+  /** Forget the ids acked before `before`, in memory and in the log. */
+  forgetBefore(before: number): void {
+    this.forgetLogged.run(before);
+    const remembered = this.remembered;
+    if (remembered === undefined) return;
+    for (const [key, ackedAt] of remembered) {
+      if (ackedAt >= before) break;
+      remembered.delete(key);
+    }
+  }
+
+  get size(): number {
+    return this.loaded().size;
+  }
+
+  private remember(remembered: Map<string, number>, key: string, ackedAt: number): void {
+    remembered.set(key, ackedAt);
+    // The oldest first: a Map iterates in insertion order.
+    if (remembered.size > this.maxIds) remembered.delete(remembered.keys().next().value as string);
+  }
+
+  /** The newest maxIds of the log, then the ids not yet written, oldest first. */
+  private loaded(): Map<string, number> {
+    if (this.remembered !== undefined) return this.remembered;
+    const remembered = new Map<string, number>();
+    const newest = this.db
+      .prepare<[number], [number, string, Buffer]>('SELECT acked_at, recipient, message_id FROM delivered_log ORDER BY acked_at DESC LIMIT ?')
+      .raw()
+      .all(this.maxIds);
+    for (let i = newest.length - 1; i >= 0; i--) {
+      const [ackedAt, recipient, messageId] = newest[i] as [number, string, Buffer];
+      remembered.set(keyOf(recipient, messageId), ackedAt);
+    }
+    for (const item of this.pending) this.remember(remembered, keyOf(item.recipient, item.messageId), item.ackedAt);
+    this.remembered = remembered;
+    return remembered;
   }
 }

@@ -151,6 +151,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX blobs_owner ON blobs (owner, expires_at);
     `,
   },
+  {
+    version: 9,
+    description: 'delivered ids as an append-only log in ack order',
+    sql: `
+      -- Keyed by ack time first, so each id is appended at the end instead of written into a tree ordered by id.
+      -- Lookups are in memory (the relay loads the log at start); the log only has to survive a restart.
+      CREATE TABLE delivered_log (
+        acked_at   INTEGER NOT NULL,
+        recipient  TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        PRIMARY KEY (acked_at, recipient, message_id)
+      ) STRICT, WITHOUT ROWID;
+      INSERT INTO delivered_log (acked_at, recipient, message_id) SELECT acked_at, recipient, message_id FROM delivered;
+      DROP TABLE delivered;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -93,6 +93,8 @@ export interface QueueStore {
   admit(recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
   /** Write the delivered ids remembered since the last call (ids are written in batches; the relay calls this every second and at shutdown). */
   flushDelivered(): void;
+  /** Forget the delivered ids acked before `before` (a retry of one is then delivered again; clients drop it by id). */
+  forgetDeliveredBefore(before: number): void;
   /** An envelope acked before it was ever stored: remember its id as delivered and file a receipt if one was asked for. */
   delivered(recipient: string, messageId: Uint8Array, ackedAt: number, receiptBox: Uint8Array | null): void;
   /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */
@@ -105,7 +107,7 @@ export interface QueueStore {
   depth(recipient: string): number;
   /** Envelopes waiting for everyone. */
   totalDepth(): number;
-  /** Delete envelopes that arrived before receivedBefore or whose own expiry is at or before now; how many went. Older delivered ids and receipts go too. */
+  /** Delete envelopes that arrived before receivedBefore or whose own expiry is at or before now; how many went. Older receipts go too. */
   purge(receivedBefore: number, now: number): number;
 }
 

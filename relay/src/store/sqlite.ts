@@ -6,7 +6,7 @@ import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
-import { DeliveredIds } from './delivered-ids.js';
+import { DEFAULT_MAX_DELIVERED_IDS, DeliveredIds } from './delivered-ids.js';
 import { ForeignCommits } from './foreign-commits.js';
 import { QueueUsage } from './queue-usage.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
@@ -73,9 +73,9 @@ function sqliteUsers(db: Database.Database, foreign: ForeignCommits): UserStore 
 
 const NOTHING_PENDING: QueueCaps = { count: 0, bytes: 0 };
 
-function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
+function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: number): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
-  const deliveredIds = new DeliveredIds(db);
+  const deliveredIds = new DeliveredIds(db, maxDeliveredIds);
   const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
   // The queue's UNIQUE (recipient, message_id) doubles as the duplicate check: no row inserted means already queued.
   const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
@@ -90,7 +90,6 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
   );
   const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
   const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
-  const forgetDelivered = db.prepare<[number]>('DELETE FROM delivered WHERE acked_at < ?');
   const forgetReceipts = db.prepare<[number]>('DELETE FROM receipts WHERE acked_at < ?');
   const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number) => {
     const row = remove.get(recipient, messageId);
@@ -107,7 +106,6 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
     return { receivedAt: row.received_at, receiptBox: row.receipt_box };
   };
   const purgeAll = db.transaction((receivedBefore: number, now: number): number => {
-    forgetDelivered.run(receivedBefore);
     forgetReceipts.run(receivedBefore);
     return purge.run(receivedBefore, now).changes;
   });
@@ -146,6 +144,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage): QueueStore {
     },
     ack: ackCounted,
     flushDelivered: () => deliveredIds.flush(),
+    forgetDeliveredBefore: (before) => deliveredIds.forgetBefore(before),
     delivered(recipient, messageId, ackedAt, receiptBox) {
       deliveredIds.add(recipient, messageId, ackedAt);
       if (receiptBox !== null) fileReceipt.run(receiptBox, messageId, ackedAt);
@@ -259,7 +258,7 @@ export function openDatabase(dataDir: string): Database.Database {
 }
 
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
-export function openSqliteStore(dataDir: string): RelayStore {
+export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_DELIVERED_IDS): RelayStore {
   const db = openDatabase(dataDir);
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
@@ -273,5 +272,5 @@ export function openSqliteStore(dataDir: string): RelayStore {
       throw error;
     }
   };
-  return { transaction: transact, users: sqliteUsers(db, foreign), queue: sqliteQueue(db, usage), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  return { transaction: transact, users: sqliteUsers(db, foreign), queue: sqliteQueue(db, usage, maxDeliveredIds), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
 }
