@@ -23,14 +23,25 @@ const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const PAYLOAD_BYTES = 1024;
 const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
+// BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning); the ratios need all three.
+const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
+// The servers run compiled, as the relay ships (npm run build:relay): bundled at the start of each run.
+const CHILD_DIR = 'dist/bench';
+const RELAY_CHILD = `${CHILD_DIR}/relay-server.mjs`;
+const FORWARDER_CHILD = `${CHILD_DIR}/forwarder.mjs`;
 
 interface RunResult {
   readonly messages: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
   readonly latenciesMs: number[];
+}
+
+/** Node flags for a server child: BENCH_PROF=DIR writes a CPU profile of each into DIR. */
+function nodeFlags(): string[] {
+  return process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`];
 }
 
 /** utime + stime of a process, in seconds, from /proc. */
@@ -166,7 +177,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
-  const { child, line: url } = await startPinned(process.execPath, [...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const receiverSockets = await Promise.all(
@@ -201,7 +212,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
 }
 
 async function benchForwarder(pairs: number, total: number): Promise<RunResult> {
-  const { child, line: url } = await startPinned(process.execPath, ['--import', 'tsx', 'tests/bench/forwarder.ts']);
+  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD]);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const hello = (id: number): Buffer => {
@@ -309,7 +320,7 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...(process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`]), '--import', 'tsx', 'tests/bench/relay-server.ts', JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   const sockets: WebSocket[] = [];
   /** The server's RSS once it has collected its garbage (what it holds, not what it has yet to free). */
   const liveRss = async (): Promise<number> => {
@@ -358,6 +369,7 @@ function row(label: string, pairs: number, result: RunResult): string {
 
 async function main(): Promise<void> {
   await sodium.ready;
+  execFileSync(process.execPath, ['build/bundle-relay.mjs', '--outdir', CHILD_DIR, 'tests/bench/relay-server.ts', 'tests/bench/forwarder.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
   // -a: every thread of this process (V8 and libuv helpers too), or they would run on the server's core.
   execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
   // Long enough that JIT warm-up and 10 ms CPU ticks are small next to the timed phase.
@@ -370,6 +382,7 @@ async function main(): Promise<void> {
     const messages = Math.max(total, pairs * 5);
     const relay = await benchRelay(pairs, messages);
     console.log(row('relay', pairs, relay));
+    if (!SERVERS.has('ws-fwd') || !SERVERS.has('mosquitto')) continue;
     const forwarder = await benchForwarder(pairs, messages);
     console.log(row('ws-fwd', pairs, forwarder));
     const mosquitto = await benchMosquitto(pairs, messages);

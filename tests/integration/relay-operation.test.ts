@@ -56,11 +56,12 @@ describe('relay operation', () => {
     }
   });
 
-  it('the command line takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
+  it('the shipped command line (the bundle `npm run relay` builds) takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
     const dataDir = join(dir, 'cli-data');
     const configPath = join(dir, 'relay.json');
     await writeFile(configPath, JSON.stringify({ dataDir, port: 7, tlsCertPath: certPath, tlsKeyPath: keyPath, logLevel: 'info' }));
-    const child = spawn(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['relay/src/cli.ts', '--log-level', 'silent'], {
+    execFileSync(process.execPath, ['build/bundle-relay.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--enable-source-maps', 'dist/relay/cli.mjs', '--log-level', 'silent'], {
       cwd: REPO_ROOT,
       // The environment's port (0) wins over the file's (7); the flag's log level over the file's.
       env: { ...process.env, PARLEY_RELAY_CONFIG: configPath, PARLEY_RELAY_PORT: '0' },
