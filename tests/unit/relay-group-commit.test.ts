@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit, LAZY_COMMIT_MS, NOW, notBefore, within, type Wait } from '../../relay/src/store/group-commit.js';
 
 const dirs: string[] = [];
@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 /** A WAL database with one table, plus a second connection that sees only committed rows. */
-async function openPair(): Promise<{ db: Database.Database; reader: Database.Database; commits: () => number; writes: GroupCommit }> {
+async function openPair(heldGridMs = 0): Promise<{ db: Database.Database; reader: Database.Database; commits: () => number; writes: GroupCommit }> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-group-commit-'));
   dirs.push(dir);
   const db = new Database(join(dir, 'db.sqlite'));
@@ -23,7 +23,7 @@ async function openPair(): Promise<{ db: Database.Database; reader: Database.Dat
   const writes = new GroupCommit((work) => {
     transaction(work);
     count++;
-  });
+  }, heldGridMs);
   return { db, reader, commits: () => count, writes };
 }
 
@@ -131,5 +131,33 @@ describe('group commit', () => {
     expect(rows()).toContain('short hold');
     db.close();
     reader.close();
+  });
+
+  it('commits held writes on its grid: never before their deadline, and those due in one step in one commit', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { db, reader, commits, writes } = await openPair(100);
+      const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+      const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all();
+      const start = performance.now();
+      const settledAt: Record<string, number> = {};
+      const submit = (v: string): void =>
+        writes.submit(() => insert.run(v), () => (settledAt[v] = performance.now() - start), () => undefined, notBefore(30));
+      // Due at 30 and 40 from the start; the grid point after both is the first at or past 40.
+      submit('a');
+      await vi.advanceTimersByTimeAsync(10);
+      submit('b');
+      const gridPoint = Math.ceil((start + 40) / 100) * 100 - start;
+      await vi.advanceTimersByTimeAsync(gridPoint - 10 - 1);
+      expect(rows()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(rows()).toEqual(['a', 'b']);
+      expect(commits()).toBe(1);
+      expect(settledAt).toEqual({ a: gridPoint, b: gridPoint });
+      db.close();
+      reader.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

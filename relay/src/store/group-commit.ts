@@ -48,7 +48,15 @@ export class GroupCommit {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly transact: Transact) {}
+  constructor(
+    private readonly transact: Transact,
+    /**
+     * Held writes (notBefore) are committed on this grid, at the first multiple of it at or after their deadline, so
+     * the writes held in one grid step share a commit, and the replies that wait on them share a write per socket.
+     * 0: each at its own deadline.
+     */
+    private readonly heldGridMs = 0,
+  ) {}
 
   submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
     const dueAt = performance.now() + wait.ms;
@@ -61,7 +69,7 @@ export class GroupCommit {
       dueAt,
       early: wait.early,
     });
-    this.schedule(dueAt, wait.ms <= 0);
+    this.schedule(wait.early ? dueAt : this.onGrid(dueAt), wait.ms <= 0);
   }
 
   /** Commit everything submitted so far, now, whatever its deadline. */
@@ -106,8 +114,14 @@ export class GroupCommit {
       }
     }
     this.pending = later;
-    if (later.length > 0) this.schedule(next, false);
+    // Only held writes are left waiting.
+    if (later.length > 0) this.schedule(this.onGrid(next), false);
     this.commit(due);
+  }
+
+  /** The first grid point at or after dueAt. */
+  private onGrid(dueAt: number): number {
+    return this.heldGridMs <= 0 ? dueAt : Math.ceil(dueAt / this.heldGridMs) * this.heldGridMs;
   }
 
   private cancelTimer(): void {
