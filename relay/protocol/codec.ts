@@ -32,8 +32,15 @@ function fieldSize(kind: FieldKind, value: unknown): number {
   }
 }
 
-/** Encode a frame. Throws FrameError if a field does not fit its schema or the frame exceeds maxBytes. */
-export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES): Uint8Array {
+/** A zeroed buffer of the frame's size. */
+const newBytes = (size: number): Uint8Array => new Uint8Array(size);
+
+/**
+ * Encode a frame. Throws FrameError if a field does not fit its schema or the frame exceeds maxBytes.
+ * `allocate` makes the buffer it is written into; every byte of it is written, so it may return uninitialised memory
+ * (a server passes Node's pooled Buffer.allocUnsafe, far cheaper than a fresh ArrayBuffer per frame).
+ */
+export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, allocate: (size: number) => Uint8Array = newBytes): Uint8Array {
   const fields = FIELDS[frame.name];
   const record = frame as unknown as Record<string, unknown>;
   const values: unknown[] = [];
@@ -65,8 +72,8 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES): U
     throw new FrameError('PROTO_MALFORMED_FRAME', 'requestId must be a u32');
   }
 
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = allocate(size);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = PROTOCOL_VERSION;
   out[1] = FRAME_SCHEMA[frame.name].type;
   view.setUint32(2, frame.requestId);
@@ -96,8 +103,12 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES): U
   return out;
 }
 
-/** Decode one frame. Throws FrameError with a stable code on anything that is not exactly one valid frame. */
-export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTES): Frame {
+/**
+ * Decode one frame. Throws FrameError with a stable code on anything that is not exactly one valid frame.
+ * Byte fields are copies, unless `copy` is false: then they are views into input, which the caller must then leave
+ * unchanged while it keeps them (a server reading each frame from a buffer of its own skips a copy per envelope).
+ */
+export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTES, copy = true): Frame {
   if (input.length > maxBytes) throw new FrameError('PROTO_FRAME_TOO_LARGE', `frame is ${input.length} bytes, over the ${maxBytes}-byte limit`);
   if (input.length < HEADER_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', 'frame is shorter than its header');
   const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
@@ -114,7 +125,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
   for (const [field, kind] of FIELDS[name]) {
     if (typeof kind === 'object') {
       need(kind.fixed, field);
-      frame[field] = input.slice(at, at + kind.fixed);
+      frame[field] = copy ? input.slice(at, at + kind.fixed) : input.subarray(at, at + kind.fixed);
       at += kind.fixed;
       continue;
     }
@@ -151,7 +162,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
         const length = view.getUint32(at);
         at += 4;
         need(length, field);
-        frame[field] = input.slice(at, at + length);
+        frame[field] = copy ? input.slice(at, at + length) : input.subarray(at, at + length);
         at += length;
         break;
       }

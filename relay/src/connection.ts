@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { CloseCode, FrameError, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
+import { CloseCode, FrameError, MAX_FRAME_BYTES, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
 import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
@@ -59,7 +59,7 @@ type State =
 type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
-/** A plain Uint8Array over the received bytes, so the codec's slices copy out of ws's buffers. */
+/** The received bytes as a Uint8Array. ws hands each message memory of its own, so decoded fields may be views into it. */
 function toBytes(data: RawData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   const buffer = Array.isArray(data) ? Buffer.concat(data) : data;
@@ -232,7 +232,7 @@ export class Connection implements Peer, ReceiptPeer {
   /** The frame, or undefined after answering bytes that are not one (ERROR with the codec's code, then close). */
   private decode(data: RawData): Frame | undefined {
     try {
-      return decodeFrame(toBytes(data), this.deps.options.maxFrameBytes);
+      return decodeFrame(toBytes(data), this.deps.options.maxFrameBytes, false);
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
       this.deps.log('frame_rejected', { conn: this.id, code: error.code });
@@ -584,7 +584,7 @@ export class Connection implements Peer, ReceiptPeer {
       process.nextTick(uncork, this);
     }
     try {
-      this.socket.send(encodeFrame(frame));
+      this.socket.send(encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe));
       this.deps.metrics.frameOut(frame.name);
     } catch (error) {
       this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });

@@ -167,6 +167,24 @@ describe('protocol codec: round trips', () => {
     const view = backing.subarray(2, backing.length - 2);
     expect(decodeFrame(view)).toEqual(FIXTURES[0]?.frame);
   });
+
+  it('copies byte fields out of the input, or with copy false hands back views into it', () => {
+    const frame = SAMPLES.DELIVER;
+    const copied = decodeFrame(encodeFrame(frame)) as FrameOf<'DELIVER'>;
+    const input = encodeFrame(frame);
+    const viewed = decodeFrame(input, MAX_FRAME_BYTES, false) as FrameOf<'DELIVER'>;
+    expect(viewed).toEqual(copied);
+    input.fill(0xee);
+    expect(viewed.envelope.every((byte) => byte === 0xee)).toBe(true);
+    expect(viewed.messageId.every((byte) => byte === 0xee)).toBe(true);
+    expect(copied).toEqual(frame);
+  });
+
+  it.each(Object.keys(SAMPLES) as FrameName[])('%s writes every byte of the buffer it is given, whatever was in it', (name) => {
+    const frame = SAMPLES[name];
+    const junk = (size: number): Uint8Array => new Uint8Array(size + 8).fill(0xa5).subarray(4, 4 + size);
+    expect(encodeFrame(frame, MAX_FRAME_BYTES, junk)).toEqual(encodeFrame(frame));
+  });
 });
 
 describe('protocol codec: rejects bad bytes with a stable code', () => {

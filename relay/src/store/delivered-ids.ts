@@ -48,7 +48,8 @@ export class DeliveredIds {
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
-    this.pending.push({ recipient, messageId, ackedAt });
+    // A copy: the id may be a view into a whole received frame, which it would keep alive until the next write.
+    this.pending.push({ recipient, messageId: messageId.slice(), ackedAt });
     if (this.remembered !== undefined) this.remember(this.remembered, keyOf(recipient, messageId), ackedAt);
     if (this.pending.length >= MAX_PENDING) this.flush();
   }
