@@ -43,8 +43,8 @@ export interface StartRelayExtras {
   readonly logDestination?: DestinationStream;
 }
 
-/** How often the delivered ids remembered in memory are written. */
-const DELIVERED_FLUSH_MS = 1_000;
+/** How often the delivered ids remembered in memory are written: often enough that each batch is a short write. */
+const DELIVERED_FLUSH_MS = 100;
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -199,7 +199,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     }
   }, resolved.purgeIntervalMs);
 
-  // Delivered ids gather in memory and are written once a second, in one batch with whatever commits next.
+  // Delivered ids gather in memory and are written every DELIVERED_FLUSH_MS, in one batch with whatever commits next.
   const deliveredWriter = setInterval(() => {
     writes.submit(
       () => store.queue.flushDelivered(),

@@ -75,7 +75,7 @@ describe('envelopes held for an online recipient', () => {
     expect(bobAgain.unread('DELIVER')).toBe(0);
   });
 
-  it('writes the delivered ids it remembers within about a second, without a restart', async () => {
+  it('writes the delivered ids it remembers within moments, without a restart', async () => {
     const { r, sender, recipient } = await onlinePair(1_000);
     const id = messageId();
     const reply = sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(6) });

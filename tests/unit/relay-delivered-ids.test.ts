@@ -114,3 +114,16 @@ describe('delivered ids', () => {
     expect(memory().has('bob', kept)).toBe(true);
   });
 });
+
+describe('delivered ids: batches', () => {
+  it('appends a batch of any size whole, in full statements and the rest one by one', () => {
+    for (const size of [1, 31, 32, 33, 100]) {
+      const ids = memory(10_000);
+      const acked = Array.from({ length: size }, () => id());
+      acked.forEach((messageId) => ids.add(`batch${size}`, messageId, 1_000));
+      ids.flush();
+      const restarted = memory(10_000);
+      expect(acked.every((messageId) => restarted.has(`batch${size}`, messageId))).toBe(true);
+    }
+  });
+});

@@ -91,7 +91,7 @@ export interface QueueStore {
    * recipient has accepted but not yet stored (held envelopes), counted against the caps as if it were queued.
    */
   admit(recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
-  /** Write the delivered ids remembered since the last call (ids are written in batches; the relay calls this every second and at shutdown). */
+  /** Write the delivered ids remembered since the last call (ids are written in batches; the relay calls this every 100 ms and at shutdown). */
   flushDelivered(): void;
   /** Forget the delivered ids acked before `before` (a retry of one is then delivered again; clients drop it by id). */
   forgetDeliveredBefore(before: number): void;
