@@ -364,7 +364,8 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
 function row(label: string, pairs: number, result: RunResult): string {
   const cpuUs = (result.cpuSeconds / result.messages) * 1e6;
   const rate = result.messages / result.seconds;
-  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}`;
+  const busy = (100 * result.cpuSeconds) / result.seconds;
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}`;
 }
 
 async function main(): Promise<void> {
@@ -376,7 +377,8 @@ async function main(): Promise<void> {
   const total = Number(process.env.BENCH_MESSAGES ?? 20_000);
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
   console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
-  console.log('server     pairs    msgs    msg/s  cpu us/msg  p50 ms   p99 ms');
+  // core: the server's share of its core over the timed phase; near 100% it is the bottleneck, and latency is queueing.
+  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   p50 ms   p99 ms');
   const ratios: string[] = [];
   for (const pairs of PAIRS) {
     const messages = Math.max(total, pairs * 5);
