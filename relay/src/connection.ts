@@ -32,6 +32,8 @@ export interface ConnectionDeps {
   readonly receipts: ReceiptBoxes;
   /** Envelopes pushed to online recipients and not yet stored. */
   readonly held: HeldEnvelopes;
+  /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */
+  onClosed(connection: Connection): void;
 }
 
 /** Shared by every connection, so no connection carries a closure of its own for it. */
@@ -75,9 +77,9 @@ export class Connection implements Peer, ReceiptPeer {
   private state: State;
   /** Settles when the socket has closed. */
   readonly closed: Promise<void>;
-  /** Frames read and not yet handled, oldest first; handled strictly in order. */
-  private readonly backlog: Array<readonly [RawData, boolean]> = [];
-  /** True while pump() runs; pumped settles when it has emptied the backlog. */
+  /** Frames read while an earlier one was still being handled, oldest first; handled strictly in order. Only while pumping. */
+  private backlog: Array<readonly [RawData, boolean]> | undefined;
+  /** True while pump() runs (an async handler is pending); pumped settles when it has emptied the backlog. */
   private pumping = false;
   private pumped: Promise<void> = Promise.resolve();
   /** Paused by the relay (backlog full or shutting down), not by the client. */
@@ -107,6 +109,7 @@ export class Connection implements Peer, ReceiptPeer {
     this.closed = new Promise((resolve) => {
       socket.once('close', () => {
         this.release();
+        deps.onClosed(this);
         resolve();
       });
     });
@@ -176,32 +179,41 @@ export class Connection implements Peer, ReceiptPeer {
     this.socket.terminate();
   }
 
+  /** A frame is handled at once, unless an earlier one is still being handled: then it waits its turn in the backlog. */
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state.kind === 'closed') return;
     this.alive = true;
-    this.backlog.push([data, isBinary]);
-    if (this.backlog.length >= this.deps.options.maxPipelinedFrames && !this.readingPaused) {
+    if (!this.pumping) {
+      const pending = this.handle(data, isBinary);
+      if (pending !== undefined) this.pumped = this.pump(pending);
+      return;
+    }
+    const backlog = (this.backlog ??= []);
+    backlog.push([data, isBinary]);
+    if (backlog.length >= this.deps.options.maxPipelinedFrames && !this.readingPaused) {
       // A client that sends faster than it is served waits in TCP, not in the relay's memory.
       this.readingPaused = true;
       this.socket.pause();
     }
-    if (!this.pumping) this.pumped = this.pump();
   }
 
-  /** Handle the backlog in order; synchronous frames run in this tick, rate-limited ones wait for their limiter. */
-  private async pump(): Promise<void> {
+  /** Wait for a frame's handler, then handle the backlog in order; rate-limited frames wait for their limiter. */
+  private async pump(first: Promise<void>): Promise<void> {
     this.pumping = true;
     try {
-      for (let next = this.backlog.shift(); next !== undefined; next = this.backlog.shift()) {
+      await first;
+      for (let next = this.backlog?.shift(); next !== undefined; next = this.backlog?.shift()) {
         const pending = this.handle(next[0], next[1]);
         if (pending !== undefined) await pending;
-        if (this.readingPaused && !this.stopped && this.backlog.length < this.deps.options.maxPipelinedFrames / 2) {
+        if (this.readingPaused && !this.stopped && (this.backlog?.length ?? 0) < this.deps.options.maxPipelinedFrames / 2) {
           this.readingPaused = false;
           this.socket.resume();
         }
       }
     } finally {
       this.pumping = false;
+      // An idle connection keeps no array.
+      this.backlog = undefined;
     }
   }
 

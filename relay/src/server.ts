@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionDeps } from './connection.js';
 import { handleHttp } from './http/routes.js';
 import { IpConnections } from './limits/ip-connections.js';
 import { RelayRateLimiter } from './limits/rate-limiter.js';
@@ -47,6 +47,9 @@ export interface StartRelayExtras {
 const DELIVERED_FLUSH_MS = 100;
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
 const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Shared by every socket: an 'error' listener so none is ever unhandled (the Connection logs its own). */
+function ignoreError(): void {}
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -103,6 +106,23 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const writes = new GroupCommit(store.transaction, resolved.holdMs);
   const held = new HeldEnvelopes();
   const connections = new Set<Connection>();
+  // One object for every connection, rather than one each.
+  const connectionDeps: ConnectionDeps = {
+    store,
+    writes,
+    router,
+    options: resolved,
+    log,
+    limiter,
+    metrics,
+    tokens,
+    receipts,
+    held,
+    onClosed(connection) {
+      connections.delete(connection);
+      metrics.connections.dec();
+    },
+  };
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
 
@@ -120,10 +140,11 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     throw error;
   }
   // Compression stays off: it would let a small frame inflate past maxPayload's intent.
-  const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false });
+  // clientTracking off: the relay keeps its own set of connections, and each socket is one closure and set entry lighter.
+  const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
   wss.on('error', (error) => log('server_error', describeError(error)));
   wss.on('connection', (socket, request) => {
-    socket.on('error', () => undefined); // never an unhandled 'error', even on a socket being turned away
+    socket.on('error', ignoreError); // never an unhandled 'error', even on a socket being turned away
     if (closing !== undefined) {
       socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
       return;
@@ -150,14 +171,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           socket.close(CloseCode.GOING_AWAY, 'relay shutting down');
           return;
         }
-        const connection = new Connection(socket, { store, writes, router, options: resolved, log, limiter, metrics, tokens, receipts, held }, nextConnectionId++, ip, transport);
+        const connection = new Connection(socket, connectionDeps, nextConnectionId++, ip, transport);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();
-        void connection.closed.then(() => {
-          connections.delete(connection);
-          metrics.connections.dec();
-        });
       },
       (error: unknown) => {
         log('internal_error', describeError(error));
