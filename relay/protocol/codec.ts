@@ -43,7 +43,8 @@ const newBytes = (size: number): Uint8Array => new Uint8Array(size);
 export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, allocate: (size: number) => Uint8Array = newBytes): Uint8Array {
   const fields = FIELDS[frame.name];
   const record = frame as unknown as Record<string, unknown>;
-  const values: unknown[] = [];
+  // Strings are encoded once, here; other values are read again from the frame when written.
+  let strings: Uint8Array[] | undefined;
   let size = HEADER_BYTES;
   for (const [field, kind] of fields) {
     let value = record[field];
@@ -53,6 +54,7 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
       if ((value as Uint8Array).length > MAX_STRING_BYTES) {
         throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
       }
+      (strings ??= []).push(value as Uint8Array);
     } else if (kind === 'u32' || kind === 'u53') {
       const max = kind === 'u32' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
@@ -64,7 +66,6 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
         throw new FrameError('PROTO_MALFORMED_FRAME', `${frame.name}.${field} must be ${kind.fixed} bytes`);
       }
     }
-    values.push(value);
     size += fieldSize(kind, value);
   }
   if (size > maxBytes) throw new FrameError('PROTO_FRAME_TOO_LARGE', `${frame.name} is ${size} bytes, over the ${maxBytes}-byte limit`);
@@ -78,8 +79,9 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
   out[1] = FRAME_SCHEMA[frame.name].type;
   view.setUint32(2, frame.requestId);
   let at = HEADER_BYTES;
-  fields.forEach(([, kind], i) => {
-    const value = values[i];
+  let nextString = 0;
+  for (const [field, kind] of fields) {
+    const value = kind === 'string' ? strings?.[nextString++] : record[field];
     if (kind === 'u32') {
       view.setUint32(at, value as number);
       at += 4;
@@ -99,8 +101,12 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
       out.set(bytes, at);
       at += bytes.length;
     }
-  });
+  }
   return out;
+}
+
+function truncated(name: FrameName, field: string): never {
+  throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is truncated`);
 }
 
 /**
@@ -119,24 +125,21 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
 
   const frame: Record<string, unknown> = { name, requestId: view.getUint32(2) };
   let at = HEADER_BYTES;
-  const need = (n: number, field: string): void => {
-    if (at + n > input.length) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is truncated`);
-  };
   for (const [field, kind] of FIELDS[name]) {
     if (typeof kind === 'object') {
-      need(kind.fixed, field);
+      if (at + kind.fixed > input.length) truncated(name, field);
       frame[field] = copy ? input.slice(at, at + kind.fixed) : input.subarray(at, at + kind.fixed);
       at += kind.fixed;
       continue;
     }
     switch (kind) {
       case 'u32':
-        need(4, field);
+        if (at + 4 > input.length) truncated(name, field);
         frame[field] = view.getUint32(at);
         at += 4;
         break;
       case 'u53': {
-        need(8, field);
+        if (at + 8 > input.length) truncated(name, field);
         const high = view.getUint32(at);
         if (high > 0x1fffff) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} exceeds 2^53`);
         frame[field] = high * 2 ** 32 + view.getUint32(at + 4);
@@ -144,11 +147,11 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
         break;
       }
       case 'string': {
-        need(2, field);
+        if (at + 2 > input.length) truncated(name, field);
         const length = view.getUint16(at);
         at += 2;
         if (length > MAX_STRING_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
-        need(length, field);
+        if (at + length > input.length) truncated(name, field);
         try {
           frame[field] = utf8Decoder.decode(input.subarray(at, at + length));
         } catch {
@@ -158,10 +161,10 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
         break;
       }
       case 'bytes': {
-        need(4, field);
+        if (at + 4 > input.length) truncated(name, field);
         const length = view.getUint32(at);
         at += 4;
-        need(length, field);
+        if (at + length > input.length) truncated(name, field);
         frame[field] = copy ? input.slice(at, at + length) : input.subarray(at, at + length);
         at += length;
         break;

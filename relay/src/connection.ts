@@ -4,7 +4,7 @@ import { CloseCode, FrameError, MAX_FRAME_BYTES, NONCE_BYTES, decodeFrame, encod
 import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
-import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame } from './handlers/messages.js';
+import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame, type SendLimits } from './handlers/messages.js';
 import { HeldEnvelopes, heldKey, type HeldEnvelope } from './delivery/held-envelopes.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
@@ -32,6 +32,8 @@ export interface ConnectionDeps {
   readonly receipts: ReceiptBoxes;
   /** Envelopes pushed to online recipients and not yet stored. */
   readonly held: HeldEnvelopes;
+  /** The queue caps and longest ttl every SEND is checked against (from the options). */
+  readonly sendLimits: SendLimits;
   /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */
   onClosed(connection: Connection): void;
 }
@@ -456,7 +458,7 @@ export class Connection implements Peer, ReceiptPeer {
       this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
       return;
     }
-    const limits = { caps: { count: options.maxQueuedPerUser, bytes: options.maxQueuedBytesPerUser }, maxTtlMs: options.maxTtlMs };
+    const limits = this.deps.sendLimits;
     const now = options.now();
     const box = this.box ?? null;
     const accepted = checkSend(frame, store, limits, now, box);

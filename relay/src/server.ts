@@ -118,6 +118,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     tokens,
     receipts,
     held,
+    sendLimits: { caps: { count: resolved.maxQueuedPerUser, bytes: resolved.maxQueuedBytesPerUser }, maxTtlMs: resolved.maxTtlMs },
     onClosed(connection) {
       connections.delete(connection);
       metrics.connections.dec();

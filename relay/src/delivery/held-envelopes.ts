@@ -19,9 +19,9 @@ export interface HeldEnvelope {
 /** Names one envelope among the held ones: made once per frame, for both the lookup and the hold. */
 export type HeldKey = string & { readonly __brand: 'HeldKey' };
 
-/** latin1 keeps each id byte one character. */
+/** Each id byte is one character (a message id is 16 bytes). */
 export function heldKey(recipient: string, messageId: Uint8Array): HeldKey {
-  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('latin1')}` as HeldKey;
+  return `${recipient}\u0000${String.fromCharCode(...messageId)}` as HeldKey;
 }
 
 /** The envelopes held in memory between their push and their commit (a few milliseconds each), with their queue usage. */

@@ -15,9 +15,9 @@ const MAX_PENDING = 4096;
 /** Ids appended per INSERT statement: one call into SQLite per row was half the cost of the append. */
 const ROWS_PER_INSERT = 32;
 
-/** One string per (recipient, id): the map key. latin1 keeps each id byte one character. */
+/** One string per (recipient, id): the map key. Each id byte is one character (a message id is 16 bytes). */
 function keyOf(recipient: string, messageId: Uint8Array): string {
-  return `${recipient}\u0000${Buffer.from(messageId.buffer, messageId.byteOffset, messageId.byteLength).toString('latin1')}`;
+  return `${recipient}\u0000${String.fromCharCode(...messageId)}`;
 }
 
 /**
