@@ -77,13 +77,15 @@ function errorCode(error: Error): string {
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
 export class Connection implements Peer, ReceiptPeer {
   private state: State;
-  /** Settles when the socket has closed. */
-  readonly closed: Promise<void>;
+  /** The socket has closed. */
+  private socketClosed = false;
+  /** Who waits for the close (whenClosed); made only when someone asks, so an open connection carries no promise. */
+  private closeWaiters: Array<() => void> | undefined;
   /** Frames read while an earlier one was still being handled, oldest first; handled strictly in order. Only while pumping. */
   private backlog: Array<readonly [RawData, boolean]> | undefined;
   /** True while pump() runs (an async handler is pending); pumped settles when it has emptied the backlog. */
   private pumping = false;
-  private pumped: Promise<void> = Promise.resolve();
+  private pumped: Promise<void> | undefined;
   /** Paused by the relay (backlog full or shutting down), not by the client. */
   private readingPaused = false;
   private stopped = false;
@@ -108,12 +110,12 @@ export class Connection implements Peer, ReceiptPeer {
   ) {
     // Without an 'error' listener, one bad frame on this socket would crash the process.
     socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
-    this.closed = new Promise((resolve) => {
-      socket.once('close', () => {
-        this.release();
-        deps.onClosed(this);
-        resolve();
-      });
+    // 'close' comes once: on(), not once(), which would wrap the listener in a bound function of its own.
+    socket.on('close', () => {
+      this.release();
+      this.socketClosed = true;
+      deps.onClosed(this);
+      for (const resolve of this.closeWaiters?.splice(0) ?? []) resolve();
     });
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('pong', () => (this.alive = true));
@@ -122,6 +124,12 @@ export class Connection implements Peer, ReceiptPeer {
     const timer = setTimeout(() => this.close(CloseCode.POLICY_VIOLATION, 'authentication timed out'), deps.options.authTimeoutMs);
     this.state = { kind: 'awaiting-auth', nonce, timer };
     this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: deps.options.now() });
+  }
+
+  /** Settles when the socket has closed. */
+  whenClosed(): Promise<void> {
+    if (this.socketClosed) return Promise.resolve();
+    return new Promise((resolve) => (this.closeWaiters ??= []).push(resolve));
   }
 
   deliver(frame: FrameOf<'DELIVER'>): boolean {

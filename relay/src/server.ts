@@ -158,7 +158,8 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       turnAway(socket, 'TOO_MANY_CONNECTIONS', `at most ${resolved.maxConnectionsPerIp} connections per address`, 0);
       return;
     }
-    socket.once('close', () => ipConnections.closed(ip));
+    // on(), not once(): 'close' comes once, and once() would add a bound wrapper per socket.
+    socket.on('close', () => ipConnections.closed(ip));
     // Hold its frames in TCP until the limiter has answered and the Connection listens.
     socket.pause();
     void limiter.take('connections', ip).then(
@@ -238,7 +239,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     // Envelopes held for their ACK are written now, so their OKs leave before the goodbye.
     writes.flush();
     for (const connection of open) connection.shutdown();
-    const allClosed = Promise.all(open.map((connection) => connection.closed));
+    const allClosed = Promise.all(open.map((connection) => connection.whenClosed()));
     if (!(await settlesWithin(allClosed, SHUTDOWN_GRACE_MS))) {
       for (const connection of open) connection.terminate();
     }

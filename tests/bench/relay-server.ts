@@ -1,5 +1,5 @@
 // Benchmark child: a relay with the given options; prints its url, stops on SIGTERM.
-// Started with --expose-gc, it collects garbage on SIGUSR2 and prints "gc", so memory is read without garbage in it.
+// Started with --expose-gc, it collects garbage on SIGUSR2 and prints "gc HEAP_USED", so memory is read without garbage in it.
 import { startRelay, type RelayOptions } from '../../relay/src/server.js';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as RelayOptions;
@@ -12,5 +12,6 @@ process.on('SIGUSR2', () => {
   const collect = (globalThis as { gc?: () => void }).gc;
   collect?.();
   collect?.();
-  process.stdout.write('gc\n');
+  // The JS heap in use beside it, so the benchmark can tell the relay's objects from native memory.
+  process.stdout.write(`gc ${process.memoryUsage().heapUsed}\n`);
 });

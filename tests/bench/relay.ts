@@ -316,31 +316,31 @@ async function benchMosquitto(pairs: number, total: number): Promise<RunResult> 
 }
 
 /** As many authenticated idle clients as the descriptor limit allows; RSS per connection. */
-async function benchIdle(target: number): Promise<{ held: number; bytesPerConnection: number; error?: string }> {
+async function benchIdle(target: number): Promise<{ held: number; bytesPerConnection: number; heapPerConnection: number; error?: string }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
   const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   const sockets: WebSocket[] = [];
-  /** The server's RSS once it has collected its garbage (what it holds, not what it has yet to free). */
-  const liveRss = async (): Promise<number> => {
-    const collected = new Promise<void>((resolve) => {
+  /** The server's RSS and JS heap once it has collected its garbage (what it holds, not what it has yet to free). */
+  const liveMemory = async (): Promise<{ rss: number; heap: number }> => {
+    const heap = new Promise<number>((resolve) => {
       const onData = (chunk: Buffer): void => {
-        if (!chunk.toString().includes('gc')) return;
+        const line = /^gc (\d+)$/m.exec(chunk.toString());
+        if (line === null) return;
         child.stdout?.off('data', onData);
-        resolve();
+        resolve(Number(line[1]));
       };
       child.stdout?.on('data', onData);
     });
     child.kill('SIGUSR2');
-    await collected;
-    return rssBytes(child.pid ?? 0);
+    return { heap: await heap, rss: rssBytes(child.pid ?? 0) };
   };
   let error: string | undefined;
   try {
     // Warm the relay's code paths and allocator with a few connections before the baseline.
     for (const identity of users.slice(0, 50)) sockets.push(await relayClient(url, identity, () => undefined));
-    const before = await liveRss();
+    const before = await liveMemory();
     const warm = sockets.length;
     const batch = 200;
     try {
@@ -351,9 +351,10 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
       error = failure instanceof Error ? failure.message : String(failure);
     }
     // Every client above has its OK, so the relay has handled every frame; its memory is read after a collection.
-    const after = await liveRss();
+    const after = await liveMemory();
     const held = sockets.length;
-    return { held, bytesPerConnection: (after - before) / Math.max(1, held - warm), ...(error === undefined ? {} : { error }) };
+    const added = Math.max(1, held - warm);
+    return { held, bytesPerConnection: (after.rss - before.rss) / added, heapPerConnection: (after.heap - before.heap) / added, ...(error === undefined ? {} : { error }) };
   } finally {
     for (const socket of sockets) socket.terminate();
     await stop(child);
@@ -405,7 +406,7 @@ async function main(): Promise<void> {
   const idle = await benchIdle(target);
   console.log('');
   console.log(`idle authenticated connections: ${idle.held} held of ${target} tried (descriptor limit ${limit})${idle.error === undefined ? '' : `, stopped by: ${idle.error}`}`);
-  console.log(`relay memory per idle connection: ${(idle.bytesPerConnection / 1024).toFixed(1)} KiB RSS (target <= 8 KB)`);
+  console.log(`relay memory per idle connection: ${(idle.bytesPerConnection / 1024).toFixed(1)} KiB RSS (target <= 8 KB), of which JS heap ${(idle.heapPerConnection / 1024).toFixed(1)} KiB`);
 }
 
 await main();
