@@ -1,18 +1,20 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 
+/** PRAGMA data_version is read at most this often: a quiet relay would otherwise read it for nearly every frame. */
+const CHECK_INTERVAL_MS = 1;
+
 /**
  * Notices commits made by other connections to the database (the admin tool, run as its own process), so caches of
- * what is stored can be dropped. PRAGMA data_version is read at most once per event-loop turn: a busy relay handles
- * many frames per turn, and the admin tool's change is seen from the next turn on, which is all it needs.
+ * what is stored can be dropped. PRAGMA data_version (a read transaction, with its file locks) is read at most once
+ * per CHECK_INTERVAL_MS: the admin tool's change is seen by the first check a millisecond or more after it, which is
+ * all it needs.
  */
 export class ForeignCommits {
   private readonly dataVersion: Database.Statement<[], number>;
   private readonly listeners: Array<() => void> = [];
   private seenVersion: number;
-  private checkedThisTurn = false;
-  private readonly nextTurn = (): void => {
-    this.checkedThisTurn = false;
-  };
+  /** performance.now() of the last read. */
+  private checkedAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: Database.Database) {
     // Changes exactly when another connection commits to the database.
@@ -27,9 +29,9 @@ export class ForeignCommits {
 
   /** Call before trusting a cache: drops them all (through the listeners) if another connection has committed. */
   check(): void {
-    if (this.checkedThisTurn) return;
-    this.checkedThisTurn = true;
-    setImmediate(this.nextTurn);
+    const now = performance.now();
+    if (now - this.checkedAt < CHECK_INTERVAL_MS) return;
+    this.checkedAt = now;
     const version = this.read();
     if (version === this.seenVersion) return;
     this.seenVersion = version;
