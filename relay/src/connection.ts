@@ -5,7 +5,7 @@ import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type Au
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
 import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame, type SendLimits } from './handlers/messages.js';
-import { HeldEnvelopes, heldKey, type HeldEnvelope } from './delivery/held-envelopes.js';
+import { HeldEnvelopes, type HeldEnvelope } from './delivery/held-envelopes.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
@@ -15,6 +15,7 @@ import type { ResolvedRelayOptions } from './options.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
+import { envelopeKey } from './store/envelope-key.js';
 import { LAZY_COMMIT_MS, notBefore, within, type GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
@@ -419,7 +420,7 @@ export class Connection implements Peer, ReceiptPeer {
   private onAck(frame: FrameOf<'ACK'>, username: string): void {
     const { store, writes, metrics, receipts, held } = this.deps;
     const now = this.deps.options.now();
-    const early = held.find(heldKey(username, frame.messageId));
+    const early = held.find(envelopeKey(username, frame.messageId));
     if (early !== undefined) {
       this.onEarlyAck(early, now);
       return;
@@ -499,7 +500,7 @@ export class Connection implements Peer, ReceiptPeer {
     const { store, writes, held } = this.deps;
     const { to, item } = accepted;
     const owed = (): void => void this.send(okFrame(requestId));
-    const key = heldKey(to, item.messageId);
+    const key = envelopeKey(to, item.messageId);
     const retried = held.find(key);
     if (retried !== undefined) {
       // A retry of an envelope still held: the same OK, when the first one gets it.

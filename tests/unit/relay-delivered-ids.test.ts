@@ -49,7 +49,7 @@ describe('delivered ids', () => {
     expect(restarted.has('bob', id())).toBe(false);
   });
 
-  it('knows ids added before it was first asked, written or not', () => {
+  it('knows ids added since it started, written or not', () => {
     const ids = memory();
     const written = id();
     const waiting = id();

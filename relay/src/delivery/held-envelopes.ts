@@ -1,3 +1,4 @@
+import type { EnvelopeKey } from '../store/envelope-key.js';
 import type { NewEnvelope } from '../store/ports.js';
 import type { Usage } from '../store/queue-usage.js';
 
@@ -7,7 +8,7 @@ import type { Usage } from '../store/queue-usage.js';
  * durably or already in the recipient's hands".
  */
 export interface HeldEnvelope {
-  readonly key: HeldKey;
+  readonly key: EnvelopeKey;
   readonly recipient: string;
   readonly item: NewEnvelope;
   /** Set when the recipient acked it before it was stored: it is then never stored, only remembered as delivered. */
@@ -16,20 +17,12 @@ export interface HeldEnvelope {
   readonly owed: Array<() => void>;
 }
 
-/** Names one envelope among the held ones: made once per frame, for both the lookup and the hold. */
-export type HeldKey = string & { readonly __brand: 'HeldKey' };
-
-/** Each id byte is one character (a message id is 16 bytes). */
-export function heldKey(recipient: string, messageId: Uint8Array): HeldKey {
-  return `${recipient}\u0000${String.fromCharCode(...messageId)}` as HeldKey;
-}
-
 /** The envelopes held in memory between their push and their commit (a few milliseconds each), with their queue usage. */
 export class HeldEnvelopes {
-  private readonly held = new Map<HeldKey, HeldEnvelope>();
+  private readonly held = new Map<EnvelopeKey, HeldEnvelope>();
   private readonly usage = new Map<string, Usage>();
 
-  hold(key: HeldKey, recipient: string, item: NewEnvelope, owed: () => void): HeldEnvelope {
+  hold(key: EnvelopeKey, recipient: string, item: NewEnvelope, owed: () => void): HeldEnvelope {
     const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, owed: [owed] };
     this.held.set(key, envelope);
     const usage = this.usage.get(recipient);
@@ -41,7 +34,7 @@ export class HeldEnvelopes {
     return envelope;
   }
 
-  find(key: HeldKey): HeldEnvelope | undefined {
+  find(key: EnvelopeKey): HeldEnvelope | undefined {
     return this.held.get(key);
   }
 

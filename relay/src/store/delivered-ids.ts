@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
+import { envelopeKey, type EnvelopeKey } from './envelope-key.js';
 
 interface Delivered {
   readonly recipient: string;
@@ -15,31 +16,26 @@ const MAX_PENDING = 4096;
 /** Ids appended per INSERT statement: one call into SQLite per row was half the cost of the append. */
 const ROWS_PER_INSERT = 32;
 
-/** One string per (recipient, id): the map key. Each id byte is one character (a message id is 16 bytes). */
-function keyOf(recipient: string, messageId: Uint8Array): string {
-  return `${recipient}\u0000${String.fromCharCode(...messageId)}`;
-}
-
 /**
  * The ids of acked envelopes, remembered for a window so a late retry of one is dropped as a duplicate (a SEND whose
  * OK was lost is retried when its sender reconnects). Older ones are forgotten: a retry of one is delivered again, and
  * the recipient's client drops it by its message id.
  * - In memory: every id in the window, newest last, up to maxIds (the oldest go first). Every SEND asks, so the answer
- *   never reads the database. Loaded on the first question, so the admin tool, which never asks, never pays for it.
+ *   never reads the database. Loaded when the relay opens its store, before it takes connections.
  * - On disk: an append-only log in ack order, so a restart remembers them. Ids gather in memory and are appended in
  *   batches (the relay flushes every 100 ms, at shutdown, and here past MAX_PENDING); a crash loses at most the last.
  *   Appending keeps the cost of an id flat however long the log grows, where an index by id made each one a write at
  *   a random page of an ever larger tree.
  */
 export class DeliveredIds {
-  /** key → ackedAt, in the order they were added; undefined until first asked. */
-  private remembered: Map<string, number> | undefined;
+  /** key → ackedAt, in the order they were added. */
+  private readonly remembered = new Map<EnvelopeKey, number>();
   private pending: Delivered[] = [];
   private readonly appendAll: (batch: readonly Delivered[]) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly maxIds: number,
   ) {
     const insert = (rows: number): Database.Statement<unknown[]> =>
@@ -64,17 +60,24 @@ export class DeliveredIds {
       }
     });
     this.forgetLogged = db.prepare<[number]>('DELETE FROM delivered_log WHERE acked_at < ?');
+    // The newest maxIds of the log, oldest first, read row by row.
+    const newest = db
+      .prepare<[number], [number, string, Buffer]>(
+        'SELECT acked_at, recipient, message_id FROM (SELECT * FROM delivered_log ORDER BY acked_at DESC LIMIT ?) ORDER BY acked_at',
+      )
+      .raw();
+    for (const [ackedAt, recipient, messageId] of newest.iterate(maxIds)) this.remembered.set(envelopeKey(recipient, messageId), ackedAt);
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
     // A copy: the id may be a view into a whole received frame, which it would keep alive until the next write.
     this.pending.push({ recipient, messageId: messageId.slice(), ackedAt });
-    if (this.remembered !== undefined) this.remember(this.remembered, keyOf(recipient, messageId), ackedAt);
+    this.remember(envelopeKey(recipient, messageId), ackedAt);
     if (this.pending.length >= MAX_PENDING) this.flush();
   }
 
   has(recipient: string, messageId: Uint8Array): boolean {
-    return this.loaded().has(keyOf(recipient, messageId));
+    return this.remembered.has(envelopeKey(recipient, messageId));
   }
 
   /** Append every waiting id to the log; inside the caller's transaction if there is one. */
@@ -88,38 +91,19 @@ export class DeliveredIds {
   /** Forget the ids acked before `before`, in memory and in the log. */
   forgetBefore(before: number): void {
     this.forgetLogged.run(before);
-    const remembered = this.remembered;
-    if (remembered === undefined) return;
-    for (const [key, ackedAt] of remembered) {
+    for (const [key, ackedAt] of this.remembered) {
       if (ackedAt >= before) break;
-      remembered.delete(key);
+      this.remembered.delete(key);
     }
   }
 
   get size(): number {
-    return this.loaded().size;
+    return this.remembered.size;
   }
 
-  private remember(remembered: Map<string, number>, key: string, ackedAt: number): void {
-    remembered.set(key, ackedAt);
+  private remember(key: EnvelopeKey, ackedAt: number): void {
+    this.remembered.set(key, ackedAt);
     // The oldest first: a Map iterates in insertion order.
-    if (remembered.size > this.maxIds) remembered.delete(remembered.keys().next().value as string);
-  }
-
-  /** The newest maxIds of the log, then the ids not yet written, oldest first. */
-  private loaded(): Map<string, number> {
-    if (this.remembered !== undefined) return this.remembered;
-    const remembered = new Map<string, number>();
-    const newest = this.db
-      .prepare<[number], [number, string, Buffer]>('SELECT acked_at, recipient, message_id FROM delivered_log ORDER BY acked_at DESC LIMIT ?')
-      .raw()
-      .all(this.maxIds);
-    for (let i = newest.length - 1; i >= 0; i--) {
-      const [ackedAt, recipient, messageId] = newest[i] as [number, string, Buffer];
-      remembered.set(keyOf(recipient, messageId), ackedAt);
-    }
-    for (const item of this.pending) this.remember(remembered, keyOf(item.recipient, item.messageId), item.ackedAt);
-    this.remembered = remembered;
-    return remembered;
+    if (this.remembered.size > this.maxIds) this.remembered.delete(this.remembered.keys().next().value as EnvelopeKey);
   }
 }
