@@ -5,7 +5,7 @@ import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type Au
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
 import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame, type SendLimits } from './handlers/messages.js';
-import { HeldEnvelopes, type HeldEnvelope } from './delivery/held-envelopes.js';
+import type { HeldEnvelope, HeldEnvelopes, HeldSender } from './delivery/held-envelopes.js';
 import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
 import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
@@ -16,7 +16,7 @@ import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
 import { envelopeKey } from './store/envelope-key.js';
-import { LAZY_COMMIT_MS, notBefore, within, type GroupCommit } from './store/group-commit.js';
+import { LAZY_COMMIT_MS, within, type GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
@@ -50,9 +50,6 @@ export interface Corkable {
   uncork(): void;
 }
 
-/** A held envelope was admitted against the caps already; storing it must not refuse it. */
-const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
-
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
 const DRAIN_PAGE_SIZE = 256;
 
@@ -76,7 +73,7 @@ function errorCode(error: Error): string {
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
-export class Connection implements Peer, ReceiptPeer {
+export class Connection implements Peer, ReceiptPeer, HeldSender {
   private state: State;
   /** The socket has closed. */
   private socketClosed = false;
@@ -497,14 +494,13 @@ export class Connection implements Peer, ReceiptPeer {
    * recipient is receiving its stored queue), so the caller stores it first as usual.
    */
   private holdAndPush(requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
-    const { store, writes, held } = this.deps;
+    const { store, held } = this.deps;
     const { to, item } = accepted;
-    const owed = (): void => void this.send(okFrame(requestId));
     const key = envelopeKey(to, item.messageId);
     const retried = held.find(key);
     if (retried !== undefined) {
       // A retry of an envelope still held: the same OK, when the first one gets it.
-      retried.owed.push(owed);
+      held.retried(retried, this, requestId);
       return true;
     }
     const admitted = store.queue.admit(to, item.messageId, item.envelope.length, caps, held.pending(to));
@@ -513,26 +509,19 @@ export class Connection implements Peer, ReceiptPeer {
       return true;
     }
     if (!recipient.deliver(deliverFrame(item))) return false;
-    const envelope = held.hold(key, to, item, owed);
-    writes.submit(
-      () => {
-        if (envelope.ackedAt !== undefined) store.queue.delivered(to, item.messageId, envelope.ackedAt, item.receiptBox);
-        else store.queue.enqueue(to, item, UNCAPPED);
-      },
-      () => {
-        held.release(envelope);
-        HeldEnvelopes.settle(envelope);
-      },
-      (error) => {
-        held.release(envelope);
-        this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
-        // Acked, the envelope is with its recipient whatever became of the write: the sender may count it sent.
-        if (envelope.ackedAt !== undefined) HeldEnvelopes.settle(envelope);
-        else this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-      },
-      notBefore(this.deps.options.holdMs),
-    );
+    held.add(key, to, item, this, requestId);
     return true;
+  }
+
+  /** A held envelope this connection sent is stored, or acked: its OK. */
+  heldSettled(requestId: number): void {
+    this.send(okFrame(requestId));
+  }
+
+  heldFailed(requestId: number, error: unknown, delivered: boolean): void {
+    this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+    // Acked, the envelope is with its recipient whatever became of the write: the sender may count it sent.
+    this.send(delivered ? okFrame(requestId) : errorFrame(requestId, 'INTERNAL', 'internal error'));
   }
 
   /**

@@ -104,7 +104,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const addressOf = clientAddress(resolved.trustedProxies);
   // Held envelopes are committed on a grid of holdMs: each waits holdMs to 2 × holdMs, and their senders' OKs leave in fewer writes.
   const writes = new GroupCommit(store.transaction, resolved.holdMs);
-  const held = new HeldEnvelopes();
+  const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
   const connections = new Set<Connection>();
   // One object for every connection, rather than one each.
   const connectionDeps: ConnectionDeps = {

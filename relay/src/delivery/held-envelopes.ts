@@ -1,6 +1,21 @@
 import type { EnvelopeKey } from '../store/envelope-key.js';
-import type { NewEnvelope } from '../store/ports.js';
+import { notBefore, type GroupCommit } from '../store/group-commit.js';
+import type { NewEnvelope, QueueCaps, QueueStore } from '../store/ports.js';
 import type { Usage } from '../store/queue-usage.js';
+
+/** Who sent a held envelope: told once, when it has been stored or acked, or when storing it failed. */
+export interface HeldSender {
+  /** Stored durably, or in its recipient's hands: the SEND's OK. */
+  heldSettled(requestId: number): void;
+  /** The write failed. `delivered`: the recipient had acked it anyway, so the sender may count it sent. */
+  heldFailed(requestId: number, error: unknown, delivered: boolean): void;
+}
+
+/** One SEND waiting for a held envelope's OK: the first, or a retry of it. */
+interface Owed {
+  readonly sender: HeldSender;
+  readonly requestId: number;
+}
 
 /**
  * An envelope pushed to its online recipient before it was stored. It is written to the queue at the next commit
@@ -13,17 +28,48 @@ export interface HeldEnvelope {
   readonly item: NewEnvelope;
   /** Set when the recipient acked it before it was stored: it is then never stored, only remembered as delivered. */
   ackedAt: number | undefined;
-  /** OKs owed to the sender (and to retries of the same SEND), sent once the envelope is stored or acked. */
-  readonly owed: Array<() => void>;
+  readonly sender: HeldSender;
+  readonly requestId: number;
+  /** Retries of the same SEND while it was held; each gets the same answer. Made only for a retry. */
+  retries: Owed[] | undefined;
+  /** Why its write failed, if it did. */
+  failure: { readonly error: unknown } | undefined;
 }
 
-/** The envelopes held in memory between their push and their commit (a few milliseconds each), with their queue usage. */
+/** The envelopes whose holds end in one step of the commit grid: one write for all of them. */
+interface Batch {
+  /** When the group commit will take it (performance.now() time). */
+  readonly dueAt: number;
+  readonly envelopes: HeldEnvelope[];
+  /** Its write has run; later envelopes need a batch of their own. */
+  written: boolean;
+}
+
+/** A held envelope was admitted against the caps already; storing it must not refuse it. */
+const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
+
+/**
+ * The envelopes held in memory between their push and their commit (holdMs to 2 × holdMs each), with their queue
+ * usage. Those held in the same step of the commit grid are written, and their OKs sent, as one unit of the group
+ * commit: a busy relay holds hundreds per step, and one unit each cost a closure set and a scan of the commit's list.
+ */
 export class HeldEnvelopes {
   private readonly held = new Map<EnvelopeKey, HeldEnvelope>();
   private readonly usage = new Map<string, Usage>();
+  private open: Batch | undefined;
+  private readonly hold: ReturnType<typeof notBefore>;
 
-  hold(key: EnvelopeKey, recipient: string, item: NewEnvelope, owed: () => void): HeldEnvelope {
-    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, owed: [owed] };
+  constructor(
+    private readonly writes: GroupCommit,
+    private readonly queue: QueueStore,
+    holdMs: number,
+  ) {
+    this.hold = notBefore(holdMs);
+  }
+
+  /** Hold an envelope just pushed to its recipient; it is written (or remembered as delivered) once its hold ends. */
+  add(key: EnvelopeKey, recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
+    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined };
     this.held.set(key, envelope);
     const usage = this.usage.get(recipient);
     if (usage === undefined) this.usage.set(recipient, { count: 1, bytes: item.envelope.length });
@@ -31,6 +77,7 @@ export class HeldEnvelopes {
       usage.count += 1;
       usage.bytes += item.envelope.length;
     }
+    this.batchFor(this.writes.dueAt(this.hold)).envelopes.push(envelope);
     return envelope;
   }
 
@@ -38,13 +85,71 @@ export class HeldEnvelopes {
     return this.held.get(key);
   }
 
+  /** A retry of a held envelope's SEND: it gets the same answer as the first, when the first does. */
+  retried(envelope: HeldEnvelope, sender: HeldSender, requestId: number): void {
+    (envelope.retries ??= []).push({ sender, requestId });
+  }
+
   /** What the recipient's held envelopes would add to its stored queue. */
   pending(recipient: string): Readonly<Usage> {
     return this.usage.get(recipient) ?? NONE;
   }
 
+  get size(): number {
+    return this.held.size;
+  }
+
+  private batchFor(dueAt: number): Batch {
+    const open = this.open;
+    if (open !== undefined && !open.written && open.dueAt === dueAt) return open;
+    const batch: Batch = { dueAt, envelopes: [], written: false };
+    this.open = batch;
+    this.writes.submit(
+      () => this.write(batch),
+      () => this.settle(batch),
+      (error) => this.fail(batch, error),
+      this.hold,
+    );
+    return batch;
+  }
+
+  /** Inside the commit: each envelope is written alone (one statement), so one that fails does not undo the others. */
+  private write(batch: Batch): void {
+    batch.written = true;
+    for (const envelope of batch.envelopes) {
+      const { recipient, item } = envelope;
+      try {
+        if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
+        else this.queue.enqueue(recipient, item, UNCAPPED);
+      } catch (error) {
+        envelope.failure = { error };
+      }
+    }
+  }
+
+  private settle(batch: Batch): void {
+    for (const envelope of batch.envelopes) {
+      this.release(envelope);
+      if (envelope.failure !== undefined) {
+        failed(envelope, envelope.failure.error);
+        continue;
+      }
+      envelope.sender.heldSettled(envelope.requestId);
+      if (envelope.retries !== undefined) for (const retry of envelope.retries) retry.sender.heldSettled(retry.requestId);
+    }
+  }
+
+  /** The commit itself failed: nothing in the batch is stored. */
+  private fail(batch: Batch, error: unknown): void {
+    batch.written = true;
+    for (const envelope of batch.envelopes) {
+      this.release(envelope);
+      failed(envelope, error);
+    }
+  }
+
   /** Stop holding it (stored, or remembered as delivered): it no longer counts as pending. */
-  release(envelope: HeldEnvelope): void {
+  private release(envelope: HeldEnvelope): void {
     if (this.held.get(envelope.key) !== envelope) return;
     this.held.delete(envelope.key);
     const usage = this.usage.get(envelope.recipient);
@@ -53,15 +158,12 @@ export class HeldEnvelopes {
     usage.bytes -= envelope.item.envelope.length;
     if (usage.count === 0) this.usage.delete(envelope.recipient);
   }
+}
 
-  /** Send every OK owed for this envelope (once). */
-  static settle(envelope: HeldEnvelope): void {
-    for (const owed of envelope.owed.splice(0)) owed();
-  }
-
-  get size(): number {
-    return this.held.size;
-  }
+function failed(envelope: HeldEnvelope, error: unknown): void {
+  const delivered = envelope.ackedAt !== undefined;
+  envelope.sender.heldFailed(envelope.requestId, error, delivered);
+  if (envelope.retries !== undefined) for (const retry of envelope.retries) retry.sender.heldFailed(retry.requestId, error, delivered);
 }
 
 const NONE: Usage = Object.freeze({ count: 0, bytes: 0 });

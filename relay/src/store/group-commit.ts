@@ -5,7 +5,7 @@ interface Pending {
   /** Does the write; returns what to run once it has committed. */
   readonly run: () => () => void;
   readonly failed: (error: unknown) => void;
-  /** performance.now() by which it must be committed (and, unless early, not before). */
+  /** performance.now() by which it must be committed (and, unless early, not before); for a held write, on the grid. */
   readonly dueAt: number;
   /** May ride along with any earlier commit. */
   readonly early: boolean;
@@ -59,7 +59,7 @@ export class GroupCommit {
   ) {}
 
   submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
-    const dueAt = performance.now() + wait.ms;
+    const dueAt = this.dueAt(wait);
     this.pending.push({
       run: () => {
         const result = work();
@@ -69,7 +69,16 @@ export class GroupCommit {
       dueAt,
       early: wait.early,
     });
-    this.schedule(wait.early ? dueAt : this.onGrid(dueAt), wait.ms <= 0);
+    this.schedule(dueAt, wait.ms <= 0);
+  }
+
+  /**
+   * The performance.now() time by which a write submitted now with this wait is committed; for a held write, the grid
+   * point its commit waits for, the same for every held write submitted in one grid step.
+   */
+  dueAt(wait: Wait): number {
+    const dueAt = performance.now() + wait.ms;
+    return wait.early || this.heldGridMs <= 0 ? dueAt : Math.ceil(dueAt / this.heldGridMs) * this.heldGridMs;
   }
 
   /** Commit everything submitted so far, now, whatever its deadline. */
@@ -115,13 +124,8 @@ export class GroupCommit {
     }
     this.pending = later;
     // Only held writes are left waiting.
-    if (later.length > 0) this.schedule(this.onGrid(next), false);
+    if (later.length > 0) this.schedule(next, false);
     this.commit(due);
-  }
-
-  /** The first grid point at or after dueAt. */
-  private onGrid(dueAt: number): number {
-    return this.heldGridMs <= 0 ? dueAt : Math.ceil(dueAt / this.heldGridMs) * this.heldGridMs;
   }
 
   private cancelTimer(): void {

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HeldEnvelopes, type HeldSender } from '../../relay/src/delivery/held-envelopes.js';
+import { envelopeKey } from '../../relay/src/store/envelope-key.js';
+import { GroupCommit } from '../../relay/src/store/group-commit.js';
+import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
+import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+
+const HOLD_MS = 25;
+const UNCAPPED = { count: 1_000, bytes: 1_000_000 };
+
+let dir: string;
+let store: RelayStore;
+
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+  dir = await mkdtemp(path.join(tmpdir(), 'parley-held-'));
+  store = openSqliteStore(dir);
+  const key = (): Uint8Array => new Uint8Array(randomBytes(32));
+  store.users.create({ username: 'bob', identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, 'bob');
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A sender that records what it was told, by request id. */
+function recordingSender(): HeldSender & { readonly told: string[] } {
+  const told: string[] = [];
+  return {
+    told,
+    heldSettled: (requestId) => void told.push(`ok ${requestId}`),
+    heldFailed: (requestId, error, delivered) => void told.push(`${delivered ? 'ok despite' : 'error'} ${requestId}: ${(error as Error).message}`),
+  };
+}
+
+function envelope(bytes = 100): NewEnvelope {
+  return { messageId: new Uint8Array(randomBytes(16)), envelope: new Uint8Array(bytes), receivedAt: Date.now(), expiresAt: null, receiptBox: null };
+}
+
+/** Held envelopes over the test's store, committing through a group commit on a grid of HOLD_MS. */
+function heldOverStore(): { held: HeldEnvelopes; commits: () => number; units: () => number; failNextCommit: () => void } {
+  let count = 0;
+  let fail = false;
+  const writes = new GroupCommit((work) => {
+    if (fail) {
+      fail = false;
+      throw new Error('disk full');
+    }
+    store.transaction(work);
+    count++;
+  }, HOLD_MS);
+  const submit = vi.spyOn(writes, 'submit');
+  return { held: new HeldEnvelopes(writes, store.queue, HOLD_MS), commits: () => count, units: () => submit.mock.calls.length, failNextCommit: () => (fail = true) };
+}
+
+/** Move the clock to 1 ms past a grid point: a hold begun now ends 2 × HOLD_MS - 1 from now, at the next but one. */
+async function alignToGrid(): Promise<void> {
+  const now = performance.now();
+  await vi.advanceTimersByTimeAsync(Math.ceil(now / HOLD_MS) * HOLD_MS - now + 1);
+}
+
+const STEP_END = 2 * HOLD_MS - 1;
+
+describe('held envelopes', () => {
+  it('writes those held in one grid step in one commit, not before their hold ends, and only then tells each sender', async () => {
+    const { held, commits, units } = heldOverStore();
+    const alice = recordingSender();
+    const carol = recordingSender();
+    await alignToGrid();
+    const first = envelope(100);
+    const a = held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    await vi.advanceTimersByTimeAsync(5);
+    const second = envelope(50);
+    const b = held.add(envelopeKey('bob', second.messageId), 'bob', second, carol, 2);
+    held.retried(a, carol, 3);
+    b.ackedAt = Date.now();
+    expect(held.pending('bob')).toEqual({ count: 2, bytes: 150 });
+
+    await vi.advanceTimersByTimeAsync(STEP_END - 5 - 1);
+    expect([alice.told, carol.told, commits(), store.queue.depth('bob')]).toEqual([[], [], 0, 0]);
+
+    await vi.advanceTimersByTimeAsync(1);
+    // One unit of the group commit for the step, not one per envelope.
+    expect([commits(), units()]).toEqual([1, 1]);
+    expect(alice.told).toEqual(['ok 1']);
+    // The retry is answered with the first, in the order they were held.
+    expect(carol.told).toEqual(['ok 3', 'ok 2']);
+    // The unacked one is queued; the acked one is only remembered as delivered, so a retry of it is a duplicate.
+    expect(store.queue.depth('bob')).toBe(1);
+    expect(store.queue.admit('bob', second.messageId, 50, UNCAPPED, { count: 0, bytes: 0 })).toBe('duplicate');
+    expect([held.size, held.pending('bob'), held.find(a.key)]).toEqual([0, { count: 0, bytes: 0 }, undefined]);
+  });
+
+  it('gives an envelope held after a step has begun a commit of its own in the next step', async () => {
+    const { held, commits } = heldOverStore();
+    const alice = recordingSender();
+    await alignToGrid();
+    const first = envelope();
+    held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    await vi.advanceTimersByTimeAsync(STEP_END - 1);
+    const second = envelope();
+    held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect([commits(), alice.told]).toEqual([1, ['ok 1']]);
+    await vi.advanceTimersByTimeAsync(HOLD_MS);
+    expect([commits(), alice.told, store.queue.depth('bob')]).toEqual([2, ['ok 1', 'ok 2'], 2]);
+  });
+
+  it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {
+    const { held } = heldOverStore();
+    const alice = recordingSender();
+    await alignToGrid();
+    const good = envelope();
+    const orphan = envelope();
+    held.add(envelopeKey('bob', good.messageId), 'bob', good, alice, 1);
+    // Nobody by that name: the queue refuses the row.
+    held.add(envelopeKey('nobody', orphan.messageId), 'nobody', orphan, alice, 2);
+    await vi.advanceTimersByTimeAsync(STEP_END);
+    expect(alice.told).toEqual(['ok 1', 'error 2: FOREIGN KEY constraint failed']);
+    expect(store.queue.depth('bob')).toBe(1);
+    expect(held.pending('nobody')).toEqual({ count: 0, bytes: 0 });
+  });
+
+  it('when the commit itself fails, errors every sender except those whose recipient already acked', async () => {
+    const { held, failNextCommit } = heldOverStore();
+    const alice = recordingSender();
+    const [first, second] = [envelope(), envelope()];
+    await alignToGrid();
+    held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2).ackedAt = Date.now();
+    failNextCommit();
+    await vi.advanceTimersByTimeAsync(STEP_END);
+    expect(alice.told).toEqual(['error 1: disk full', 'ok despite 2: disk full']);
+    expect([held.size, store.queue.depth('bob')]).toEqual([0, 0]);
+  });
+});
