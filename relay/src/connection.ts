@@ -228,11 +228,6 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   private handle(data: RawData, isBinary: boolean): Promise<void> | undefined {
     if (this.state.kind === 'closed') return undefined;
     let requestId = 0;
-    const failed = (error: unknown): void => {
-      this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
-      this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-      if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
-    };
     try {
       if (!isBinary) {
         this.refuse(errorFrame(0, 'PROTO_MALFORMED_FRAME', 'frames must be binary'), CloseCode.UNSUPPORTED_DATA);
@@ -242,11 +237,20 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       if (frame === undefined) return undefined;
       requestId = frame.requestId;
       this.deps.metrics.frameIn(frame.name);
-      return this.dispatch(frame)?.catch(failed);
+      const pending = this.dispatch(frame);
+      // The closure is made only for a frame still being handled: most are done by now.
+      return pending === undefined ? undefined : pending.catch((error: unknown) => this.failed(requestId, error));
     } catch (error) {
-      failed(error);
+      this.failed(requestId, error);
       return undefined;
     }
+  }
+
+  /** A handler threw: the client gets INTERNAL for that request (and a connection not yet authenticated is closed). */
+  private failed(requestId: number, error: unknown): void {
+    this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+    this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
+    if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
   }
 
   /** The frame, or undefined after answering bytes that are not one (ERROR with the codec's code, then close). */
@@ -415,13 +419,15 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
   private onAck(frame: FrameOf<'ACK'>, username: string): void {
-    const { store, writes, metrics, receipts, held } = this.deps;
     const now = this.deps.options.now();
-    const early = held.find(envelopeKey(username, frame.messageId));
-    if (early !== undefined) {
-      this.onEarlyAck(early, now);
-      return;
-    }
+    const early = this.deps.held.find(envelopeKey(username, frame.messageId));
+    if (early !== undefined) this.onEarlyAck(early, now);
+    else this.onStoredAck(frame, username, now);
+  }
+
+  /** An ACK of a stored envelope (or of a RECEIPT): written with the next commit. Its own method, so an early ACK makes none of its closures. */
+  private onStoredAck(frame: FrameOf<'ACK'>, username: string, now: number): void {
+    const { store, writes, metrics, receipts } = this.deps;
     const box = this.box;
     writes.submit(
       () => {
@@ -457,29 +463,39 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     if (box !== null) this.deps.receipts.get(box)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: envelope.item.messageId, ackedAt: now });
   }
 
-  private async onSend(frame: SendFrame, username: string): Promise<void> {
-    const { store, options, limiter, router } = this.deps;
-    const retryAfterMs = await limiter.take('messages', username);
+  /** Every SEND waits for its identity's rate limit; what follows is synchronous unless the envelope must be stored first. */
+  private onSend(frame: SendFrame, username: string): Promise<void> {
+    return this.deps.limiter.take('messages', username).then((retryAfterMs) => this.onSendAllowed(frame, retryAfterMs));
+  }
+
+  private onSendAllowed(frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {
     if (retryAfterMs > 0) {
       this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
-      return;
+      return undefined;
     }
+    const { store, options, router } = this.deps;
     const limits = this.deps.sendLimits;
     const now = options.now();
     const box = this.box ?? null;
     const accepted = checkSend(frame, store, limits, now, box);
     if ('name' in accepted) {
       this.send(accepted);
-      return;
+      return undefined;
     }
     const recipient = router.get(accepted.to);
-    if (recipient !== undefined && options.holdMs > 0 && this.holdAndPush(frame.requestId, accepted, limits.caps, recipient)) return;
-    // The OK (and the push) go out only once the envelope's transaction has committed.
-    await new Promise<void>((resolve, reject) => {
+    if (recipient !== undefined && options.holdMs > 0 && this.holdAndPush(frame.requestId, accepted, limits.caps, recipient)) return undefined;
+    return this.storeThenPush(frame.requestId, accepted);
+  }
+
+  /** The OK (and the push) go out only once the envelope's transaction has committed. */
+  private storeThenPush(requestId: number, accepted: AcceptedSend): Promise<void> {
+    const { store, router } = this.deps;
+    const caps = this.deps.sendLimits.caps;
+    return new Promise<void>((resolve, reject) => {
       this.deps.writes.submit(
-        () => store.queue.enqueue(accepted.to, accepted.item, limits.caps),
+        () => store.queue.enqueue(accepted.to, accepted.item, caps),
         (result) => {
-          this.send(sendReply(frame.requestId, result));
+          this.send(sendReply(requestId, result));
           if (result === 'queued') router.get(accepted.to)?.deliver(deliverFrame(accepted.item));
           resolve();
         },
