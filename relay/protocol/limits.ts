@@ -16,6 +16,9 @@ export const SIGNATURE_BYTES = 64;
 export const NONCE_BYTES = 32;
 export const MESSAGE_ID_BYTES = 16;
 
+/** Most message ids one ACKS frame carries. */
+export const MAX_ACKS_PER_FRAME = 256;
+
 /** Usernames: 3 to 32 characters, lowercase letters, digits, '.', '_' and '-', starting with a letter or digit. */
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{2,31}$/;
 

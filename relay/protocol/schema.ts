@@ -65,6 +65,8 @@ export const FRAME_SCHEMA = {
   },
   /** client -> server: the delivered envelope is stored; drop it from the queue. No reply. */
   ACK: { type: 0x14, fields: { messageId: { fixed: MESSAGE_ID_BYTES } } },
+  /** client -> server: ACK of several envelopes or receipts; messageIds = 1 to MAX_ACKS_PER_FRAME ids of 16 bytes. No reply. */
+  ACKS: { type: 0x15, fields: { messageIds: 'bytes' } },
   /** client -> server: SEND for a disappearing message; the relay drops it unread once ttlMs have passed since it arrived. */
   SEND_EXPIRING: {
     type: 0x30,
@@ -157,7 +159,7 @@ export type Frame = { [N in FrameName]: { name: N; requestId: number } & FieldsO
 export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
-export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT', 'TOTP_SETUP', 'TOTP_ENABLE', 'TOTP_DISABLE', 'REGISTER_LOCKED'] as const satisfies readonly FrameName[];
+export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'ACKS', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT', 'TOTP_SETUP', 'TOTP_ENABLE', 'TOTP_DISABLE', 'REGISTER_LOCKED'] as const satisfies readonly FrameName[];
 export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW', 'TOKEN', 'RECEIPT', 'TOTP_SECRET'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

@@ -1,6 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { CloseCode, FrameError, MAX_FRAME_BYTES, NONCE_BYTES, decodeFrame, encodeFrame, type Frame, type FrameOf, type ServerFrame } from '../protocol/index.js';
+import {
+  CloseCode,
+  FrameError,
+  MAX_ACKS_PER_FRAME,
+  MAX_FRAME_BYTES,
+  MESSAGE_ID_BYTES,
+  NONCE_BYTES,
+  decodeFrame,
+  decodeMessageIds,
+  encodeFrame,
+  type Frame,
+  type FrameOf,
+  type ServerFrame,
+} from '../protocol/index.js';
 import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
@@ -342,7 +355,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   private onRequest(frame: RequestFrame, username: string): Promise<void> | undefined {
     // Any reply follows the commit of the client's earlier ACKs (a SEND's OK does anyway: it commits with them).
-    if (frame.name !== 'ACK' && frame.name !== 'SEND' && frame.name !== 'SEND_EXPIRING' && frame.name !== 'SEND_WITH_RECEIPT') this.deps.writes.flush();
+    if (frame.name !== 'ACK' && frame.name !== 'ACKS' && frame.name !== 'SEND' && frame.name !== 'SEND_EXPIRING' && frame.name !== 'SEND_WITH_RECEIPT') {
+      this.deps.writes.flush();
+    }
     switch (frame.name) {
       case 'LOOKUP':
         this.send(handleLookup(frame, this.deps.store.users));
@@ -362,7 +377,10 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       case 'SEND_WITH_RECEIPT':
         return this.onSend(frame, username);
       case 'ACK':
-        this.onAck(frame, username);
+        this.onAck(frame.messageId, frame.requestId, username);
+        return undefined;
+      case 'ACKS':
+        this.onAcks(frame, username);
         return undefined;
       case 'PUBLISH_SIGNED_PREKEY':
         this.send(handlePublishSignedPrekey(frame, username, this.deps.store, Date.now()));
@@ -418,33 +436,43 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   }
 
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
-  private onAck(frame: FrameOf<'ACK'>, username: string): void {
+  private onAck(messageId: Uint8Array, requestId: number, username: string): void {
     const now = this.deps.options.now();
-    const early = this.deps.held.find(envelopeKey(username, frame.messageId));
+    const early = this.deps.held.find(envelopeKey(username, messageId));
     if (early !== undefined) this.onEarlyAck(early, now);
-    else this.onStoredAck(frame, username, now);
+    else this.onStoredAck(messageId, requestId, username, now);
+  }
+
+  /** ACKS: each id as its own ACK. Ids that are not whole, or too many, are a malformed frame. */
+  private onAcks(frame: FrameOf<'ACKS'>, username: string): void {
+    const ids = decodeMessageIds(frame.messageIds);
+    if (ids === undefined) {
+      this.refuse(errorFrame(frame.requestId, 'PROTO_MALFORMED_FRAME', `messageIds must be 1 to ${MAX_ACKS_PER_FRAME} ids of ${MESSAGE_ID_BYTES} bytes`), CloseCode.PROTOCOL_ERROR);
+      return;
+    }
+    for (const messageId of ids) this.onAck(messageId, frame.requestId, username);
   }
 
   /** An ACK of a stored envelope (or of a RECEIPT): written with the next commit. Its own method, so an early ACK makes none of its closures. */
-  private onStoredAck(frame: FrameOf<'ACK'>, username: string, now: number): void {
+  private onStoredAck(messageId: Uint8Array, requestId: number, username: string, now: number): void {
     const { store, writes, metrics, receipts } = this.deps;
     const box = this.box;
     writes.submit(
       () => {
-        const acked = handleAck(frame, username, store, now);
-        if (acked === undefined && box !== undefined) store.receipts.remove(box, frame.messageId);
+        const acked = handleAck(messageId, username, store, now);
+        if (acked === undefined && box !== undefined) store.receipts.remove(box, messageId);
         return acked;
       },
       (acked) => {
         if (acked === undefined) return;
         metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
         if (acked.receiptBox !== null) {
-          receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: frame.messageId, ackedAt: now });
+          receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId, ackedAt: now });
         }
       },
       (error) => {
-        this.deps.log('internal_error', { conn: this.id, req: frame.requestId, ...describeError(error) });
-        this.send(errorFrame(frame.requestId, 'INTERNAL', 'internal error'));
+        this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+        this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
       },
       within(LAZY_COMMIT_MS),
     );

@@ -17,6 +17,7 @@ import { authTranscript, decodeFrame, encodeFrame, type ClientFrame, type Frame 
 import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
 import { usernameSkeleton } from '../../relay/src/usernames.js';
 import { createIdentity, type TestIdentity } from '../support/wire-client.js';
+import { AckCoalescer } from '../../app/core/net/ack-coalescer.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVER_CORE = '0';
@@ -180,11 +181,13 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
   try {
     let arrive: (pair: number) => void = () => undefined;
+    // Receivers acknowledge as Parley's client does: together with the others of the next few milliseconds.
+    const acks = receivers.map((_, pair) => new AckCoalescer((frame) => receiverSockets[pair]?.send(encodeFrame(frame))));
     const receiverSockets = await Promise.all(
       receivers.map((identity, pair) =>
         relayClient(url, identity, (frame) => {
           if (frame.name !== 'DELIVER') return;
-          receiverSockets[pair]?.send(encodeFrame({ name: 'ACK', requestId: 2, messageId: frame.messageId }));
+          acks[pair]?.add(frame.messageId);
           arrive(pair);
         }),
       ),
@@ -203,6 +206,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
       },
       (handler) => (arrive = handler),
     );
+    for (const coalescer of acks) coalescer.drop();
     for (const socket of [...senderSockets, ...receiverSockets]) socket.terminate();
     return result;
   } finally {

@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   FRAME_SCHEMA,
   FrameError,
+  MAX_ACKS_PER_FRAME,
   MAX_FRAME_BYTES,
   MAX_STRING_BYTES,
   PROTOCOL_VERSION,
   decodeFrame,
+  decodeMessageIds,
   encodeFrame,
+  encodeMessageIds,
   type FieldKind,
   type Frame,
   type FrameName,
@@ -60,6 +63,7 @@ const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   LOOKUP: { name: 'LOOKUP', requestId: 2, username: '' },
   SEND: { name: 'SEND', requestId: 5, to: 'dave', messageId: filled(16, 10), envelope: new Uint8Array() },
   ACK: { name: 'ACK', requestId: 6, messageId: filled(16, 11) },
+  ACKS: { name: 'ACKS', requestId: 0, messageIds: Uint8Array.of(...filled(16, 10), ...filled(16, 11)) },
   PUBLISH_SIGNED_PREKEY: { name: 'PUBLISH_SIGNED_PREKEY', requestId: 12, keyId: 7, publicKey: filled(32, 12), signature: filled(64, 13) },
   PUBLISH_ONE_TIME_PREKEYS: { name: 'PUBLISH_ONE_TIME_PREKEYS', requestId: 13, prekeys: filled(72, 14) },
   PUBLISH_PQ_PREKEYS: { name: 'PUBLISH_PQ_PREKEYS', requestId: 14, prekeys: filled(1253, 15) },
@@ -301,5 +305,23 @@ describe('protocol codec: properties', () => {
         return corrupted;
       });
     fc.assert(fc.property(mutated, decodesOrThrowsFrameError), { numRuns: 5_000 });
+  });
+});
+
+describe('message id lists (ACKS)', () => {
+  it('round-trips 1 to MAX_ACKS_PER_FRAME ids, in order, as views of the field', () => {
+    for (const count of [1, 2, MAX_ACKS_PER_FRAME]) {
+      const ids = Array.from({ length: count }, (_, i) => filled(16, i % 256));
+      const field = encodeMessageIds(ids);
+      expect(field.length).toBe(16 * count);
+      const decoded = decodeMessageIds(field);
+      expect(decoded).toEqual(ids);
+      expect(decoded?.[0]?.buffer).toBe(field.buffer);
+    }
+  });
+
+  it('refuses none, a part of an id, more than MAX_ACKS_PER_FRAME, and ids that are not 16 bytes', () => {
+    for (const length of [0, 15, 17, 16 * MAX_ACKS_PER_FRAME + 16]) expect(decodeMessageIds(new Uint8Array(length))).toBeUndefined();
+    expect(() => encodeMessageIds([new Uint8Array(15)])).toThrow(RangeError);
   });
 });

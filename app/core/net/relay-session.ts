@@ -9,11 +9,12 @@ import {
   type FrameOf,
   type ServerFrame,
 } from '../../../relay/protocol/index.js';
+import { AckCoalescer } from './ack-coalescer.js';
 import { RelayReplyError, unreachable } from './errors.js';
 
 type WithoutRequestId<F> = F extends unknown ? Omit<F, 'requestId'> : never;
 /** Client frames that get a reply, without the requestId the session assigns. */
-export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' }>>;
+export type RelayRequest = WithoutRequestId<Exclude<ClientFrame, { name: 'ACK' | 'ACKS' }>>;
 export type RelayReply = FrameOf<'OK'> | FrameOf<'USER'> | FrameOf<'PREKEY_BUNDLE'> | FrameOf<'TOTP_SECRET'> | FrameOf<'TOKEN'>;
 /** Frames the relay pushes after authentication. */
 export type PushFrame = FrameOf<'DELIVER'> | FrameOf<'DRAINED'> | FrameOf<'PREKEYS_LOW'> | FrameOf<'RECEIPT'>;
@@ -43,6 +44,13 @@ export class RelaySession {
   #onClose: ((code: number) => void) | undefined;
   #closeCode = 1006;
   #closed = false;
+  readonly #acks = new AckCoalescer((frame) => {
+    try {
+      this.#socket.send(encodeFrame(frame));
+    } catch {
+      /* the connection is going away; the relay redelivers */
+    }
+  });
 
   private constructor(socket: WebSocket, challenge: FrameOf<'CHALLENGE'>) {
     this.#socket = socket;
@@ -120,14 +128,12 @@ export class RelaySession {
     });
   }
 
-  /** Acknowledge a delivered envelope or a receipt. Best effort: unacknowledged ones are simply sent again. */
+  /**
+   * Acknowledge a delivered envelope or a receipt, together with the others of the next few milliseconds
+   * (AckCoalescer). Best effort: unacknowledged ones are simply sent again.
+   */
   acknowledge(messageId: Uint8Array): void {
-    if (this.#closed) return;
-    try {
-      this.#socket.send(encodeFrame({ name: 'ACK', requestId: 0, messageId }));
-    } catch {
-      /* the connection is going away; the relay redelivers */
-    }
+    if (!this.#closed) this.#acks.add(messageId);
   }
 
   /** Receive pushed frames (and any held so far). */
@@ -146,6 +152,8 @@ export class RelaySession {
 
   close(): void {
     if (this.#closed) return;
+    // What is stored is acknowledged before the goodbye, so the next connection does not get it again.
+    this.#acks.flush();
     this.#socket.close(1000);
     // A peer that does not complete the closing handshake is cut off.
     setTimeout(() => this.#socket.terminate(), 1000).unref();
@@ -200,6 +208,7 @@ export class RelaySession {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeCode = code;
+    this.#acks.drop();
     for (const [, pending] of this.#pending) {
       clearTimeout(pending.timer);
       pending.reject(unreachable('The relay connection was lost'));

@@ -63,6 +63,6 @@ export function sendReply(requestId: number, result: EnqueueResult): FrameOf<'OK
 }
 
 /** The recipient has stored the envelope: it leaves the queue. Undefined for an unknown id (acks may repeat). */
-export function handleAck(frame: FrameOf<'ACK'>, username: string, store: RelayStore, now: number): AckedEnvelope | undefined {
-  return store.queue.ack(username, frame.messageId, now);
+export function handleAck(messageId: Uint8Array, username: string, store: RelayStore, now: number): AckedEnvelope | undefined {
+  return store.queue.ack(username, messageId, now);
 }

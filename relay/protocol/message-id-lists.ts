@@ -1,0 +1,18 @@
+import { MAX_ACKS_PER_FRAME, MESSAGE_ID_BYTES } from './limits.js';
+
+/** The messageIds field of ACKS: the ids one after another. */
+export function encodeMessageIds(ids: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(ids.length * MESSAGE_ID_BYTES);
+  ids.forEach((id, i) => {
+    if (id.length !== MESSAGE_ID_BYTES) throw new RangeError(`a message id is ${MESSAGE_ID_BYTES} bytes`);
+    out.set(id, i * MESSAGE_ID_BYTES);
+  });
+  return out;
+}
+
+/** The ids (views into bytes), or undefined unless bytes hold 1 to MAX_ACKS_PER_FRAME whole ids. */
+export function decodeMessageIds(bytes: Uint8Array): Uint8Array[] | undefined {
+  const count = bytes.length / MESSAGE_ID_BYTES;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_ACKS_PER_FRAME) return undefined;
+  return Array.from({ length: count }, (_, i) => bytes.subarray(i * MESSAGE_ID_BYTES, (i + 1) * MESSAGE_ID_BYTES));
+}
