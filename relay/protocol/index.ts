@@ -6,4 +6,4 @@ export * from './auth.js';
 export * from './close-codes.js';
 export * from './prekeys.js';
 export * from './prekey-lists.js';
-export * from './message-id-lists.js';
+export * from './id-lists.js';

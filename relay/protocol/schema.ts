@@ -33,6 +33,8 @@ export const FRAME_SCHEMA = {
   CHALLENGE: { type: 0x01, fields: { nonce: { fixed: NONCE_BYTES }, serverTime: 'u53' } },
   /** server -> client: the request with this id succeeded. */
   OK: { type: 0x02, fields: {} },
+  /** server -> client (requestId 0): OK for several requests; requestIds = 2 or more u32 ids. */
+  OKS: { type: 0x07, fields: { requestIds: 'bytes' } },
   /** server -> client: the request with this id (or 0: the connection) failed. */
   ERROR: { type: 0x03, fields: { code: 'string', message: 'string', retryAfterMs: 'u32' } },
   /** server -> client: reply to LOOKUP. */
@@ -160,6 +162,6 @@ export type FrameOf<N extends FrameName> = Extract<Frame, { name: N }>;
 
 /** Frames a client may send, and frames a server may send. */
 export const CLIENT_FRAMES = ['REGISTER', 'AUTH', 'LOOKUP', 'SEND', 'ACK', 'ACKS', 'PUBLISH_SIGNED_PREKEY', 'PUBLISH_ONE_TIME_PREKEYS', 'PUBLISH_PQ_PREKEYS', 'FETCH_PREKEYS', 'SEND_EXPIRING', 'REGISTER_INVITE', 'TOKEN_REQUEST', 'RESUME', 'SEND_WITH_RECEIPT', 'TOTP_SETUP', 'TOTP_ENABLE', 'TOTP_DISABLE', 'REGISTER_LOCKED'] as const satisfies readonly FrameName[];
-export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW', 'TOKEN', 'RECEIPT', 'TOTP_SECRET'] as const satisfies readonly FrameName[];
+export const SERVER_FRAMES = ['CHALLENGE', 'OK', 'OKS', 'ERROR', 'USER', 'DELIVER', 'DRAINED', 'PREKEY_BUNDLE', 'PREKEYS_LOW', 'TOKEN', 'RECEIPT', 'TOTP_SECRET'] as const satisfies readonly FrameName[];
 export type ClientFrame = FrameOf<(typeof CLIENT_FRAMES)[number]>;
 export type ServerFrame = FrameOf<(typeof SERVER_FRAMES)[number]>;

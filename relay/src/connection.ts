@@ -10,6 +10,7 @@ import {
   decodeFrame,
   decodeMessageIds,
   encodeFrame,
+  encodeRequestIds,
   type Frame,
   type FrameOf,
   type ServerFrame,
@@ -109,6 +110,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   /** True while this turn's frames gather in the TCP socket, to leave in one write when the turn ends. */
   private corked = false;
+  /** The request ids of this turn's OKs not yet written (a commit settles many SENDs of one client at once). */
+  private oks: number[] | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -395,6 +398,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
         return this.onFetchPrekeys(frame, username);
       case 'CHALLENGE':
       case 'OK':
+      case 'OKS':
       case 'ERROR':
       case 'USER':
       case 'DELIVER':
@@ -630,7 +634,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     });
   }
 
-  /** False if the frame could not be handed to the socket. */
+  /** False if the frame could not be handed to the socket. An OK waits for the turn's other OKs, to leave as one OKS. */
   private send(frame: ServerFrame): boolean {
     if (this.socket.readyState !== WebSocket.OPEN) return false;
     if (!this.corked) {
@@ -639,6 +643,24 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       this.transport.cork();
       process.nextTick(uncork, this);
     }
+    if (frame.name === 'OK') {
+      (this.oks ??= []).push(frame.requestId);
+      return true;
+    }
+    // The OKs before it go first: the client sees every frame in the order it was sent.
+    if (this.oks !== undefined) this.sendOks(this.oks);
+    return this.write(frame);
+  }
+
+  /** The turn's OKs: OK for one, OKS for several. */
+  private sendOks(requestIds: number[]): void {
+    this.oks = undefined;
+    const [only] = requestIds;
+    if (requestIds.length === 1 && only !== undefined) this.write(okFrame(only));
+    else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds) });
+  }
+
+  private write(frame: ServerFrame): boolean {
     try {
       this.socket.send(encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe));
       this.deps.metrics.frameOut(frame.name);
@@ -657,6 +679,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   /** The end of a turn: what was corked leaves in one write. */
   endTurn(): void {
+    if (this.oks !== undefined && this.socket.readyState === WebSocket.OPEN) this.sendOks(this.oks);
+    this.oks = undefined;
     this.corked = false;
     this.transport.uncork();
   }
@@ -668,6 +692,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   }
 
   private close(code: CloseCode, reason: string): void {
+    // OKs owed go ahead of the closing frame (a relay shutting down settles its held envelopes first).
+    if (this.oks !== undefined && this.socket.readyState === WebSocket.OPEN) this.sendOks(this.oks);
     this.release();
     this.socket.close(code, reason);
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it, vi } from 'vitest';
+import { encodeMessageIds } from '../../relay/protocol/index.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import type { TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
@@ -112,6 +113,16 @@ describe('envelopes held for an online recipient', () => {
     await Promise.all([expectOk(first), expectOk(retry)]);
     await recipient.request({ name: 'LOOKUP', username: 'bob' });
     expect(recipient.unread('DELIVER')).toBe(0);
+  });
+
+  it("answers the SENDs one commit settles in one OKS frame, after the turn's earlier frames", async () => {
+    const { sender, recipient } = await onlinePair(1_000);
+    const ids = [messageId(), messageId(), messageId()];
+    const oks = ids.map((id) => sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: Uint8Array.of(1) }));
+    for (const id of ids) expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
+    recipient.post({ name: 'ACKS', messageIds: encodeMessageIds(ids) });
+    for (const ok of oks) await expectOk(ok);
+    expect(sender.received.filter((name) => name !== 'CHALLENGE')).toEqual(['OK', 'DRAINED', 'OKS']);
   });
 
   it('stores what it holds when it shuts down, so a restart loses nothing that was pushed and not acked', async () => {

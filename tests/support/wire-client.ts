@@ -4,6 +4,7 @@ import {
   agreementKeyTranscript,
   authTranscript,
   decodeFrame,
+  decodeRequestIds,
   encodeFrame,
   type ClientFrame,
   type Frame,
@@ -65,6 +66,8 @@ export class WireClient {
   readonly closed: Promise<CloseInfo>;
   /** The nonce of the connection's CHALLENGE (set by connect). */
   nonce: Uint8Array = new Uint8Array();
+  /** The name of every frame received, in order, before OKS is taken apart into OKs. */
+  readonly received: FrameName[] = [];
   /** Pings received from the relay so far. */
   private pingCount = 0;
   private readonly pingWaiters: Array<{ readonly count: number; readonly resolve: () => void }> = [];
@@ -212,7 +215,19 @@ export class WireClient {
       this.socket.terminate();
       return;
     }
-    this.onFrame(frame);
+    this.received.push(frame.name);
+    if (frame.name !== 'OKS') {
+      this.onFrame(frame);
+      return;
+    }
+    // Several OKs in one frame: each request gets its own OK, as if they had come one by one.
+    const requestIds = decodeRequestIds(frame.requestIds);
+    if (requestIds === undefined) {
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('relay sent an OKS without request ids'));
+      this.socket.terminate();
+      return;
+    }
+    for (const requestId of requestIds) this.onFrame({ name: 'OK', requestId });
   }
 
   private onFrame(frame: Frame): void {

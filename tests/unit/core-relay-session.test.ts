@@ -1,7 +1,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelaySession } from '../../app/core/net/relay-session.js';
-import { decodeFrame, decodeMessageIds, encodeFrame, type Frame } from '../../relay/protocol/index.js';
+import { decodeFrame, decodeMessageIds, encodeFrame, encodeRequestIds, type Frame } from '../../relay/protocol/index.js';
 
 const servers: WebSocketServer[] = [];
 afterEach(async () => {
@@ -23,8 +23,10 @@ async function fakeRelay(next: Uint8Array): Promise<string> {
   return `ws://127.0.0.1:${address.port}`;
 }
 
-/** A fake relay that sends a CHALLENGE and records every frame its client sends, and how it closed. */
-async function recordingRelay(): Promise<{ url: string; frames: Frame[]; nextFrame: () => Promise<Frame>; closed: Promise<number> }> {
+/** A fake relay that sends a CHALLENGE, records every frame its client sends and how it closed, and answers with `reply`. */
+async function recordingRelay(
+  reply: (frames: readonly Frame[]) => Uint8Array | undefined = () => undefined,
+): Promise<{ url: string; frames: Frame[]; nextFrame: () => Promise<Frame>; closed: Promise<number> }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   servers.push(server);
   const frames: Frame[] = [];
@@ -36,6 +38,8 @@ async function recordingRelay(): Promise<{ url: string; frames: Frame[]; nextFra
     socket.on('error', () => undefined);
     socket.on('message', (data: Buffer) => {
       frames.push(decodeFrame(new Uint8Array(data)));
+      const answer = reply(frames);
+      if (answer !== undefined) socket.send(answer);
       arrived?.();
     });
     socket.on('close', (code) => socketClosed(code));
@@ -57,6 +61,19 @@ const ids = (frame: Frame): number[] =>
   frame.name === 'ACKS' ? (decodeMessageIds(frame.messageIds) ?? []).map((id) => id[0] ?? -1) : frame.name === 'ACK' ? [frame.messageId[0] ?? -1] : [];
 
 describe('relay session', () => {
+  it('settles each request an OKS names with its own OK', async () => {
+    const relay = await recordingRelay((frames) =>
+      frames.length === 2 ? encodeFrame({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(frames.map((frame) => frame.requestId).reverse()) }) : undefined,
+    );
+    const session = await RelaySession.connect(relay.url, 5_000);
+    const replies = [session.request({ name: 'LOOKUP', username: 'alice' }, 5_000), session.request({ name: 'LOOKUP', username: 'bob' }, 5_000)];
+    await relay.nextFrame();
+    await relay.nextFrame();
+    const requestIds = relay.frames.map((frame) => frame.requestId);
+    expect(await Promise.all(replies)).toEqual(requestIds.map((requestId) => ({ name: 'OK', requestId })));
+    session.close();
+  });
+
   it('acknowledges a burst together: ACK for the first, one ACKS for the rest, and what waits before it closes', async () => {
     const relay = await recordingRelay();
     const session = await RelaySession.connect(relay.url, 5_000);

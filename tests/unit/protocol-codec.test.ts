@@ -9,8 +9,10 @@ import {
   PROTOCOL_VERSION,
   decodeFrame,
   decodeMessageIds,
+  decodeRequestIds,
   encodeFrame,
   encodeMessageIds,
+  encodeRequestIds,
   type FieldKind,
   type Frame,
   type FrameName,
@@ -39,6 +41,7 @@ function frameErrorCode(run: () => unknown): string {
 const SAMPLES: { [N in FrameName]: FrameOf<N> } = {
   CHALLENGE: { name: 'CHALLENGE', requestId: 0, nonce: filled(32, 0x11), serverTime: 1_700_000_000_000 },
   OK: { name: 'OK', requestId: 9 },
+  OKS: { name: 'OKS', requestId: 0, requestIds: Uint8Array.of(0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff) },
   ERROR: { name: 'ERROR', requestId: 3, code: 'QUEUE_FULL', message: 'queue is full: ü ✓ 💬', retryAfterMs: 5_000 },
   USER: {
     name: 'USER',
@@ -323,5 +326,18 @@ describe('message id lists (ACKS)', () => {
   it('refuses none, a part of an id, more than MAX_ACKS_PER_FRAME, and ids that are not 16 bytes', () => {
     for (const length of [0, 15, 17, 16 * MAX_ACKS_PER_FRAME + 16]) expect(decodeMessageIds(new Uint8Array(length))).toBeUndefined();
     expect(() => encodeMessageIds([new Uint8Array(15)])).toThrow(RangeError);
+  });
+});
+
+describe('request id lists (OKS)', () => {
+  it('round-trips u32 request ids, big-endian, in order', () => {
+    const ids = [1, 0x01020304, 0xffffffff];
+    const field = encodeRequestIds(ids);
+    expect([...field]).toEqual([0, 0, 0, 1, 1, 2, 3, 4, 0xff, 0xff, 0xff, 0xff]);
+    expect(decodeRequestIds(field)).toEqual(ids);
+  });
+
+  it('refuses none and a part of an id', () => {
+    for (const length of [0, 3, 5]) expect(decodeRequestIds(new Uint8Array(length))).toBeUndefined();
   });
 });

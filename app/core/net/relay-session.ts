@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { ParleyError } from '../../shared/errors.js';
 import {
   decodeFrame,
+  decodeRequestIds,
   encodeFrame,
   FrameError,
   MAX_FRAME_BYTES,
@@ -176,6 +177,15 @@ export class RelaySession {
       case 'TOKEN':
         this.#settle(frame.requestId, (pending) => pending.resolve(frame));
         return;
+      case 'OKS': {
+        const requestIds = decodeRequestIds(frame.requestIds);
+        if (requestIds === undefined) {
+          this.#socket.terminate();
+          return;
+        }
+        for (const requestId of requestIds) this.#settle(requestId, (pending) => pending.resolve({ name: 'OK', requestId }));
+        return;
+      }
       case 'ERROR':
         if (frame.requestId === 0) return; // a connection-level error; the relay closes the socket next
         this.#settle(frame.requestId, (pending) => pending.reject(RelayReplyError.fromFrame(frame)));

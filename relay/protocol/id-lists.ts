@@ -16,3 +16,19 @@ export function decodeMessageIds(bytes: Uint8Array): Uint8Array[] | undefined {
   if (!Number.isInteger(count) || count < 1 || count > MAX_ACKS_PER_FRAME) return undefined;
   return Array.from({ length: count }, (_, i) => bytes.subarray(i * MESSAGE_ID_BYTES, (i + 1) * MESSAGE_ID_BYTES));
 }
+
+/** The requestIds field of OKS: u32 ids, big-endian, one after another. */
+export function encodeRequestIds(ids: readonly number[]): Uint8Array {
+  const out = new Uint8Array(ids.length * 4);
+  const view = new DataView(out.buffer);
+  ids.forEach((id, i) => view.setUint32(i * 4, id));
+  return out;
+}
+
+/** The ids, or undefined unless bytes hold a whole number of them, at least one. */
+export function decodeRequestIds(bytes: Uint8Array): number[] | undefined {
+  const count = bytes.length / 4;
+  if (!Number.isInteger(count) || count < 1) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: count }, (_, i) => view.getUint32(i * 4));
+}
