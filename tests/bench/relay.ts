@@ -26,6 +26,8 @@ const PAYLOAD_BYTES = 1024;
 const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
 // BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning); the ratios need all three.
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
+// This machine's speed drifts by a fifth within minutes: each server runs this many times, in turn, and the median counts.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
 // The servers run compiled, as the relay ships (npm run build:relay): bundled at the start of each run.
@@ -366,11 +368,23 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   }
 }
 
-function row(label: string, pairs: number, result: RunResult): string {
-  const cpuUs = (result.cpuSeconds / result.messages) * 1e6;
+/** Server CPU seconds per delivered message. */
+const per = (result: RunResult): number => result.cpuSeconds / result.messages;
+
+/** The run with the median CPU per message (the lower middle one of an even count). */
+function median(runs: readonly RunResult[]): RunResult {
+  const sorted = [...runs].sort((a, b) => per(a) - per(b));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (middle === undefined) throw new Error('no runs');
+  return middle;
+}
+
+function row(label: string, pairs: number, result: RunResult, runs: readonly RunResult[]): string {
+  const cpuUs = per(result) * 1e6;
   const rate = result.messages / result.seconds;
   const busy = (100 * result.cpuSeconds) / result.seconds;
-  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}`;
+  const range = runs.map((run) => per(run) * 1e6);
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
 async function main(): Promise<void> {
@@ -383,18 +397,27 @@ async function main(): Promise<void> {
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
   console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
   // core: the server's share of its core over the timed phase; near 100% it is the bottleneck, and latency is queueing.
-  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   p50 ms   p99 ms');
+  console.log(`Each row is the median by CPU per message of ${ROUNDS} runs taken in turn with the other servers' (BENCH_ROUNDS); the last column is the range of those runs.`);
+  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   p50 ms   p99 ms  cpu range');
   const ratios: string[] = [];
+  const compared = SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
   for (const pairs of PAIRS) {
     const messages = Math.max(total, pairs * 5);
-    const relay = await benchRelay(pairs, messages);
-    console.log(row('relay', pairs, relay));
-    if (!SERVERS.has('ws-fwd') || !SERVERS.has('mosquitto')) continue;
-    const forwarder = await benchForwarder(pairs, messages);
-    console.log(row('ws-fwd', pairs, forwarder));
-    const mosquitto = await benchMosquitto(pairs, messages);
-    console.log(row('mosquitto', pairs, mosquitto));
-    const per = (r: RunResult): number => r.cpuSeconds / r.messages;
+    // Taken in turn, so a spell when this machine runs slow falls on every server alike.
+    const runs: Record<'relay' | 'forwarder' | 'mosquitto', RunResult[]> = { relay: [], forwarder: [], mosquitto: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.relay.push(await benchRelay(pairs, messages));
+      if (!compared) continue;
+      runs.forwarder.push(await benchForwarder(pairs, messages));
+      runs.mosquitto.push(await benchMosquitto(pairs, messages));
+    }
+    const relay = median(runs.relay);
+    console.log(row('relay', pairs, relay, runs.relay));
+    if (!compared) continue;
+    const forwarder = median(runs.forwarder);
+    console.log(row('ws-fwd', pairs, forwarder, runs.forwarder));
+    const mosquitto = median(runs.mosquitto);
+    console.log(row('mosquitto', pairs, mosquitto, runs.mosquitto));
     ratios.push(
       `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
     );
