@@ -31,6 +31,7 @@ const seeds: readonly ClientFrame[] = [
   { name: 'SEND', requestId: 8, to: 'bob', messageId: new Uint8Array(16).fill(3), envelope: new Uint8Array(40).fill(9) },
   { name: 'SEND_EXPIRING', requestId: 9, to: 'bob', messageId: new Uint8Array(16).fill(4), envelope: Uint8Array.of(1), ttlMs: 1000 },
   { name: 'ACK', requestId: 10, messageId: new Uint8Array(16).fill(5) },
+  { name: 'ACKS', requestId: 0, messageIds: Uint8Array.from({ length: 48 }, (_, i) => i) },
   { name: 'AUTH', requestId: 11, username: 'alice', signature: new Uint8Array(64) },
   { name: 'RESUME', requestId: 12, token: 'eyJhbGciOiJub25lIn0.e30.' },
   { name: 'TOKEN_REQUEST', requestId: 13 },
