@@ -495,9 +495,14 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     if (box !== null) this.deps.receipts.get(box)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: envelope.item.messageId, ackedAt: now });
   }
 
-  /** Every SEND waits for its identity's rate limit; what follows is synchronous unless the envelope must be stored first. */
-  private onSend(frame: SendFrame, username: string): Promise<void> {
-    return this.deps.limiter.take('messages', username).then((retryAfterMs) => this.onSendAllowed(frame, retryAfterMs));
+  /**
+   * Every SEND is counted against its identity's rate limit. Well inside the limit the answer is known at once and
+   * the SEND is handled now; near it, the SEND (and the frames after it) wait for the limiter.
+   */
+  private onSend(frame: SendFrame, username: string): Promise<void> | undefined {
+    const verdict = this.deps.limiter.takeMessageNow(username);
+    if (typeof verdict === 'number') return this.onSendAllowed(frame, verdict);
+    return verdict.then((retryAfterMs) => this.onSendAllowed(frame, retryAfterMs));
   }
 
   private onSendAllowed(frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {

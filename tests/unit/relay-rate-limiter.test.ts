@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RelayRateLimiter, type RetryAfterMs } from '../../relay/src/limits/rate-limiter.js';
+import { DEFAULT_RATE_LIMITS } from '../../relay/src/options.js';
+
+/** A limiter allowing `points` messages per identity per minute; counts refusals by limit name. */
+function limiter(points: number): { limits: RelayRateLimiter; refusals: string[] } {
+  const refusals: string[] = [];
+  const limits = new RelayRateLimiter({ ...DEFAULT_RATE_LIMITS, messages: { points, durationMs: 60_000 } }, (name) => refusals.push(name));
+  return { limits, refusals };
+}
+
+describe('relay rate limiter: messages answered at once when provably allowed', () => {
+  it('answers well inside the limit at once, and still refuses past it, with a retry-after', async () => {
+    const { limits, refusals } = limiter(5);
+    const answers: Array<{ now: boolean; retryAfterMs: RetryAfterMs }> = [];
+    for (let i = 0; i < 8; i++) {
+      const verdict = limits.takeMessageNow('alice');
+      answers.push(typeof verdict === 'number' ? { now: true, retryAfterMs: verdict } : { now: false, retryAfterMs: await verdict });
+    }
+    expect(answers.map((a) => a.retryAfterMs === 0)).toEqual([true, true, true, true, true, false, false, false]);
+    // The first waits (nothing is known yet); its answer (4 points left) proves the next four allowed, each counting
+    // against that floor; with none left, every refusal waits for the limiter.
+    expect(answers.map((a) => a.now)).toEqual([false, true, true, true, true, false, false, false]);
+    expect(answers.slice(5).every((a) => a.retryAfterMs > 0 && a.retryAfterMs <= 60_000)).toBe(true);
+    expect(refusals).toEqual(['messages', 'messages', 'messages']);
+  });
+
+  it('keeps each identity to its own budget', async () => {
+    const { limits } = limiter(2);
+    const take = async (key: string): Promise<RetryAfterMs> => await limits.takeMessageNow(key);
+    expect([await take('alice'), await take('alice'), await take('bob')]).toEqual([0, 0, 0]);
+    expect(await take('alice')).toBeGreaterThan(0);
+    expect(await take('bob')).toBe(0);
+  });
+
+  it('never allows more than the limit, however actions and answers interleave', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), async (points, waits) => {
+        const { limits } = limiter(points);
+        const verdicts: Array<RetryAfterMs | Promise<RetryAfterMs>> = [];
+        // true: let every answer so far arrive before the next action; false: act again at once.
+        for (const wait of waits) {
+          verdicts.push(limits.takeMessageNow('alice'));
+          if (wait) await Promise.all(verdicts);
+        }
+        const allowed = (await Promise.all(verdicts)).filter((retryAfterMs) => retryAfterMs === 0).length;
+        expect(allowed).toBe(Math.min(points, waits.length));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
