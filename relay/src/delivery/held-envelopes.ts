@@ -1,5 +1,5 @@
 import type { EnvelopeKey } from '../store/envelope-key.js';
-import { notBefore, type GroupCommit } from '../store/group-commit.js';
+import { notBefore, type GroupCommit, type Wait } from '../store/group-commit.js';
 import type { NewEnvelope, QueueCaps, QueueStore } from '../store/ports.js';
 import type { Usage } from '../store/queue-usage.js';
 
@@ -57,7 +57,7 @@ export class HeldEnvelopes {
   private readonly held = new Map<EnvelopeKey, HeldEnvelope>();
   private readonly usage = new Map<string, Usage>();
   private open: Batch | undefined;
-  private readonly hold: ReturnType<typeof notBefore>;
+  private readonly hold: Wait;
 
   constructor(
     private readonly writes: GroupCommit,
