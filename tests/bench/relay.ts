@@ -24,7 +24,7 @@ const SERVER_CORE = '0';
 const CLIENT_CORE = '1';
 const PAYLOAD_BYTES = 1024;
 const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
-// BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning); the ratios need all three.
+// BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning), or any other subset; the ratios need all three.
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
 // This machine's speed drifts by a fifth within minutes: each server runs this many times, in turn, and the median counts.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -39,6 +39,8 @@ interface RunResult {
   readonly messages: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
+  /** CPU seconds of this load generator over the same phase. */
+  readonly loadCpuSeconds: number;
   readonly latenciesMs: number[];
 }
 
@@ -94,9 +96,17 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * The load generator's clients send frames with an all-zero mask, which ws then skips, here and in the server it
+ * measures. RFC 6455 wants an unpredictable mask, which protects proxies in between; on loopback there are none.
+ * Masking, and a random id per message, cost the load generator about 5 µs of the 20 to 60 it spends per message.
+ * Parley's own client keeps ws's random masks.
+ */
+const WS_CLIENT_OPTIONS = { perMessageDeflate: false, generateMask: (mask: Buffer): void => void mask.fill(0) };
+
 function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
   });
@@ -123,11 +133,13 @@ async function pairLoops(pairs: number, total: number, pid: number, send: (pair:
     else if (--outstanding === 0) finish();
   });
   const cpu0 = cpuSeconds(pid);
+  const load0 = process.cpuUsage();
   const t0 = performance.now();
   for (let pair = 0; pair < pairs; pair++) fire(pair);
   await done;
   const seconds = (performance.now() - t0) / 1000;
-  return { messages: perPair * pairs, seconds, cpuSeconds: cpuSeconds(pid) - cpu0, latenciesMs: latencies.sort((a, b) => a - b) };
+  const load = process.cpuUsage(load0);
+  return { messages: perPair * pairs, seconds, cpuSeconds: cpuSeconds(pid) - cpu0, loadCpuSeconds: (load.user + load.system) / 1e6, latenciesMs: latencies.sort((a, b) => a - b) };
 }
 
 /** Put users straight into a fresh relay database (registration is not what is measured). */
@@ -151,7 +163,7 @@ const RELAY_OPTIONS = {
 /** An authenticated raw client: frames in go to onFrame. */
 async function relayClient(url: string, identity: TestIdentity, onFrame: (frame: Frame) => void): Promise<WebSocket> {
   // Listen before 'open': the CHALLENGE can arrive in the same read as the upgrade response.
-  const socket = new WebSocket(url, { perMessageDeflate: false });
+  const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
   socket.once('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -196,13 +208,21 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
     );
     const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, () => undefined)));
     const envelope = new Uint8Array(randomBytes(PAYLOAD_BYTES));
+    // Unique ids without a call into the system's random source per message: a random half, then a counter.
+    const idBytes = Buffer.alloc(16);
+    randomBytes(8).copy(idBytes);
+    let idCount = 0;
+    const nextMessageId = (): Uint8Array => {
+      idBytes.writeUInt32BE(idCount++, 12);
+      return new Uint8Array(idBytes);
+    };
     let requestId = 10;
     const result = await pairLoops(
       pairs,
       total,
       child.pid ?? 0,
       (pair) => {
-        const messageId = new Uint8Array(randomBytes(16));
+        const messageId = nextMessageId();
         const frame: ClientFrame = { name: 'SEND', requestId: requestId++, to: `r${pair}`, messageId, envelope };
         senderSockets[pair]?.send(encodeFrame(frame));
       },
@@ -383,8 +403,9 @@ function row(label: string, pairs: number, result: RunResult, runs: readonly Run
   const cpuUs = per(result) * 1e6;
   const rate = result.messages / result.seconds;
   const busy = (100 * result.cpuSeconds) / result.seconds;
+  const loadBusy = (100 * result.loadCpuSeconds) / result.seconds;
   const range = runs.map((run) => per(run) * 1e6);
-  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
 async function main(): Promise<void> {
@@ -396,28 +417,26 @@ async function main(): Promise<void> {
   const total = Number(process.env.BENCH_MESSAGES ?? 20_000);
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
   console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
-  // core: the server's share of its core over the timed phase; near 100% it is the bottleneck, and latency is queueing.
+  // core: the server's share of its core over the timed phase; load: the load generator's share of its own. Near 100%,
+  // that side is the bottleneck, and latency is mostly queueing there.
   console.log(`Each row is the median by CPU per message of ${ROUNDS} runs taken in turn with the other servers' (BENCH_ROUNDS); the last column is the range of those runs.`);
-  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   p50 ms   p99 ms  cpu range');
+  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   load   p50 ms   p99 ms  cpu range');
   const ratios: string[] = [];
-  const compared = SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
+  const compared = SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
   for (const pairs of PAIRS) {
     const messages = Math.max(total, pairs * 5);
     // Taken in turn, so a spell when this machine runs slow falls on every server alike.
     const runs: Record<'relay' | 'forwarder' | 'mosquitto', RunResult[]> = { relay: [], forwarder: [], mosquitto: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      runs.relay.push(await benchRelay(pairs, messages));
-      if (!compared) continue;
-      runs.forwarder.push(await benchForwarder(pairs, messages));
-      runs.mosquitto.push(await benchMosquitto(pairs, messages));
+      if (SERVERS.has('relay')) runs.relay.push(await benchRelay(pairs, messages));
+      if (SERVERS.has('ws-fwd')) runs.forwarder.push(await benchForwarder(pairs, messages));
+      if (SERVERS.has('mosquitto')) runs.mosquitto.push(await benchMosquitto(pairs, messages));
     }
-    const relay = median(runs.relay);
-    console.log(row('relay', pairs, relay, runs.relay));
+    if (SERVERS.has('relay')) console.log(row('relay', pairs, median(runs.relay), runs.relay));
+    if (SERVERS.has('ws-fwd')) console.log(row('ws-fwd', pairs, median(runs.forwarder), runs.forwarder));
+    if (SERVERS.has('mosquitto')) console.log(row('mosquitto', pairs, median(runs.mosquitto), runs.mosquitto));
     if (!compared) continue;
-    const forwarder = median(runs.forwarder);
-    console.log(row('ws-fwd', pairs, forwarder, runs.forwarder));
-    const mosquitto = median(runs.mosquitto);
-    console.log(row('mosquitto', pairs, mosquitto, runs.mosquitto));
+    const [relay, forwarder, mosquitto] = [median(runs.relay), median(runs.forwarder), median(runs.mosquitto)];
     ratios.push(
       `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
     );
