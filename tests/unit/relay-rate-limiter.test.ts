@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { RelayRateLimiter, type RetryAfterMs } from '../../relay/src/limits/rate-limiter.js';
+import { describe, expect, it, vi } from 'vitest';
+import { COUNT_BATCH_MS, RelayRateLimiter, type RetryAfterMs } from '../../relay/src/limits/rate-limiter.js';
 import { DEFAULT_RATE_LIMITS } from '../../relay/src/options.js';
 
 /** A limiter allowing `points` messages per identity per minute; counts refusals by limit name. */
@@ -34,20 +34,42 @@ describe('relay rate limiter: messages answered at once when provably allowed', 
     expect(await take('bob')).toBe(0);
   });
 
-  it('never allows more than the limit, however actions and answers interleave', async () => {
+  it('never allows more than the limit, however actions, answers and batched counts interleave', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), async (points, waits) => {
-        const { limits } = limiter(points);
-        const verdicts: Array<RetryAfterMs | Promise<RetryAfterMs>> = [];
-        // true: let every answer so far arrive before the next action; false: act again at once.
-        for (const wait of waits) {
-          verdicts.push(limits.takeMessageNow('alice'));
-          if (wait) await Promise.all(verdicts);
-        }
-        const allowed = (await Promise.all(verdicts)).filter((retryAfterMs) => retryAfterMs === 0).length;
-        expect(allowed).toBe(Math.min(points, waits.length));
-      }),
-      { numRuns: 200 },
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.constantFrom('act', 'act-then-answers', 'count'), { minLength: 1, maxLength: 40 }),
+        async (points, steps) => {
+          const { limits } = limiter(points);
+          const verdicts: Array<RetryAfterMs | Promise<RetryAfterMs>> = [];
+          // act: one SEND; then-answers: every answer so far arrives before the next step; count: the batch timer fires.
+          for (const step of steps) {
+            if (step === 'count') limits.countAll();
+            else verdicts.push(limits.takeMessageNow('alice'));
+            if (step === 'act-then-answers') await Promise.all(verdicts);
+          }
+          const allowed = (await Promise.all(verdicts)).filter((retryAfterMs) => retryAfterMs === 0).length;
+          expect(allowed).toBe(Math.min(points, verdicts.length));
+        },
+      ),
+      { numRuns: 300 },
     );
+  });
+
+  it('counts the SENDs it allowed at once within the batch delay, in the window they were allowed in', async () => {
+    vi.useFakeTimers();
+    try {
+      const { limits } = limiter(10);
+      expect(await limits.takeMessageNow('alice')).toBe(0);
+      for (let i = 0; i < 4; i++) expect(limits.takeMessageNow('alice')).toBe(0);
+      await vi.advanceTimersByTimeAsync(COUNT_BATCH_MS);
+      // The minute ends. Had the four reached the limiter only now, the next minute would allow 6, not 10.
+      await vi.advanceTimersByTimeAsync(60_000);
+      const next: RetryAfterMs[] = [];
+      for (let i = 0; i < 12; i++) next.push(await limits.takeMessageNow('alice'));
+      expect(next.filter((retryAfterMs) => retryAfterMs === 0)).toHaveLength(10);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -11,32 +11,49 @@ interface Limit {
 }
 
 /**
- * What the limiter last answered for one key: the points it had left then, and how many actions have been counted
- * since whose answers have not come yet. A window that ends only adds points, so remaining - pending is a floor.
- * Answers come in the order the actions were counted, so the latest is the one kept.
+ * What the limiter last answered for one key: the points it had left then, the points counted since whose answers
+ * have not come yet, and the points allowed here that it has not been told of yet. A window that ends only adds
+ * points, so remaining - pending - uncounted is a floor. Answers come in the order the points were counted, so the
+ * latest is the one kept.
  */
 class Known {
   remaining = 0;
   pending = 0;
-  /** Made once per key, not per action. */
-  readonly answered = (answer: RateLimiterRes): void => {
-    this.pending -= 1;
+  uncounted = 0;
+
+  get floor(): number {
+    return this.remaining - this.pending - this.uncounted;
+  }
+
+  answered(points: number, answer: RateLimiterRes): void {
+    this.pending -= points;
     this.remaining = answer.remainingPoints;
-  };
-  readonly refused = (): void => {
-    this.pending -= 1;
+  }
+
+  refused(points: number): void {
+    this.pending -= points;
     this.remaining = 0;
-  };
+  }
 }
 
 /** Keys whose last answer is remembered, at most; past it they are all forgotten (and simply wait for the limiter). */
 const MAX_KNOWN_KEYS = 10_000;
+
+/**
+ * How late SENDs allowed at once reach the limiter, counted together: one call per identity per this many ms, not one
+ * per SEND (each made a promise and its answer). Points counted late fall in the limiter's window then, which can
+ * only make that window stricter; the floor they were allowed against counted them at once.
+ */
+export const COUNT_BATCH_MS = 50;
 
 /** The relay's rate limits, in memory (one process): one limiter per action, keyed by IP or username. */
 export class RelayRateLimiter {
   private readonly limits: Record<RateLimitName, Limit>;
   /** For the per-identity message limit, which every SEND asks: what the limiter last said about each identity. */
   private readonly knownMessages = new Map<string, Known>();
+  /** Keys with points allowed at once and not yet counted by the limiter. */
+  private uncounted: string[] = [];
+  private countTimer: NodeJS.Timeout | undefined;
 
   constructor(
     limits: RateLimits,
@@ -64,39 +81,72 @@ export class RelayRateLimiter {
 
   /**
    * take('messages', key), answered at once (0) when the limiter's own last answer for this key proves the action is
-   * allowed: every SEND asks, and waiting for the limiter's promise cost each one a turn of the microtask queue. The
-   * action is counted by the limiter all the same; near the limit, or for a key not seen lately, this waits for it.
+   * allowed: every SEND asks, and waiting for the limiter's promise cost each one a turn of the microtask queue. Such
+   * actions reach the limiter together, within COUNT_BATCH_MS; near the limit, or for a key not seen lately, this
+   * waits for it.
    */
   takeMessageNow(key: string): RetryAfterMs | Promise<RetryAfterMs> {
     const known = this.knownMessages.get(key);
-    if (known === undefined || known.remaining - known.pending < 1) return this.takeMessage(key);
-    known.pending += 1;
-    // A refusal cannot come while remaining - pending was at least 1; if one did, the next action waits for the limiter.
-    this.limits.messages.limiter.consume(key).then(known.answered, known.refused);
+    if (known === undefined || known.floor < 1) return this.takeMessage(key);
+    if (known.uncounted === 0) this.uncounted.push(key);
+    known.uncounted += 1;
+    this.countTimer ??= setTimeout(this.countAll, COUNT_BATCH_MS).unref();
     return 0;
+  }
+
+  /** Tell the limiter of every action allowed at once since the last call (also on a timer). */
+  readonly countAll = (): void => {
+    clearTimeout(this.countTimer);
+    this.countTimer = undefined;
+    const keys = this.uncounted;
+    this.uncounted = [];
+    for (const key of keys) {
+      const known = this.knownMessages.get(key);
+      if (known !== undefined) this.count(key, known);
+    }
+  };
+
+  /** Hand the limiter this key's uncounted points in one call. */
+  private count(key: string, known: Known): void {
+    const points = known.uncounted;
+    if (points === 0) return;
+    known.uncounted = 0;
+    known.pending += points;
+    // A refusal cannot come while the floor was at least 1 for each point; if one did, the next action waits.
+    this.limits.messages.limiter.consume(key, points).then(
+      (answer) => known.answered(points, answer),
+      () => known.refused(points),
+    );
   }
 
   private takeMessage(key: string): Promise<RetryAfterMs> {
     const { limiter, refused } = this.limits.messages;
     let known = this.knownMessages.get(key);
     if (known === undefined) {
-      // Bounded: forgetting every key only sends their next actions the slow way.
-      if (this.knownMessages.size >= MAX_KNOWN_KEYS) this.knownMessages.clear();
+      // Bounded: forgetting every key only sends their next actions the slow way (their uncounted points go first).
+      if (this.knownMessages.size >= MAX_KNOWN_KEYS) this.forgetAll();
       known = new Known();
       this.knownMessages.set(key, known);
     }
+    // The limiter must have every point allowed so far before it answers this one.
+    this.count(key, known);
     known.pending += 1;
-    const { answered, refused: noted } = known;
+    const noted = known;
     return limiter.consume(key).then(
       (answer) => {
-        answered(answer);
+        noted.answered(1, answer);
         return 0;
       },
       (refusal: unknown) => {
-        noted();
+        noted.refused(1);
         return refused(refusal);
       },
     );
+  }
+
+  private forgetAll(): void {
+    this.countAll();
+    this.knownMessages.clear();
   }
 }
 

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { envelopeKey, type EnvelopeKey } from './envelope-key.js';
+import { envelopeKey, keyMessageId, keyRecipient, type EnvelopeKey } from './envelope-key.js';
 
-interface Delivered {
-  readonly recipient: string;
-  readonly messageId: Uint8Array;
-  readonly ackedAt: number;
+/** Ids acked since the last append, as their keys (already held by the map) and ack times: no object per id. */
+interface Pending {
+  readonly keys: EnvelopeKey[];
+  readonly ackedAt: number[];
 }
 
 /** Delivered ids kept in memory unless the relay is told otherwise (about 130 bytes each). */
@@ -30,8 +30,8 @@ const ROWS_PER_INSERT = 32;
 export class DeliveredIds {
   /** key → ackedAt, in the order they were added. */
   private readonly remembered = new Map<EnvelopeKey, number>();
-  private pending: Delivered[] = [];
-  private readonly appendAll: (batch: readonly Delivered[]) => void;
+  private pending: Pending = { keys: [], ackedAt: [] };
+  private readonly appendAll: (batch: Pending) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
   constructor(
@@ -43,20 +43,20 @@ export class DeliveredIds {
     const appendOne = insert(1);
     const appendMany = insert(ROWS_PER_INSERT);
     const values = new Array<unknown>(3 * ROWS_PER_INSERT);
-    this.appendAll = db.transaction((batch: readonly Delivered[]) => {
+    this.appendAll = db.transaction(({ keys, ackedAt }: Pending) => {
       let i = 0;
-      for (; i + ROWS_PER_INSERT <= batch.length; i += ROWS_PER_INSERT) {
+      for (; i + ROWS_PER_INSERT <= keys.length; i += ROWS_PER_INSERT) {
         for (let row = 0; row < ROWS_PER_INSERT; row++) {
-          const item = batch[i + row] as Delivered;
-          values[3 * row] = item.ackedAt;
-          values[3 * row + 1] = item.recipient;
-          values[3 * row + 2] = item.messageId;
+          const key = keys[i + row] as EnvelopeKey;
+          values[3 * row] = ackedAt[i + row];
+          values[3 * row + 1] = keyRecipient(key);
+          values[3 * row + 2] = keyMessageId(key);
         }
         appendMany.run(values);
       }
-      for (; i < batch.length; i++) {
-        const item = batch[i] as Delivered;
-        appendOne.run(item.ackedAt, item.recipient, item.messageId);
+      for (; i < keys.length; i++) {
+        const key = keys[i] as EnvelopeKey;
+        appendOne.run(ackedAt[i], keyRecipient(key), keyMessageId(key));
       }
     });
     this.forgetLogged = db.prepare<[number]>('DELETE FROM delivered_log WHERE acked_at < ?');
@@ -70,10 +70,13 @@ export class DeliveredIds {
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
-    // A copy: the id may be a view into a whole received frame, which it would keep alive until the next write.
-    this.pending.push({ recipient, messageId: messageId.slice(), ackedAt });
-    this.remember(envelopeKey(recipient, messageId), ackedAt);
-    if (this.pending.length >= MAX_PENDING) this.flush();
+    // The key, not the id: the id may be a view into a whole received frame, and an object per id would outlive
+    // several young-generation collections before the append.
+    const key = envelopeKey(recipient, messageId);
+    this.pending.keys.push(key);
+    this.pending.ackedAt.push(ackedAt);
+    this.remember(key, ackedAt);
+    if (this.pending.keys.length >= MAX_PENDING) this.flush();
   }
 
   has(recipient: string, messageId: Uint8Array): boolean {
@@ -82,9 +85,9 @@ export class DeliveredIds {
 
   /** Append every waiting id to the log; inside the caller's transaction if there is one. */
   flush(): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.keys.length === 0) return;
     const batch = this.pending;
-    this.pending = [];
+    this.pending = { keys: [], ackedAt: [] };
     this.appendAll(batch);
   }
 
