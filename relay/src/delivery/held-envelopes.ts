@@ -34,6 +34,8 @@ export interface HeldEnvelope {
   retries: Owed[] | undefined;
   /** Why its write failed, if it did. */
   failure: { readonly error: unknown } | undefined;
+  /** No longer held (stored, remembered as delivered, or failed). While it is held, its key maps to it alone. */
+  released: boolean;
 }
 
 /** The envelopes whose holds end in one step of the commit grid: one write for all of them. */
@@ -67,9 +69,9 @@ export class HeldEnvelopes {
     this.hold = notBefore(holdMs);
   }
 
-  /** Hold an envelope just pushed to its recipient; it is written (or remembered as delivered) once its hold ends. */
+  /** Hold an envelope just pushed to its recipient (none is held under its key: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
   add(key: EnvelopeKey, recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
-    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined };
+    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined, released: false };
     this.held.set(key, envelope);
     const usage = this.usage.get(recipient);
     if (usage === undefined) this.usage.set(recipient, { count: 1, bytes: item.envelope.length });
@@ -119,7 +121,7 @@ export class HeldEnvelopes {
     for (const envelope of batch.envelopes) {
       const { recipient, item } = envelope;
       try {
-        if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
+        if (envelope.ackedAt !== undefined) this.queue.delivered(envelope.key, item.messageId, envelope.ackedAt, item.receiptBox);
         else this.queue.enqueue(recipient, item, UNCAPPED);
       } catch (error) {
         envelope.failure = { error };
@@ -150,7 +152,8 @@ export class HeldEnvelopes {
 
   /** Stop holding it (stored, or remembered as delivered): it no longer counts as pending. */
   private release(envelope: HeldEnvelope): void {
-    if (this.held.get(envelope.key) !== envelope) return;
+    if (envelope.released) return;
+    envelope.released = true;
     this.held.delete(envelope.key);
     const usage = this.usage.get(envelope.recipient);
     if (usage === undefined) return;

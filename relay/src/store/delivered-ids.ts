@@ -70,9 +70,13 @@ export class DeliveredIds {
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
+    this.addKey(envelopeKey(recipient, messageId), ackedAt);
+  }
+
+  /** add(), by the envelope's key: the string its other lookups used, whose hash is already known. */
+  addKey(key: EnvelopeKey, ackedAt: number): void {
     // The key, not the id: the id may be a view into a whole received frame, and an object per id would outlive
     // several young-generation collections before the append.
-    const key = envelopeKey(recipient, messageId);
     this.pending.keys.push(key);
     this.pending.ackedAt.push(ackedAt);
     this.remember(key, ackedAt);
@@ -80,7 +84,11 @@ export class DeliveredIds {
   }
 
   has(recipient: string, messageId: Uint8Array): boolean {
-    return this.remembered.has(envelopeKey(recipient, messageId));
+    return this.hasKey(envelopeKey(recipient, messageId));
+  }
+
+  hasKey(key: EnvelopeKey): boolean {
+    return this.remembered.has(key);
   }
 
   /** Append every waiting id to the log; inside the caller's transaction if there is one. */
