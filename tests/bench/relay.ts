@@ -1,7 +1,7 @@
 // Relay benchmark: server CPU per delivered message, throughput and latency for the full relay, a bare ws
 // forwarder and Mosquitto (QoS 1), then idle connections held and memory per connection.
 // Run with `npm run -s bench:relay`. Servers are pinned to core 0, this load generator to core 1.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,20 +9,26 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3-multiple-ciphers';
 import mqtt from 'mqtt';
 import sodium from 'libsodium-wrappers-sumo';
-import WebSocket from 'ws';
-import { authTranscript, decodeFrame, encodeFrame, type ClientFrame, type Frame } from '../../relay/protocol/index.js';
-import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
-import { usernameSkeleton } from '../../relay/src/usernames.js';
-import { createIdentity, type TestIdentity } from '../support/wire-client.js';
-import { AckCoalescer } from '../../app/core/net/ack-coalescer.js';
+import type WebSocket from 'ws';
+import {
+  CLIENT_CORE,
+  PAYLOAD_BYTES,
+  RELAY_OPTIONS,
+  SERVER_CORE,
+  connectRelayPairs,
+  identities,
+  openSocket,
+  pairLoops,
+  relayClient,
+  seedUsers,
+  startPinned,
+  stop,
+  type LoopResult,
+} from './relay-load.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SERVER_CORE = '0';
-const CLIENT_CORE = '1';
-const PAYLOAD_BYTES = 1024;
 const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
 // BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning), or any other subset; the ratios need all three.
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
@@ -35,18 +41,24 @@ const CHILD_DIR = 'dist/bench';
 const RELAY_CHILD = `${CHILD_DIR}/relay-server.mjs`;
 const FORWARDER_CHILD = `${CHILD_DIR}/forwarder.mjs`;
 
-interface RunResult {
-  readonly messages: number;
-  readonly seconds: number;
+interface RunResult extends LoopResult {
   readonly cpuSeconds: number;
   /** CPU seconds of this load generator over the same phase. */
   readonly loadCpuSeconds: number;
-  readonly latenciesMs: number[];
 }
 
 /** Node flags for a server child: BENCH_PROF=DIR writes a CPU profile of each into DIR. */
 function nodeFlags(): string[] {
   return process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`];
+}
+
+/** A loop's figures, with the server's CPU (utime + stime from /proc) and this load generator's over it. */
+async function measured(pid: number, loop: () => Promise<LoopResult>): Promise<RunResult> {
+  const cpu0 = cpuSeconds(pid);
+  const load0 = process.cpuUsage();
+  const result = await loop();
+  const load = process.cpuUsage(load0);
+  return { ...result, cpuSeconds: cpuSeconds(pid) - cpu0, loadCpuSeconds: (load.user + load.system) / 1e6 };
 }
 
 /** utime + stime of a process, in seconds, from /proc. */
@@ -75,161 +87,16 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Start a server pinned to the server core; resolve with its process and the first line it prints. */
-function startPinned(command: string, args: string[]): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const newline = out.indexOf('\n');
-      if (newline >= 0) resolve({ child, line: out.slice(0, newline) });
-    });
-    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/**
- * The load generator's clients send frames with an all-zero mask, which ws then skips, here and in the server it
- * measures. RFC 6455 wants an unpredictable mask, which protects proxies in between; on loopback there are none.
- * Masking, and a random id per message, cost the load generator about 5 µs of the 20 to 60 it spends per message.
- * Parley's own client keeps ws's random masks.
- */
-const WS_CLIENT_OPTIONS = { perMessageDeflate: false, generateMask: (mask: Buffer): void => void mask.fill(0) };
-
-function openSocket(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** Run `pairs` sender/receiver loops with one message in flight each until `total` messages have arrived. */
-async function pairLoops(pairs: number, total: number, pid: number, send: (pair: number) => void, onArrive: (handler: (pair: number) => void) => void): Promise<RunResult> {
-  const perPair = Math.max(1, Math.floor(total / pairs));
-  const sentAt = new Array<number>(pairs).fill(0);
-  const remaining = new Array<number>(pairs).fill(perPair);
-  const latencies: number[] = [];
-  let outstanding = pairs;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve) => (finish = resolve));
-  const fire = (pair: number): void => {
-    sentAt[pair] = performance.now();
-    send(pair);
-  };
-  onArrive((pair) => {
-    latencies.push(performance.now() - (sentAt[pair] ?? 0));
-    const left = (remaining[pair] ?? 0) - 1;
-    remaining[pair] = left;
-    if (left > 0) fire(pair);
-    else if (--outstanding === 0) finish();
-  });
-  const cpu0 = cpuSeconds(pid);
-  const load0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let pair = 0; pair < pairs; pair++) fire(pair);
-  await done;
-  const seconds = (performance.now() - t0) / 1000;
-  const load = process.cpuUsage(load0);
-  return { messages: perPair * pairs, seconds, cpuSeconds: cpuSeconds(pid) - cpu0, loadCpuSeconds: (load.user + load.system) / 1e6, latenciesMs: latencies.sort((a, b) => a - b) };
-}
-
-/** Put users straight into a fresh relay database (registration is not what is measured). */
-function seedUsers(dataDir: string, identities: readonly TestIdentity[]): void {
-  openDatabase(dataDir).close();
-  const db = new Database(join(dataDir, DATABASE_FILE));
-  const insert = db.prepare('INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const id of identities) insert.run(id.username, id.identityKey, id.agreementKey, id.agreementSig, Date.now(), usernameSkeleton(id.username));
-  })();
-  db.close();
-}
-
-const RELAY_OPTIONS = {
-  host: '127.0.0.1',
-  port: 0,
-  maxConnectionsPerIp: 1_000_000,
-  rateLimits: { connections: { points: 1_000_000, durationMs: 60_000 }, messages: { points: 1_000_000, durationMs: 1_000 } },
-};
-
-/** An authenticated raw client: frames in go to onFrame. */
-async function relayClient(url: string, identity: TestIdentity, onFrame: (frame: Frame) => void): Promise<WebSocket> {
-  // Listen before 'open': the CHALLENGE can arrive in the same read as the upgrade response.
-  const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
-  socket.once('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('message', (data: Buffer) => {
-      const challenge = decodeFrame(new Uint8Array(data));
-      if (challenge.name !== 'CHALLENGE') return reject(new Error('no CHALLENGE'));
-      const signature = sodium.crypto_sign_detached(authTranscript(identity.username, challenge.nonce, identity.identityKey), identity.identitySecret);
-      socket.on('message', (bytes: Buffer) => {
-        const frame = decodeFrame(new Uint8Array(bytes));
-        if (frame.name === 'OK' && frame.requestId === 1) resolve();
-        else if (frame.name === 'ERROR' && frame.requestId === 1) reject(new Error(frame.code));
-        else onFrame(frame);
-      });
-      socket.send(encodeFrame({ name: 'AUTH', requestId: 1, username: identity.username, signature }));
-    });
-  });
-  return socket;
-}
-
-async function identities(count: number, prefix: string): Promise<TestIdentity[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => createIdentity(`${prefix}${i}`)));
-}
-
 async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
-  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   try {
-    let arrive: (pair: number) => void = () => undefined;
-    // Receivers acknowledge as Parley's client does: together with the others of the next few milliseconds.
-    const acks = receivers.map((_, pair) => new AckCoalescer((frame) => receiverSockets[pair]?.send(encodeFrame(frame))));
-    const receiverSockets = await Promise.all(
-      receivers.map((identity, pair) =>
-        relayClient(url, identity, (frame) => {
-          if (frame.name !== 'DELIVER') return;
-          acks[pair]?.add(frame.messageId);
-          arrive(pair);
-        }),
-      ),
-    );
-    const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, () => undefined)));
-    const envelope = new Uint8Array(randomBytes(PAYLOAD_BYTES));
-    // Unique ids without a call into the system's random source per message: a random half, then a counter.
-    const idBytes = Buffer.alloc(16);
-    randomBytes(8).copy(idBytes);
-    let idCount = 0;
-    const nextMessageId = (): Uint8Array => {
-      idBytes.writeUInt32BE(idCount++, 12);
-      return new Uint8Array(idBytes);
-    };
-    let requestId = 10;
-    const result = await pairLoops(
-      pairs,
-      total,
-      child.pid ?? 0,
-      (pair) => {
-        const messageId = nextMessageId();
-        const frame: ClientFrame = { name: 'SEND', requestId: requestId++, to: `r${pair}`, messageId, envelope };
-        senderSockets[pair]?.send(encodeFrame(frame));
-      },
-      (handler) => (arrive = handler),
-    );
-    for (const coalescer of acks) coalescer.drop();
-    for (const socket of [...senderSockets, ...receiverSockets]) socket.terminate();
+    const load = await connectRelayPairs(url, senders, receivers);
+    const result = await measured(child.pid ?? 0, () => pairLoops(pairs, total, (pair) => load.send(pair), (handler) => load.onArrive(handler)));
+    load.close();
     return result;
   } finally {
     await stop(child);
@@ -238,7 +105,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
 }
 
 async function benchForwarder(pairs: number, total: number): Promise<RunResult> {
-  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD]);
+  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD], REPO_ROOT);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const hello = (id: number): Buffer => {
@@ -274,16 +141,17 @@ async function benchForwarder(pairs: number, total: number): Promise<RunResult> 
     );
     const message = Buffer.alloc(4 + PAYLOAD_BYTES);
     randomBytes(PAYLOAD_BYTES).copy(message, 4);
-    const result = await pairLoops(
-      pairs,
-      total,
-      child.pid ?? 0,
-      (pair) => {
-        const copy = Buffer.from(message);
-        copy.writeUInt32BE(1_000_000 + pair);
-        senders[pair]?.send(copy);
-      },
-      (handler) => (arrive = handler),
+    const result = await measured(child.pid ?? 0, () =>
+      pairLoops(
+        pairs,
+        total,
+        (pair) => {
+          const copy = Buffer.from(message);
+          copy.writeUInt32BE(1_000_000 + pair);
+          senders[pair]?.send(copy);
+        },
+        (handler) => (arrive = handler),
+      ),
     );
     for (const socket of [...senders, ...receivers]) socket.terminate();
     return result;
@@ -326,12 +194,13 @@ async function benchMosquitto(pairs: number, total: number): Promise<RunResult> 
     const senders: mqtt.MqttClient[] = [];
     for (let pair = 0; pair < pairs; pair++) senders.push(noDelay(await connectClient(`s${pair}`)));
     const payload = randomBytes(PAYLOAD_BYTES);
-    const result = await pairLoops(
-      pairs,
-      total,
-      child.pid ?? 0,
-      (pair) => senders[pair]?.publish(`b/${pair}`, payload, { qos: 1 }),
-      (handler) => (arrive = handler),
+    const result = await measured(child.pid ?? 0, () =>
+      pairLoops(
+        pairs,
+        total,
+        (pair) => senders[pair]?.publish(`b/${pair}`, payload, { qos: 1 }),
+        (handler) => (arrive = handler),
+      ),
     );
     await Promise.all([...senders, ...receivers].map((client) => client.endAsync(true)));
     return result;
@@ -346,7 +215,7 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })]);
+  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   const sockets: WebSocket[] = [];
   /** The server's RSS and JS heap once it has collected its garbage (what it holds, not what it has yet to free). */
   const liveMemory = async (): Promise<{ rss: number; heap: number }> => {

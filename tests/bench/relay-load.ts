@@ -1,0 +1,177 @@
+// The relay benchmarks' load generator: pinned server children, and sender/receiver pairs with one message in
+// flight each, through a relay or any server a caller wires up. Used by relay.ts and relay-ab.ts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import sodium from 'libsodium-wrappers-sumo';
+import WebSocket from 'ws';
+import { AckCoalescer } from '../../app/core/net/ack-coalescer.js';
+import { authTranscript, decodeFrame, encodeFrame, type ClientFrame, type Frame } from '../../relay/protocol/index.js';
+import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
+import { usernameSkeleton } from '../../relay/src/usernames.js';
+import { createIdentity, type TestIdentity } from '../support/wire-client.js';
+
+export const SERVER_CORE = '0';
+export const CLIENT_CORE = '1';
+export const PAYLOAD_BYTES = 1024;
+
+/** Start a server pinned to the server core in `cwd`; resolve with its process and the first line it prints. */
+export function startPinned(command: string, args: string[], cwd: string): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const newline = out.indexOf('\n');
+      if (newline >= 0) resolve({ child, line: out.slice(0, newline) });
+    });
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}`)));
+  });
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * The load generator's clients send frames with an all-zero mask, which ws then skips, here and in the server it
+ * measures. RFC 6455 wants an unpredictable mask, which protects proxies in between; on loopback there are none.
+ * Masking, and a random id per message, cost the load generator about 5 µs of the 20 to 60 it spends per message.
+ * Parley's own client keeps ws's random masks.
+ */
+export const WS_CLIENT_OPTIONS = { perMessageDeflate: false, generateMask: (mask: Buffer): void => void mask.fill(0) };
+
+export function openSocket(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** What a run of pairLoops measured. */
+export interface LoopResult {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+}
+
+/** Run `pairs` sender/receiver loops with one message in flight each until `total` messages have arrived. */
+export async function pairLoops(pairs: number, total: number, send: (pair: number) => void, onArrive: (handler: (pair: number) => void) => void): Promise<LoopResult> {
+  const perPair = Math.max(1, Math.floor(total / pairs));
+  const sentAt = new Array<number>(pairs).fill(0);
+  const remaining = new Array<number>(pairs).fill(perPair);
+  const latencies: number[] = [];
+  let outstanding = pairs;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const fire = (pair: number): void => {
+    sentAt[pair] = performance.now();
+    send(pair);
+  };
+  onArrive((pair) => {
+    latencies.push(performance.now() - (sentAt[pair] ?? 0));
+    const left = (remaining[pair] ?? 0) - 1;
+    remaining[pair] = left;
+    if (left > 0) fire(pair);
+    else if (--outstanding === 0) finish();
+  });
+  const t0 = performance.now();
+  for (let pair = 0; pair < pairs; pair++) fire(pair);
+  await done;
+  return { messages: perPair * pairs, seconds: (performance.now() - t0) / 1000, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
+/** Put users straight into a fresh relay database (registration is not what is measured). */
+export function seedUsers(dataDir: string, identities: readonly TestIdentity[]): void {
+  openDatabase(dataDir).close();
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  const insert = db.prepare('INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const id of identities) insert.run(id.username, id.identityKey, id.agreementKey, id.agreementSig, Date.now(), usernameSkeleton(id.username));
+  })();
+  db.close();
+}
+
+/** Relay options for a benchmark: loopback, and limits far above what the load can reach. */
+export const RELAY_OPTIONS = {
+  host: '127.0.0.1',
+  port: 0,
+  maxConnectionsPerIp: 1_000_000,
+  rateLimits: { connections: { points: 1_000_000, durationMs: 60_000 }, messages: { points: 1_000_000, durationMs: 1_000 } },
+};
+
+/** An authenticated raw client: frames in go to onFrame. */
+export async function relayClient(url: string, identity: TestIdentity, onFrame: (frame: Frame) => void): Promise<WebSocket> {
+  // Listen before 'open': the CHALLENGE can arrive in the same read as the upgrade response.
+  const socket = new WebSocket(url, WS_CLIENT_OPTIONS);
+  socket.once('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('message', (data: Buffer) => {
+      const challenge = decodeFrame(new Uint8Array(data));
+      if (challenge.name !== 'CHALLENGE') return reject(new Error('no CHALLENGE'));
+      const signature = sodium.crypto_sign_detached(authTranscript(identity.username, challenge.nonce, identity.identityKey), identity.identitySecret);
+      socket.on('message', (bytes: Buffer) => {
+        const frame = decodeFrame(new Uint8Array(bytes));
+        if (frame.name === 'OK' && frame.requestId === 1) resolve();
+        else if (frame.name === 'ERROR' && frame.requestId === 1) reject(new Error(frame.code));
+        else onFrame(frame);
+      });
+      socket.send(encodeFrame({ name: 'AUTH', requestId: 1, username: identity.username, signature }));
+    });
+  });
+  return socket;
+}
+
+export async function identities(count: number, prefix: string): Promise<TestIdentity[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => createIdentity(`${prefix}${i}`)));
+}
+
+/** Senders s0.. and receivers r0.. connected to one relay: pair i sends to r<i>. */
+export interface RelayPairs {
+  send(pair: number): void;
+  /** The handler each DELIVER's arrival goes to, by pair. */
+  onArrive(handler: (pair: number) => void): void;
+  close(): void;
+}
+
+/** Connect every sender and receiver; receivers acknowledge as Parley's client does (AckCoalescer). */
+export async function connectRelayPairs(url: string, senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<RelayPairs> {
+  let arrive: (pair: number) => void = () => undefined;
+  const acks = receivers.map((_, pair) => new AckCoalescer((frame) => receiverSockets[pair]?.send(encodeFrame(frame))));
+  const receiverSockets = await Promise.all(
+    receivers.map((identity, pair) =>
+      relayClient(url, identity, (frame) => {
+        if (frame.name !== 'DELIVER') return;
+        acks[pair]?.add(frame.messageId);
+        arrive(pair);
+      }),
+    ),
+  );
+  const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, () => undefined)));
+  const envelope = new Uint8Array(randomBytes(PAYLOAD_BYTES));
+  // Unique ids without a call into the system's random source per message: a random half, then a counter.
+  const idBytes = Buffer.alloc(16);
+  randomBytes(8).copy(idBytes);
+  let idCount = 0;
+  let requestId = 10;
+  return {
+    send(pair) {
+      idBytes.writeUInt32BE(idCount++, 12);
+      const frame: ClientFrame = { name: 'SEND', requestId: requestId++, to: `r${pair}`, messageId: new Uint8Array(idBytes), envelope };
+      senderSockets[pair]?.send(encodeFrame(frame));
+    },
+    onArrive(handler) {
+      arrive = handler;
+    },
+    close() {
+      for (const coalescer of acks) coalescer.drop();
+      for (const socket of [...senderSockets, ...receiverSockets]) socket.terminate();
+    },
+  };
+}
