@@ -34,6 +34,9 @@ const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
 // This machine's speed drifts by a fifth within minutes: each server runs this many times, in turn, and the median counts.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Untimed messages before each timed run: the first second of a fresh Node server is JIT compilation, whose long turns
+// would otherwise be most of the p99.
+const WARMUP_MESSAGES = Number(process.env.BENCH_WARMUP ?? 5_000);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
 // The servers run compiled, as the relay ships (npm run build:relay): bundled at the start of each run.
@@ -52,11 +55,15 @@ function nodeFlags(): string[] {
   return process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`];
 }
 
-/** A loop's figures, with the server's CPU (utime + stime from /proc) and this load generator's over it. */
-async function measured(pid: number, loop: () => Promise<LoopResult>): Promise<RunResult> {
+/**
+ * An untimed warm-up run (the server's JIT, caches and pools reach their steady state), then a timed one: its
+ * figures, with the server's CPU (utime + stime from /proc) and this load generator's over it.
+ */
+async function measured(pid: number, total: number, run: (messages: number) => Promise<LoopResult>): Promise<RunResult> {
+  await run(WARMUP_MESSAGES);
   const cpu0 = cpuSeconds(pid);
   const load0 = process.cpuUsage();
-  const result = await loop();
+  const result = await run(total);
   const load = process.cpuUsage(load0);
   return { ...result, cpuSeconds: cpuSeconds(pid) - cpu0, loadCpuSeconds: (load.user + load.system) / 1e6 };
 }
@@ -95,7 +102,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   try {
     const load = await connectRelayPairs(url, senders, receivers);
-    const result = await measured(child.pid ?? 0, () => pairLoops(pairs, total, (pair) => load.send(pair), (handler) => load.onArrive(handler)));
+    const result = await measured(child.pid ?? 0, total, (messages) => pairLoops(pairs, messages, (pair) => load.send(pair), (handler) => load.onArrive(handler)));
     load.close();
     return result;
   } finally {
@@ -141,10 +148,10 @@ async function benchForwarder(pairs: number, total: number): Promise<RunResult> 
     );
     const message = Buffer.alloc(4 + PAYLOAD_BYTES);
     randomBytes(PAYLOAD_BYTES).copy(message, 4);
-    const result = await measured(child.pid ?? 0, () =>
+    const result = await measured(child.pid ?? 0, total, (messages) =>
       pairLoops(
         pairs,
-        total,
+        messages,
         (pair) => {
           const copy = Buffer.from(message);
           copy.writeUInt32BE(1_000_000 + pair);
@@ -194,10 +201,10 @@ async function benchMosquitto(pairs: number, total: number): Promise<RunResult> 
     const senders: mqtt.MqttClient[] = [];
     for (let pair = 0; pair < pairs; pair++) senders.push(noDelay(await connectClient(`s${pair}`)));
     const payload = randomBytes(PAYLOAD_BYTES);
-    const result = await measured(child.pid ?? 0, () =>
+    const result = await measured(child.pid ?? 0, total, (messages) =>
       pairLoops(
         pairs,
-        total,
+        messages,
         (pair) => senders[pair]?.publish(`b/${pair}`, payload, { qos: 1 }),
         (handler) => (arrive = handler),
       ),
@@ -282,10 +289,10 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, ['build/bundle-relay.mjs', '--outdir', CHILD_DIR, 'tests/bench/relay-server.ts', 'tests/bench/forwarder.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
   // -a: every thread of this process (V8 and libuv helpers too), or they would run on the server's core.
   execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
-  // Long enough that JIT warm-up and 10 ms CPU ticks are small next to the timed phase.
+  // Long enough that 10 ms CPU ticks are small next to the timed phase.
   const total = Number(process.env.BENCH_MESSAGES ?? 20_000);
   console.log(`Parley relay benchmark: ${PAYLOAD_BYTES}-byte envelopes, one message in flight per pair, servers on core ${SERVER_CORE}, load on core ${CLIENT_CORE}`);
-  console.log('Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks).');
+  console.log(`Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks), after ${WARMUP_MESSAGES} untimed messages (BENCH_WARMUP).`);
   // core: the server's share of its core over the timed phase; load: the load generator's share of its own. Near 100%,
   // that side is the bottleneck, and latency is mostly queueing there.
   console.log(`Each row is the median by CPU per message of ${ROUNDS} runs taken in turn with the other servers' (BENCH_ROUNDS); the last column is the range of those runs.`);
