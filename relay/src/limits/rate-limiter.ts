@@ -1,7 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { RateLimitName, RateLimits } from '../options.js';
 
-/** Milliseconds until the action may be retried; 0 means it is allowed now (and was counted). */
+/** Milliseconds until the action may be retried; 0 means it is allowed now (and is counted against the limit). */
 export type RetryAfterMs = number;
 
 /** One limit: its limiter, and what a refusal by it answers. */
