@@ -46,6 +46,8 @@ const FORWARDER_CHILD = `${CHILD_DIR}/forwarder.mjs`;
 
 interface RunResult extends LoopResult {
   readonly cpuSeconds: number;
+  /** The part of cpuSeconds spent in the server's own code (utime); the rest is the kernel's, on its behalf (stime). */
+  readonly userSeconds: number;
   /** CPU seconds of this load generator over the same phase. */
   readonly loadCpuSeconds: number;
 }
@@ -61,18 +63,19 @@ function nodeFlags(): string[] {
  */
 async function measured(pid: number, total: number, run: (messages: number) => Promise<LoopResult>): Promise<RunResult> {
   await run(WARMUP_MESSAGES);
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuTimes(pid);
   const load0 = process.cpuUsage();
   const result = await run(total);
   const load = process.cpuUsage(load0);
-  return { ...result, cpuSeconds: cpuSeconds(pid) - cpu0, loadCpuSeconds: (load.user + load.system) / 1e6 };
+  const cpu = cpuTimes(pid);
+  return { ...result, cpuSeconds: cpu.user + cpu.system - cpu0.user - cpu0.system, userSeconds: cpu.user - cpu0.user, loadCpuSeconds: (load.user + load.system) / 1e6 };
 }
 
-/** utime + stime of a process, in seconds, from /proc. */
-function cpuSeconds(pid: number): number {
+/** utime and stime of a process, in seconds, from /proc. */
+function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 function rssBytes(pid: number): number {
@@ -277,11 +280,12 @@ function median(runs: readonly RunResult[]): RunResult {
 
 function row(label: string, pairs: number, result: RunResult, runs: readonly RunResult[]): string {
   const cpuUs = per(result) * 1e6;
+  const userUs = (result.userSeconds / result.messages) * 1e6;
   const rate = result.messages / result.seconds;
   const busy = (100 * result.cpuSeconds) / result.seconds;
   const loadBusy = (100 * result.loadCpuSeconds) / result.seconds;
   const range = runs.map((run) => per(run) * 1e6);
-  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${userUs.toFixed(1).padStart(7)} ${(cpuUs - userUs).toFixed(1).padStart(6)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
 async function main(): Promise<void> {
@@ -296,7 +300,9 @@ async function main(): Promise<void> {
   // core: the server's share of its core over the timed phase; load: the load generator's share of its own. Near 100%,
   // that side is the bottleneck, and latency is mostly queueing there.
   console.log(`Each row is the median by CPU per message of ${ROUNDS} runs taken in turn with the other servers' (BENCH_ROUNDS); the last column is the range of those runs.`);
-  console.log('server     pairs    msgs    msg/s  cpu us/msg  core   load   p50 ms   p99 ms  cpu range');
+  // user and kernel: how the CPU per message splits between the server's own code and the kernel's work for it
+  // (mostly its socket reads and writes, alike for every server that moves the same frames).
+  console.log('server     pairs    msgs    msg/s  cpu us/msg   user  kernel  core   load   p50 ms   p99 ms  cpu range');
   const ratios: string[] = [];
   const compared = SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
   for (const pairs of PAIRS) {
