@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import {
   CloseCode,
   FrameError,
   MAX_ACKS_PER_FRAME,
-  MAX_FRAME_BYTES,
   MESSAGE_ID_BYTES,
   NONCE_BYTES,
   decodeFrame,
   decodeMessageIds,
-  encodeFrame,
-  encodeRequestIds,
   type Frame,
   type FrameOf,
   type ServerFrame,
@@ -26,6 +23,7 @@ import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
+import { Outbox, type Corkable } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
@@ -51,17 +49,6 @@ export interface ConnectionDeps {
   readonly sendLimits: SendLimits;
   /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */
   onClosed(connection: Connection): void;
-}
-
-/** Shared by every connection, so no connection carries a closure of its own for it. */
-function uncork(connection: Connection): void {
-  connection.endTurn();
-}
-
-/** What a connection needs of its TCP socket. */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
@@ -107,11 +94,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   private draining = false;
   /** This user's receipt box, once authenticated. */
   private box: Uint8Array | undefined;
-
-  /** True while this turn's frames gather in the TCP socket, to leave in one write when the turn ends. */
-  private corked = false;
-  /** The request ids of this turn's OKs not yet written (a commit settles many SENDs of one client at once). */
-  private oks: number[] | undefined;
+  private readonly outbox: Outbox;
 
   constructor(
     private readonly socket: WebSocket,
@@ -120,8 +103,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     /** The client's address, for the per-IP registration limit. */
     private readonly ip: string,
     /** The TCP (or TLS) socket under the WebSocket, which the frames of one turn are corked in. */
-    private readonly transport: Corkable,
+    transport: Corkable,
   ) {
+    this.outbox = new Outbox(socket, transport, deps, this);
     // Without an 'error' listener, one bad frame on this socket would crash the process.
     socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
     // 'close' comes once: on(), not once(), which would wrap the listener in a bound function of its own.
@@ -596,7 +580,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
           this.send(deliverFrame(item));
           if (this.socket.bufferedAmount > halfBuffer) {
             waited = true;
-            await this.flushed();
+            await this.outbox.flushed();
           }
         }
         count += page.length;
@@ -627,67 +611,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
   }
 
-  /** Settles once everything sent so far has been handed to the kernel (or the socket closed). */
-  private flushed(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.socket.readyState !== WebSocket.OPEN) {
-        resolve();
-        return;
-      }
-      // An empty ping's callback runs after every earlier write has been flushed.
-      this.socket.ping(undefined, undefined, () => resolve());
-    });
-  }
-
-  /** False if the frame could not be handed to the socket. An OK waits for the turn's other OKs, to leave as one OKS. */
+  /** False if the frame could not be handed to the socket. */
   private send(frame: ServerFrame): boolean {
-    if (this.socket.readyState !== WebSocket.OPEN) return false;
-    if (!this.corked) {
-      // Every frame this connection gets in this turn (a batch of OKs, a page of its queue) leaves in one write.
-      this.corked = true;
-      this.transport.cork();
-      process.nextTick(uncork, this);
-    }
-    if (frame.name === 'OK') {
-      (this.oks ??= []).push(frame.requestId);
-      return true;
-    }
-    // The OKs before it go first: the client sees every frame in the order it was sent.
-    if (this.oks !== undefined) this.sendOks(this.oks);
-    return this.write(frame);
-  }
-
-  /** The turn's OKs: OK for one, OKS for several. */
-  private sendOks(requestIds: number[]): void {
-    this.oks = undefined;
-    const [only] = requestIds;
-    if (requestIds.length === 1 && only !== undefined) this.write(okFrame(only));
-    else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds) });
-  }
-
-  private write(frame: ServerFrame): boolean {
-    try {
-      this.socket.send(encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe));
-      this.deps.metrics.frameOut(frame.name);
-    } catch (error) {
-      this.deps.log('send_failed', { conn: this.id, frame: frame.name, ...describeError(error) });
-      return false;
-    }
-    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
-      // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
-      this.deps.log('slow_reader_cut_off', { conn: this.id, buffered: this.socket.bufferedAmount });
-      this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
-      this.terminate();
-    }
-    return true;
-  }
-
-  /** The end of a turn: what was corked leaves in one write. */
-  endTurn(): void {
-    if (this.oks !== undefined && this.socket.readyState === WebSocket.OPEN) this.sendOks(this.oks);
-    this.oks = undefined;
-    this.corked = false;
-    this.transport.uncork();
+    return this.outbox.send(frame);
   }
 
   /** Answer with an ERROR, then close: the ERROR is queued ahead of the close frame. */
@@ -698,7 +624,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   private close(code: CloseCode, reason: string): void {
     // OKs owed go ahead of the closing frame (a relay shutting down settles its held envelopes first).
-    if (this.oks !== undefined && this.socket.readyState === WebSocket.OPEN) this.sendOks(this.oks);
+    this.outbox.flushOks();
     this.release();
     this.socket.close(code, reason);
   }

@@ -1,0 +1,113 @@
+import { WebSocket } from 'ws';
+import { MAX_FRAME_BYTES, encodeFrame, encodeRequestIds, type ServerFrame } from '../protocol/index.js';
+import { describeError, type Log } from './log.js';
+import type { RelayMetrics } from './metrics.js';
+import { okFrame } from './replies.js';
+
+/** What an outbox needs of its TCP socket. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** The connection an outbox writes for. */
+export interface OutboxOwner {
+  readonly id: number;
+  /** Drop the socket: the client reads too slowly. */
+  terminate(): void;
+}
+
+/** What every outbox shares (the connections' deps object). */
+export interface OutboxDeps {
+  readonly log: Log;
+  readonly metrics: RelayMetrics;
+  readonly options: { readonly maxBufferedBytes: number };
+}
+
+/** Shared by every outbox, so none carries a closure of its own for its end of turn. */
+function endTurn(outbox: Outbox): void {
+  outbox.endTurn();
+}
+
+/**
+ * One connection's outgoing frames. Those of one event-loop turn leave in one write (the TCP socket is corked until
+ * the turn ends), its OKs as one OKS frame; a client that lets more than maxBufferedBytes pile up is cut off.
+ */
+export class Outbox {
+  /** True while this turn's frames gather in the TCP socket. */
+  private corked = false;
+  /** The request ids of this turn's OKs not yet written (a commit settles many SENDs of one client at once). */
+  private oks: number[] | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    /** The TCP (or TLS) socket under the WebSocket. */
+    private readonly transport: Corkable,
+    private readonly deps: OutboxDeps,
+    private readonly owner: OutboxOwner,
+  ) {}
+
+  /** False if the frame could not be handed to the socket. An OK waits for the turn's other OKs, to leave as one OKS. */
+  send(frame: ServerFrame): boolean {
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.transport.cork();
+      process.nextTick(endTurn, this);
+    }
+    if (frame.name === 'OK') {
+      (this.oks ??= []).push(frame.requestId);
+      return true;
+    }
+    // The OKs before it go first: the client sees every frame in the order it was sent.
+    this.flushOks();
+    return this.write(frame);
+  }
+
+  /** The OKs owed so far leave now (ahead of a closing frame, say). */
+  flushOks(): void {
+    const requestIds = this.oks;
+    if (requestIds === undefined) return;
+    this.oks = undefined;
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    const [only] = requestIds;
+    if (requestIds.length === 1 && only !== undefined) this.write(okFrame(only));
+    else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds) });
+  }
+
+  /** The end of a turn: what was corked leaves in one write. */
+  endTurn(): void {
+    this.flushOks();
+    this.corked = false;
+    this.transport.uncork();
+  }
+
+  /** Settles once everything sent so far has been handed to the kernel (or the socket closed). */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState !== WebSocket.OPEN) {
+        resolve();
+        return;
+      }
+      // An empty ping's callback runs after every earlier write has been flushed.
+      this.socket.ping(undefined, undefined, () => resolve());
+    });
+  }
+
+  private write(frame: ServerFrame): boolean {
+    try {
+      this.socket.send(encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe));
+      this.deps.metrics.frameOut(frame.name);
+    } catch (error) {
+      this.deps.log('send_failed', { conn: this.owner.id, frame: frame.name, ...describeError(error) });
+      return false;
+    }
+    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
+      // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
+      this.deps.log('slow_reader_cut_off', { conn: this.owner.id, buffered: this.socket.bufferedAmount });
+      this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
+      this.owner.terminate();
+    }
+    return true;
+  }
+}
