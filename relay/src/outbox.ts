@@ -4,6 +4,14 @@ import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import { okFrame } from './replies.js';
 
+/** What an outbox needs of its WebSocket (a ws WebSocket). */
+export interface OutboxSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array): void;
+  ping(data: undefined, mask: undefined, written: () => void): void;
+}
+
 /** What an outbox needs of its TCP socket. */
 export interface Corkable {
   cork(): void;
@@ -40,7 +48,7 @@ export class Outbox {
   private oks: number[] | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: OutboxSocket,
     /** The TCP (or TLS) socket under the WebSocket. */
     private readonly transport: Corkable,
     private readonly deps: OutboxDeps,
