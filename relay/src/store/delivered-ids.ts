@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { envelopeKey, keyMessageId, keyRecipient, type EnvelopeKey } from './envelope-key.js';
+import { RecentKeys } from './recent-keys.js';
 
 /** Ids acked since the last append, as their keys (already held by the map) and ack times: no object per id. */
 interface Pending {
@@ -28,16 +29,17 @@ const ROWS_PER_INSERT = 32;
  *   a random page of an ever larger tree.
  */
 export class DeliveredIds {
-  /** key → ackedAt, in the order they were added. */
-  private readonly remembered = new Map<EnvelopeKey, number>();
+  /** Every id in the window, by key, oldest first. */
+  private readonly remembered: RecentKeys<EnvelopeKey>;
   private pending: Pending = { keys: [], ackedAt: [] };
   private readonly appendAll: (batch: Pending) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
   constructor(
     db: Database.Database,
-    private readonly maxIds: number,
+    maxIds: number,
   ) {
+    this.remembered = new RecentKeys(maxIds);
     const insert = (rows: number): Database.Statement<unknown[]> =>
       db.prepare(`INSERT OR IGNORE INTO delivered_log (acked_at, recipient, message_id) VALUES ${Array<string>(rows).fill('(?, ?, ?)').join(', ')}`);
     const appendOne = insert(1);
@@ -66,7 +68,7 @@ export class DeliveredIds {
         'SELECT acked_at, recipient, message_id FROM (SELECT * FROM delivered_log ORDER BY acked_at DESC LIMIT ?) ORDER BY acked_at',
       )
       .raw();
-    for (const [ackedAt, recipient, messageId] of newest.iterate(maxIds)) this.remembered.set(envelopeKey(recipient, messageId), ackedAt);
+    for (const [ackedAt, recipient, messageId] of newest.iterate(maxIds)) this.remembered.add(envelopeKey(recipient, messageId), ackedAt);
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
@@ -79,7 +81,7 @@ export class DeliveredIds {
     // several young-generation collections before the append.
     this.pending.keys.push(key);
     this.pending.ackedAt.push(ackedAt);
-    this.remember(key, ackedAt);
+    this.remembered.add(key, ackedAt);
     if (this.pending.keys.length >= MAX_PENDING) this.flush();
   }
 
@@ -102,19 +104,10 @@ export class DeliveredIds {
   /** Forget the ids acked before `before`, in memory and in the log. */
   forgetBefore(before: number): void {
     this.forgetLogged.run(before);
-    for (const [key, ackedAt] of this.remembered) {
-      if (ackedAt >= before) break;
-      this.remembered.delete(key);
-    }
+    this.remembered.forgetBefore(before);
   }
 
   get size(): number {
     return this.remembered.size;
-  }
-
-  private remember(key: EnvelopeKey, ackedAt: number): void {
-    this.remembered.set(key, ackedAt);
-    // The oldest first: a Map iterates in insertion order.
-    if (this.remembered.size > this.maxIds) this.remembered.delete(this.remembered.keys().next().value as EnvelopeKey);
   }
 }
