@@ -8,6 +8,7 @@ import sodium from 'libsodium-wrappers-sumo';
 import WebSocket from 'ws';
 import { AckCoalescer } from '../../app/core/net/ack-coalescer.js';
 import { authTranscript, decodeFrame, encodeFrame, type ClientFrame, type Frame } from '../../relay/protocol/index.js';
+import { DEFAULT_MAX_DELIVERED_IDS } from '../../relay/src/store/delivered-ids.js';
 import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
 import { usernameSkeleton } from '../../relay/src/usernames.js';
 import { createIdentity, type TestIdentity } from '../support/wire-client.js';
@@ -93,6 +94,29 @@ export function seedUsers(dataDir: string, identities: readonly TestIdentity[]):
   const insert = db.prepare('INSERT INTO users (username, identity_key, agreement_key, agreement_sig, registered_at, skeleton) VALUES (?, ?, ?, ?, ?, ?)');
   db.transaction(() => {
     for (const id of identities) insert.run(id.username, id.identityKey, id.agreementKey, id.agreementSig, Date.now(), usernameSkeleton(id.username));
+  })();
+  db.close();
+}
+
+/**
+ * How many delivered ids each benchmarked relay starts with (BENCH_DELIVERED): by default its memory of them is full,
+ * as on a relay that has run for a while, so every ack also forgets the oldest.
+ */
+export const DELIVERED_IDS = Number(process.env.BENCH_DELIVERED ?? DEFAULT_MAX_DELIVERED_IDS);
+
+/** Fill a fresh relay database's log of delivered ids (acked in the last hour, to recipients that exist). */
+export function seedDelivered(dataDir: string, recipients: readonly TestIdentity[], count = DELIVERED_IDS): void {
+  const db = new Database(join(dataDir, DATABASE_FILE));
+  const insert = db.prepare('INSERT INTO delivered_log (acked_at, recipient, message_id) VALUES (?, ?, ?)');
+  const since = Date.now() - 3_600_000;
+  const ids = randomBytes(16 * Math.min(count, 65_536));
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      // A fresh id per row: 16 random bytes, with the row number in its first four so none repeats.
+      const id = Buffer.from(ids.subarray(16 * (i % 65_536), 16 * (i % 65_536) + 16));
+      id.writeUInt32BE(i, 0);
+      insert.run(since + Math.floor(i / 1_000), recipients[i % recipients.length]?.username ?? 'nobody', id);
+    }
   })();
   db.close();
 }

@@ -22,6 +22,7 @@ import {
   openSocket,
   pairLoops,
   relayClient,
+  seedDelivered,
   seedUsers,
   startPinned,
   stop,
@@ -102,6 +103,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
+  seedDelivered(dataDir, receivers);
   const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   try {
     const load = await connectRelayPairs(url, senders, receivers);
