@@ -4,13 +4,14 @@ import { RecentKeys } from '../../relay/src/store/recent-keys.js';
 
 type Op = { readonly kind: 'add'; readonly key: string; readonly step: number } | { readonly kind: 'forget'; readonly step: number };
 
-/** The plain meaning: a list in arrival order, a key added again moving to the end. */
+/** The plain meaning: a list in order of first arrival; a key added again keeps its place and takes the new time. */
 class Model {
   entries: Array<{ key: string; at: number }> = [];
   constructor(private readonly max: number) {}
   add(key: string, at: number): void {
-    this.entries = this.entries.filter((entry) => entry.key !== key);
-    this.entries.push({ key, at });
+    const known = this.entries.find((entry) => entry.key === key);
+    if (known !== undefined) known.at = at;
+    else this.entries.push({ key, at });
     while (this.entries.length > this.max) this.entries.shift();
   }
   forgetBefore(before: number): void {
@@ -50,16 +51,17 @@ describe('recent keys', () => {
     );
   });
 
-  it('forgets the oldest first once full, and a key added again counts from its new arrival', () => {
+  it('forgets the oldest first once full (a key added again keeps its place), and by time', () => {
     const keys = new RecentKeys<string>(3);
     keys.add('a', 1);
     keys.add('b', 2);
     keys.add('a', 3);
     keys.add('c', 4);
+    expect(keys.size).toBe(3);
     keys.add('d', 5);
-    expect(['a', 'b', 'c', 'd'].map((key) => keys.has(key))).toEqual([true, false, true, true]);
+    expect(['a', 'b', 'c', 'd'].map((key) => keys.has(key))).toEqual([false, true, true, true]);
     keys.forgetBefore(4);
-    expect(['a', 'c', 'd'].map((key) => keys.has(key))).toEqual([false, true, true]);
+    expect(['b', 'c', 'd'].map((key) => keys.has(key))).toEqual([false, true, true]);
     expect(keys.size).toBe(2);
   });
 
