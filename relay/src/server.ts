@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { startHeartbeat } from './heartbeat.js';
 import { handleHttp } from './http/routes.js';
 import { IpConnections } from './limits/ip-connections.js';
 import { RelayRateLimiter } from './limits/rate-limiter.js';
@@ -197,9 +198,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     throw error;
   }
 
-  const heartbeat = setInterval(() => {
-    for (const connection of connections) connection.heartbeat();
-  }, resolved.pingIntervalMs);
+  const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
   const purgeExpired = (): number => {
     const now = resolved.now();
     store.queue.forgetDeliveredBefore(now - resolved.deliveredMemoryMs);
@@ -229,7 +228,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }, DELIVERED_FLUSH_MS);
 
   async function shutdown(): Promise<void> {
-    clearInterval(heartbeat);
+    stopHeartbeat();
     clearInterval(purger);
     clearInterval(deliveredWriter);
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
