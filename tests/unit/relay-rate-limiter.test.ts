@@ -26,6 +26,14 @@ describe('relay rate limiter: messages answered at once when provably allowed', 
     expect(refusals).toEqual(['messages', 'messages', 'messages']);
   });
 
+  it('answers at once for each of 15,000 identities sending in turn, once each has been answered by the limiter', async () => {
+    const { limits } = limiter(100);
+    const senders = Array.from({ length: 15_000 }, (_, i) => `user${i}`);
+    for (const sender of senders) expect(await limits.takeMessageNow(sender)).toBe(0);
+    const waited = senders.filter((sender) => typeof limits.takeMessageNow(sender) !== 'number');
+    expect(waited).toEqual([]);
+  });
+
   it('keeps each identity to its own budget', async () => {
     const { limits } = limiter(2);
     const take = async (key: string): Promise<RetryAfterMs> => await limits.takeMessageNow(key);
