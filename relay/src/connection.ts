@@ -52,7 +52,7 @@ export interface ConnectionDeps {
 }
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
-const DRAIN_PAGE_SIZE = 256;
+export const DRAIN_PAGE_SIZE = 256;
 
 type State =
   | { readonly kind: 'awaiting-auth'; readonly nonce: Uint8Array; readonly timer: NodeJS.Timeout }

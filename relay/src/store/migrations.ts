@@ -167,6 +167,16 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE delivered;
     `,
   },
+  {
+    version: 10,
+    description: "a recipient's queue and a sender's receipts read in arrival order from an index",
+    sql: `
+      -- A page (WHERE recipient = ? AND seq > ? ORDER BY seq LIMIT ?) is then a range of this index. With only the
+      -- (recipient, message_id) one, each page sorted every row the recipient had left: 0.7 s to drain 10,000.
+      CREATE INDEX queue_recipient_seq ON queue (recipient, seq);
+      CREATE INDEX receipts_box_seq ON receipts (box, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -74,6 +74,13 @@ function sqliteUsers(db: Database.Database, foreign: ForeignCommits): UserStore 
 
 const NOTHING_PENDING: QueueCaps = { count: 0, bytes: 0 };
 
+/** A page of a recipient's queue in arrival order: a range of the queue_recipient_seq index (migration 10). */
+export const QUEUE_PAGE_SQL = `SELECT seq, message_id, envelope, received_at, expires_at, receipt_box FROM queue
+  WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`;
+
+/** A page of a sender's waiting receipts in arrival order: a range of the receipts_box_seq index (migration 10). */
+export const RECEIPTS_PAGE_SQL = 'SELECT seq, message_id, acked_at FROM receipts WHERE box = ? AND seq > ? ORDER BY seq LIMIT ?';
+
 function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: number): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
   const deliveredIds = new DeliveredIds(db, maxDeliveredIds);
@@ -82,10 +89,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
   const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
     'INSERT INTO queue (recipient, message_id, envelope, received_at, expires_at, receipt_box) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  const page = db.prepare<[string, number, number, number], QueueRow>(
-    `SELECT seq, message_id, envelope, received_at, expires_at, receipt_box FROM queue
-     WHERE recipient = ? AND seq > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?`,
-  );
+  const page = db.prepare<[string, number, number, number], QueueRow>(QUEUE_PAGE_SQL);
   const remove = db.prepare<[string, Uint8Array], { received_at: number; receipt_box: Buffer | null; bytes: number }>(
     'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box, length(envelope) AS bytes',
   );
@@ -162,9 +166,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
 }
 
 function sqliteReceipts(db: Database.Database): ReceiptStore {
-  const page = db.prepare<[Uint8Array, number, number], { seq: number; message_id: Buffer; acked_at: number }>(
-    'SELECT seq, message_id, acked_at FROM receipts WHERE box = ? AND seq > ? ORDER BY seq LIMIT ?',
-  );
+  const page = db.prepare<[Uint8Array, number, number], { seq: number; message_id: Buffer; acked_at: number }>(RECEIPTS_PAGE_SQL);
   const remove = db.prepare<[Uint8Array, Uint8Array]>('DELETE FROM receipts WHERE box = ? AND message_id = ?');
   return {
     page: (box, afterSeq, limit) =>
