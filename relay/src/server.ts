@@ -104,7 +104,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const router = new Router();
   const addressOf = clientAddress(resolved.trustedProxies);
   // Held envelopes are committed on a grid of holdMs: each waits holdMs to 2 × holdMs, and their senders' OKs leave in fewer writes.
-  const writes = new GroupCommit(store.transaction, resolved.holdMs);
+  const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
   const connections = new Set<Connection>();
   // One object for every connection, rather than one each.
@@ -237,6 +237,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     await Promise.all(open.map((connection) => connection.quiesce()));
     // Envelopes held for their ACK are written now, so their OKs leave before the goodbye.
     writes.flush();
+    await writes.settled();
     for (const connection of open) connection.shutdown();
     const allClosed = Promise.all(open.map((connection) => connection.whenClosed()));
     if (!(await settlesWithin(allClosed, SHUTDOWN_GRACE_MS))) {
@@ -248,6 +249,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     await stopped;
     // ACKs still waiting for their group commit, and the delivered ids, are written before the database closes.
     writes.flush();
+    await writes.settled();
     store.queue.flushDelivered();
     store.close();
   }

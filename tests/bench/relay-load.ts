@@ -17,9 +17,9 @@ export const SERVER_CORE = '0';
 export const CLIENT_CORE = '1';
 export const PAYLOAD_BYTES = 1024;
 
-/** Start a server pinned to the server core in `cwd`; resolve with its process and the first line it prints. */
-export function startPinned(command: string, args: string[], cwd: string): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Start a server pinned to the server core in `cwd` (with `env` added to this process's); resolve with its process and the first line it prints. */
+export function startPinned(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, command, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommit, LAZY_COMMIT_MS, NOW, notBefore, within, type Wait } from '../../relay/src/store/group-commit.js';
+import { GroupCommit, LAZY_COMMIT_MS, NOW, notBefore, within, type SyncCommitted, type Wait } from '../../relay/src/store/group-commit.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 /** A WAL database with one table, plus a second connection that sees only committed rows. */
-async function openPair(heldGridMs = 0): Promise<{ db: Database.Database; reader: Database.Database; commits: () => number; writes: GroupCommit }> {
+async function openPair(heldGridMs = 0, sync?: SyncCommitted): Promise<{ db: Database.Database; reader: Database.Database; commits: () => number; writes: GroupCommit }> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-group-commit-'));
   dirs.push(dir);
   const db = new Database(join(dir, 'db.sqlite'));
@@ -23,9 +23,26 @@ async function openPair(heldGridMs = 0): Promise<{ db: Database.Database; reader
   const writes = new GroupCommit((work) => {
     transaction(work);
     count++;
-  }, heldGridMs);
+  }, heldGridMs, sync);
   return { db, reader, commits: () => count, writes };
 }
+
+/** A sync of the log that is done only when the test says so. */
+function manualSync(): { sync: SyncCommitted; started: () => number; finish: (error?: Error) => void } {
+  const running: Array<(error: Error | undefined) => void> = [];
+  let started = 0;
+  return {
+    sync: (done) => {
+      started++;
+      running.push(done);
+    },
+    started: () => started,
+    finish: (error) => running.shift()?.(error),
+  };
+}
+
+/** Let setImmediate callbacks (the end-of-turn commit) run. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('group commit', () => {
   it('writes everything submitted in one turn in one transaction, and settles each write only once it is visible to another connection', async () => {
@@ -159,5 +176,71 @@ describe('group commit', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('with a sync of its own, settles a commit only when a sync begun after it is done; the commits made during one share the next', async () => {
+    const disk = manualSync();
+    const { db, reader, commits, writes } = await openPair(0, disk.sync);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all();
+    const settled: string[] = [];
+    const submit = (v: string): void => writes.submit(() => insert.run(v), () => void settled.push(v), () => void settled.push(`failed ${v}`));
+
+    submit('a');
+    await nextTurn();
+    // Committed and visible, but not yet durable: nobody is told.
+    expect([rows(), settled, disk.started()]).toEqual([['a'], [], 1]);
+    submit('b');
+    await nextTurn();
+    submit('c');
+    await nextTurn();
+    // Two more commits while the first sync runs; no second sync until it is done.
+    expect([commits(), disk.started(), settled]).toEqual([3, 1, []]);
+
+    disk.finish();
+    expect([settled, disk.started()]).toEqual([['a'], 2]);
+    const idle = writes.settled();
+    disk.finish();
+    await idle;
+    expect([settled, disk.started()]).toEqual([['a', 'b', 'c'], 2]);
+    db.close();
+    reader.close();
+  });
+
+  it('when a sync fails, fails the writes it covered and nothing else; the next commit syncs and settles as usual', async () => {
+    const disk = manualSync();
+    const { db, writes } = await openPair(0, disk.sync);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const told: string[] = [];
+    const submit = (v: string): void =>
+      writes.submit(() => insert.run(v), () => void told.push(`ok ${v}`), (error) => void told.push(`${v}: ${(error as Error).message}`));
+    submit('x');
+    submit('y');
+    await nextTurn();
+    disk.finish(new Error('EIO: i/o error, fdatasync'));
+    expect(told).toEqual(['x: EIO: i/o error, fdatasync', 'y: EIO: i/o error, fdatasync']);
+
+    submit('z');
+    await nextTurn();
+    disk.finish();
+    expect(told.at(-1)).toBe('ok z');
+    db.close();
+  });
+
+  it('settled() waits for the sync of every commit made so far, and is at once when none is waiting', async () => {
+    const disk = manualSync();
+    const { db, writes } = await openPair(0, disk.sync);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    await writes.settled();
+    let done = false;
+    writes.submit(() => insert.run('w'), () => undefined, () => undefined);
+    writes.flush();
+    const idle = writes.settled().then(() => (done = true));
+    await nextTurn();
+    expect(done).toBe(false);
+    disk.finish();
+    await idle;
+    expect(done).toBe(true);
+    db.close();
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HeldEnvelopes, type HeldSender } from '../../relay/src/delivery/held-envelopes.js';
 import { envelopeKey } from '../../relay/src/store/envelope-key.js';
-import { GroupCommit } from '../../relay/src/store/group-commit.js';
+import { GroupCommit, type SyncCommitted } from '../../relay/src/store/group-commit.js';
 import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite.js';
 
@@ -44,7 +44,7 @@ function envelope(bytes = 100): NewEnvelope {
 }
 
 /** Held envelopes over the test's store, committing through a group commit on a grid of HOLD_MS. */
-function heldOverStore(): { held: HeldEnvelopes; commits: () => number; units: () => number; failNextCommit: () => void } {
+function heldOverStore(sync?: SyncCommitted): { held: HeldEnvelopes; commits: () => number; units: () => number; failNextCommit: () => void } {
   let count = 0;
   let fail = false;
   const writes = new GroupCommit((work) => {
@@ -54,7 +54,7 @@ function heldOverStore(): { held: HeldEnvelopes; commits: () => number; units: (
     }
     store.transaction(work);
     count++;
-  }, HOLD_MS);
+  }, HOLD_MS, sync);
   const submit = vi.spyOn(writes, 'submit');
   return { held: new HeldEnvelopes(writes, store.queue, HOLD_MS), commits: () => count, units: () => submit.mock.calls.length, failNextCommit: () => (fail = true) };
 }
@@ -138,5 +138,23 @@ describe('held envelopes', () => {
     await vi.advanceTimersByTimeAsync(STEP_END);
     expect(alice.told).toEqual(['error 1: disk full', 'ok despite 2: disk full']);
     expect([held.size, store.queue.depth('bob')]).toEqual([0, 0]);
+  });
+
+  it('holds an envelope no more once written: while its commit waits for the disk, its ACK finds it in the queue and its OK waits', async () => {
+    let finishSync: ((error: Error | undefined) => void) | undefined;
+    const { held } = heldOverStore((done) => (finishSync = done));
+    const alice = recordingSender();
+    await alignToGrid();
+    const item = envelope(100);
+    const key = envelopeKey('bob', item.messageId);
+    held.add(key, 'bob', item, alice, 1);
+    await vi.advanceTimersByTimeAsync(STEP_END);
+    // Written and counted by the queue, not held twice over; the sender hears nothing until the sync is done.
+    expect([held.find(key), held.pending('bob'), store.queue.depth('bob'), alice.told]).toEqual([undefined, { count: 0, bytes: 0 }, 1, []]);
+    // So an ACK now removes it from the queue (held, the ACK would only have marked it).
+    expect(store.queue.ack('bob', item.messageId, Date.now())).toBeDefined();
+    expect(store.queue.depth('bob')).toBe(0);
+    finishSync?.(undefined);
+    expect(alice.told).toEqual(['ok 1']);
   });
 });

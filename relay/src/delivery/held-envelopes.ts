@@ -34,7 +34,7 @@ export interface HeldEnvelope {
   retries: Owed[] | undefined;
   /** Why its write failed, if it did. */
   failure: { readonly error: unknown } | undefined;
-  /** No longer held (stored, remembered as delivered, or failed). While it is held, its key maps to it alone. */
+  /** No longer held (written, or failed). While it is held, its key maps to it alone. */
   released: boolean;
 }
 
@@ -115,7 +115,11 @@ export class HeldEnvelopes {
     return batch;
   }
 
-  /** Inside the commit: each envelope is written alone (one statement), so one that fails does not undo the others. */
+  /**
+   * Inside the commit: each envelope is written alone (one statement), so one that fails does not undo the others.
+   * Written, it is held no more, though its OK waits for the commit to be durable: an ACK from now on must find it in
+   * the queue, and the queue's counts include it.
+   */
   private write(batch: Batch): void {
     batch.written = true;
     for (const envelope of batch.envelopes) {
@@ -126,12 +130,12 @@ export class HeldEnvelopes {
       } catch (error) {
         envelope.failure = { error };
       }
+      this.release(envelope);
     }
   }
 
   private settle(batch: Batch): void {
     for (const envelope of batch.envelopes) {
-      this.release(envelope);
       if (envelope.failure !== undefined) {
         failed(envelope, envelope.failure.error);
         continue;
@@ -150,7 +154,7 @@ export class HeldEnvelopes {
     }
   }
 
-  /** Stop holding it (stored, or remembered as delivered): it no longer counts as pending. */
+  /** Stop holding it (written, or failed): it no longer counts as pending. */
   private release(envelope: HeldEnvelope): void {
     if (envelope.released) return;
     envelope.released = true;

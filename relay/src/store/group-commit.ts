@@ -1,6 +1,12 @@
 /** Runs a unit of work inside one write transaction of the store, committing when it returns. */
 export type Transact = (work: () => void) => void;
 
+/**
+ * Makes every transaction committed so far survive a power cut, off the event loop, then calls back (with the error if
+ * it could not). A store whose commits are durable by themselves has none.
+ */
+export type SyncCommitted = (done: (error: Error | undefined) => void) => void;
+
 interface Pending {
   /** Does the write; returns what to run once it has committed. */
   readonly run: () => () => void;
@@ -30,14 +36,21 @@ export const LAZY_COMMIT_MS = 10;
 /** A write due this close to a commit rides along with it rather than waking the loop again a moment later. */
 const RIDE_ALONG_MS = 1;
 
+/** A commit waiting for its sync: what to run once it is durable, or to tell if the sync fails. */
+interface Committed {
+  readonly batch: readonly Pending[];
+  readonly after: ReadonlyArray<() => void>;
+}
+
 /**
  * Group commit: writes share durable transactions, so a burst of SENDs and ACKs costs one WAL sync instead of one
  * each. Every write says when it may be committed (a Wait): NOW at the end of this turn (every frame read in the turn
  * is in by then); `within` with any commit up to its deadline; `notBefore` only once its deadline has come (an
  * envelope held for its recipient's ACK must not be written early by an unrelated commit). flush() commits everything
  * at once, for readers that must see every write (a queue drain) and for shutdown.
- * Each write's `then` runs only after its transaction has committed, in submission order within the commit, one
- * right after another (nothing else interleaves between the commit and them).
+ * Each write's `then` runs only once its transaction is durable, in submission order, one right after another. With a
+ * SyncCommitted, a commit is visible at once but durable only when the next sync after it is done: the loop goes on
+ * meanwhile (a disk's flush can take milliseconds), and one sync covers every commit made while the one before ran.
  * Each unit of work must be atomic on its own (one statement or a nested transaction): a unit that throws is
  * reported to its `failed` and the others still commit.
  */
@@ -47,6 +60,12 @@ export class GroupCommit {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** Committed, and waiting for a sync to start. */
+  private unsynced: Committed[] = [];
+  /** A sync is running; commits made meanwhile wait for the next. */
+  private syncing = false;
+  /** Called when nothing committed waits for its sync any more. */
+  private idle: Array<() => void> = [];
 
   constructor(
     private readonly transact: Transact,
@@ -56,6 +75,8 @@ export class GroupCommit {
      * 0: each at its own deadline.
      */
     private readonly heldGridMs = 0,
+    /** Makes commits durable after the fact; without it each commit is durable when it returns. */
+    private readonly syncCommitted?: SyncCommitted,
   ) {}
 
   submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
@@ -81,12 +102,18 @@ export class GroupCommit {
     return wait.early || this.heldGridMs <= 0 ? dueAt : Math.ceil(dueAt / this.heldGridMs) * this.heldGridMs;
   }
 
-  /** Commit everything submitted so far, now, whatever its deadline. */
+  /** Commit everything submitted so far, now, whatever its deadline (visible at once; settled once durable). */
   flush(): void {
     this.cancelTimer();
     const batch = this.pending;
     this.pending = [];
     this.commit(batch);
+  }
+
+  /** Resolves once everything committed so far is durable and its writes are settled (for shutdown). */
+  settled(): Promise<void> {
+    if (!this.syncing && this.unsynced.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private schedule(dueAt: number, thisTurn: boolean): void {
@@ -152,12 +179,40 @@ export class GroupCommit {
       for (const item of batch) item.failed(error);
       return;
     }
-    after.forEach((settle, index) => {
-      try {
-        settle();
-      } catch (error) {
-        batch[index]?.failed(error);
+    if (this.syncCommitted === undefined) {
+      settleAll({ batch, after });
+      return;
+    }
+    this.unsynced.push({ batch, after });
+    if (!this.syncing) this.startSync(this.syncCommitted);
+  }
+
+  /** One sync for every commit made so far; those made while it runs wait for the next. */
+  private startSync(syncCommitted: SyncCommitted): void {
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = true;
+    syncCommitted((error) => {
+      // Still syncing while the covered writes settle: a commit one of them makes waits for the next sync.
+      for (const commit of covered) {
+        if (error === undefined) settleAll(commit);
+        // Visible, but maybe not on disk: each writer hears of it (a sender retries, and is answered as a duplicate).
+        else for (const item of commit.batch) item.failed(error);
       }
+      this.syncing = false;
+      if (this.unsynced.length > 0) this.startSync(syncCommitted);
+      else for (const resolve of this.idle.splice(0)) resolve();
     });
   }
+}
+
+/** Run a durable commit's `then`s in submission order; one that throws is reported to its own write. */
+function settleAll({ batch, after }: Committed): void {
+  after.forEach((settle, index) => {
+    try {
+      settle();
+    } catch (error) {
+      batch[index]?.failed(error);
+    }
+  });
 }

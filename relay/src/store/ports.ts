@@ -120,8 +120,13 @@ export interface RelayStore {
   readonly receipts: ReceiptStore;
   readonly locks: LockStore;
   readonly blobs: BlobStore;
-  /** Run work in one write transaction (nested calls become savepoints); the group commit batches writes through it. */
+  /**
+   * Run work in one write transaction (nested calls become savepoints); the group commit batches writes through it.
+   * The commit is visible at once, but durable only once syncCommitted has run after it.
+   */
   transaction(work: () => void): void;
+  /** Make every transaction committed so far durable, off the event loop; calls back when done. */
+  syncCommitted(done: (error: Error | undefined) => void): void;
   close(): void;
 }
 

@@ -10,6 +10,7 @@ import { sqlitePrekeys } from './prekeys-sqlite.js';
 import { DEFAULT_MAX_DELIVERED_IDS, DeliveredIds } from './delivered-ids.js';
 import { ForeignCommits } from './foreign-commits.js';
 import { QueueUsage } from './queue-usage.js';
+import { WalSync } from './wal-sync.js';
 import type { AckedEnvelope, EnqueueResult, LockStore, ReceiptStore, InviteRefusal, InviteStore, NewEnvelope, QueueCaps, QueuedEnvelope, QueueStore, RelayStore, UserRecord, UserStore } from './ports.js';
 
 export const DATABASE_FILE = 'relay.sqlite';
@@ -266,14 +267,36 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
   const transaction = db.transaction((work: () => void) => work());
+  // Group commits leave the log's flush to walSync, off the loop; every other write still waits for it (FULL).
+  const walSync = new WalSync(`${db.name}-wal`);
+  const noFlushOnCommit = db.prepare('PRAGMA synchronous = NORMAL');
+  const flushOnCommit = db.prepare('PRAGMA synchronous = FULL');
   const transact = (work: () => void): void => {
+    noFlushOnCommit.run();
     try {
       transaction(work);
     } catch (error) {
       // Rolled back: counts taken inside it may not hold.
       usage.forgetAll();
       throw error;
+    } finally {
+      flushOnCommit.run();
     }
   };
-  return { transaction: transact, users: sqliteUsers(db, foreign), queue: sqliteQueue(db, usage, maxDeliveredIds), prekeys: sqlitePrekeys(db), invites: sqliteInvites(db), receipts: sqliteReceipts(db), locks: sqliteLocks(db), blobs: new BlobStore(dataDir, db), close: () => db.close() };
+  const close = (): void => {
+    db.close();
+    walSync.close();
+  };
+  return {
+    transaction: transact,
+    syncCommitted: (done) => walSync.sync(done),
+    users: sqliteUsers(db, foreign),
+    queue: sqliteQueue(db, usage, maxDeliveredIds),
+    prekeys: sqlitePrekeys(db),
+    invites: sqliteInvites(db),
+    receipts: sqliteReceipts(db),
+    locks: sqliteLocks(db),
+    blobs: new BlobStore(dataDir, db),
+    close,
+  };
 }

@@ -1,0 +1,119 @@
+// A relay on a slow disk: do the users who are only chatting feel it? Writers send to offline recipients, so every
+// envelope is stored and every commit needs a flush of the WAL to disk. Meanwhile online pairs exchange messages,
+// one in flight each, and their latency is measured. The same run is made twice: with every flush made slow
+// (SLOW_FLUSH_MS, by a shim preloaded into the relay that waits before each fsync and fdatasync) and with none
+// added. Run with `npm run -s bench:slow-disk`; it needs gcc for the shim.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sodium from 'libsodium-wrappers-sumo';
+import type WebSocket from 'ws';
+import { decodeRequestIds, encodeFrame, type Frame } from '../../relay/protocol/index.js';
+import { CLIENT_CORE, RELAY_OPTIONS, connectRelayPairs, identities, pairLoops, relayClient, seedUsers, startPinned, stop } from './relay-load.js';
+import type { TestIdentity } from '../support/wire-client.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD_DIR = join(REPO_ROOT, 'dist/bench');
+const SHIM = join(CHILD_DIR, 'slow-flush.so');
+const FLUSH_MS = Number(process.env.BENCH_FLUSH_MS ?? 20);
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 20);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 10);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const ENVELOPE = new Uint8Array(randomBytes(1024));
+
+interface Run {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly onlinePerSecond: number;
+  readonly storedPerSecond: number;
+}
+
+/** Writers with one SEND in flight each, to recipients who are not connected: each SEND waits for its OK. */
+async function startWriters(url: string, writers: readonly TestIdentity[], offline: readonly TestIdentity[]): Promise<{ stored: () => number; stop: () => void }> {
+  let stored = 0;
+  let running = true;
+  const idBytes = Buffer.alloc(16);
+  randomBytes(8).copy(idBytes);
+  let idCount = 0;
+  const sockets: WebSocket[] = [];
+  const sendNext = (writer: number, requestId: number): void => {
+    if (!running) return;
+    idBytes.writeUInt32BE(idCount++, 12);
+    const frame = { name: 'SEND', requestId, to: offline[writer]?.username ?? '', messageId: new Uint8Array(idBytes), envelope: ENVELOPE } as const;
+    sockets[writer]?.send(encodeFrame(frame));
+  };
+  const onFrame = (writer: number) => (frame: Frame): void => {
+    const answered = frame.name === 'OK' ? [frame.requestId] : frame.name === 'OKS' ? (decodeRequestIds(frame.requestIds) ?? []) : [];
+    if (frame.name === 'ERROR') throw new Error(`writer ${writer}: ${frame.code}`);
+    for (const requestId of answered) {
+      stored++;
+      sendNext(writer, requestId + 1);
+    }
+  };
+  sockets.push(...(await Promise.all(writers.map((identity, writer) => relayClient(url, identity, onFrame(writer))))));
+  writers.forEach((_, writer) => sendNext(writer, 10));
+  return {
+    stored: () => stored,
+    stop: () => {
+      running = false;
+      for (const socket of sockets) socket.terminate();
+    },
+  };
+}
+
+async function run(flushMs: number, people: Record<'writers' | 'offline' | 'senders' | 'receivers', TestIdentity[]>): Promise<Run> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-slow-disk-'));
+  seedUsers(dataDir, Object.values(people).flat());
+  const env = { LD_PRELOAD: SHIM, SLOW_FLUSH_MS: String(flushMs) };
+  const { child, line: url } = await startPinned(process.execPath, [join(CHILD_DIR, 'relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT, env);
+  try {
+    const load = await connectRelayPairs(url, people.senders, people.receivers);
+    await pairLoops(PAIRS, 2_000, (pair) => load.send(pair), (handler) => load.onArrive(handler));
+    const writers = await startWriters(url, people.writers, people.offline);
+    const before = writers.stored();
+    const result = await pairLoops(PAIRS, MESSAGES, (pair) => load.send(pair), (handler) => load.onArrive(handler));
+    const stored = writers.stored() - before;
+    writers.stop();
+    load.close();
+    const latencies = result.latenciesMs;
+    const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+    return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN, onlinePerSecond: result.messages / result.seconds, storedPerSecond: stored / result.seconds };
+  } finally {
+    await stop(child);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  await sodium.ready;
+  mkdirSync(CHILD_DIR, { recursive: true });
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', SHIM, join(REPO_ROOT, 'tests/bench/slow-flush.c'), '-ldl']);
+  execFileSync(process.execPath, ['build/bundle-relay.mjs', '--outdir', CHILD_DIR, 'tests/bench/relay-server.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync('taskset', ['-a', '-cp', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  const people = {
+    writers: await identities(WRITERS, 'w'),
+    offline: await identities(WRITERS, 'o'),
+    senders: await identities(PAIRS, 's'),
+    receivers: await identities(PAIRS, 'r'),
+  };
+  console.log(`Parley relay on a slow disk: ${PAIRS} online pairs (1 KiB, one in flight each, ${MESSAGES} messages) while ${WRITERS} writers store 1 KiB envelopes for offline recipients`);
+  console.log('flush wait   online p50 ms   p99 ms   max ms   online msg/s   stored/s');
+  const runs: Array<[number, Run]> = [];
+  for (const flushMs of [0, FLUSH_MS]) {
+    const measured = await run(flushMs, people);
+    runs.push([flushMs, measured]);
+    console.log(
+      `${`${flushMs} ms`.padStart(10)}   ${measured.p50.toFixed(2).padStart(13)}   ${measured.p99.toFixed(2).padStart(6)}   ${measured.max.toFixed(1).padStart(6)}   ${measured.onlinePerSecond.toFixed(0).padStart(12)}   ${measured.storedPerSecond.toFixed(0).padStart(8)}`,
+    );
+  }
+  const [fast, slow] = [runs[0]?.[1], runs[1]?.[1]];
+  if (fast === undefined || slow === undefined) return;
+  console.log(`online p99 with ${FLUSH_MS} ms flushes / with none added: ${(slow.p99 / fast.p99).toFixed(2)} (target <= 2: a slow disk holds up the writers, not the chat)`);
+}
+
+await main();

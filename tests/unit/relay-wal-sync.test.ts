@@ -1,0 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WalSync } from '../../relay/src/store/wal-sync.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function walDatabase(): Promise<Database.Database> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-wal-sync-'));
+  dirs.push(dir);
+  const db = new Database(join(dir, 'db.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (v TEXT)');
+  return db;
+}
+
+const synced = (wal: WalSync): Promise<Error | undefined> => new Promise((resolve) => wal.sync(resolve));
+
+describe('WAL sync', () => {
+  it('flushes the log of a database in WAL mode and calls back without an error', async () => {
+    const db = await walDatabase();
+    const wal = new WalSync(`${db.name}-wal`);
+    db.prepare('INSERT INTO t VALUES (?)').run('x');
+    expect(await synced(wal)).toBeUndefined();
+    wal.close();
+    db.close();
+  });
+
+  it('refuses to open a log that is not there, and once closed answers every sync with an error', async () => {
+    const db = await walDatabase();
+    expect(() => new WalSync(`${db.name}-nothing`)).toThrow(/ENOENT/);
+    const wal = new WalSync(`${db.name}-wal`);
+    wal.close();
+    expect((await synced(wal))?.message).toBe('the WAL file is closed');
+    db.close();
+  });
+});
