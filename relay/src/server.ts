@@ -88,7 +88,7 @@ function turnAway(socket: WebSocket, code: 'RATE_LIMITED' | 'TOO_MANY_CONNECTION
 /** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients and HTTP probes. */
 export async function startRelay(options: RelayOptions, extras: StartRelayExtras = {}): Promise<RelayHandle> {
   const resolved = resolveOptions(options);
-  const store = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds);
+  const store = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds, (error) => log('checkpointer_failed', describeError(error)));
   const log =
     extras.log ??
     createLog({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
+import { Checkpointer } from './checkpointer.js';
 import { envelopeKey, type EnvelopeKey } from './envelope-key.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
@@ -242,6 +243,9 @@ function backfillSkeletons(db: Database.Database): void {
   })();
 }
 
+/** SQLite's default: an automatic checkpoint once the log holds this many pages. */
+const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
+
 /** Open (creating if needed) the relay database in dataDir and migrate it. */
 export function openDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -262,7 +266,7 @@ export function openDatabase(dataDir: string): Database.Database {
 }
 
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
-export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_DELIVERED_IDS): RelayStore {
+export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_DELIVERED_IDS, onCheckpointerFailed: (error: Error) => void = () => undefined): RelayStore {
   const db = openDatabase(dataDir);
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
@@ -283,7 +287,14 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
       flushOnCommit.run();
     }
   };
+  // Checkpoints run in a worker; should it fail, SQLite's own (inside the commit that fills the log) take over again.
+  db.pragma('wal_autocheckpoint = 0');
+  const checkpointer = new Checkpointer(db.name, (error) => {
+    db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    onCheckpointerFailed(error);
+  });
   const close = (): void => {
+    checkpointer.close();
     db.close();
     walSync.close();
   };

@@ -1,0 +1,87 @@
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from '../../relay/src/store/checkpointer.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+/** A WAL database whose own connection never checkpoints. */
+async function walDatabase(): Promise<Database.Database> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-checkpointer-'));
+  dirs.push(dir);
+  const db = new Database(join(dir, 'db.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (v BLOB)');
+  return db;
+}
+
+function commitRows(db: Database.Database, count: number): void {
+  const insert = db.prepare('INSERT INTO t VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) insert.run(Buffer.alloc(1024, i));
+  })();
+}
+
+const never = (): void => {
+  throw new Error('the checkpointer failed');
+};
+
+describe('checkpointer', () => {
+  it('moves every committed page of the log into the database from its worker, and the next write starts the log over', async () => {
+    const db = await walDatabase();
+    const checkpointer = new Checkpointer(db.name, never, 3_600_000);
+    commitRows(db, 2_000);
+    const walBytes = statSync(`${db.name}-wal`).size;
+    expect(statSync(db.name).size).toBeLessThan(100_000);
+
+    const result = await checkpointer.checkpoint();
+    expect(result.log).toBeGreaterThan(500);
+    expect(result.checkpointed).toBe(result.log);
+    expect(statSync(db.name).size).toBeGreaterThan(2_000 * 1024);
+
+    // Everything was copied, so the next transaction writes from the log's start: the file does not grow.
+    commitRows(db, 2_000);
+    expect(statSync(`${db.name}-wal`).size).toBe(walBytes);
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(4_000);
+    checkpointer.close();
+    db.close();
+  });
+
+  it('closes its own connection first, so the owner closes last and removes the log', async () => {
+    const db = await walDatabase();
+    const checkpointer = new Checkpointer(db.name, never, 3_600_000);
+    commitRows(db, 10);
+    await checkpointer.checkpoint();
+    checkpointer.close();
+    db.close();
+    expect(existsSync(`${db.name}-wal`)).toBe(false);
+    await expect(checkpointer.checkpoint()).rejects.toThrow('the checkpointer has stopped');
+  });
+
+  it('tells its owner once when the worker fails, and then refuses to checkpoint', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-checkpointer-'));
+    dirs.push(dir);
+    const failures: Error[] = [];
+    let told: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (told = resolve));
+    // No such folder: the worker cannot open the database.
+    const checkpointer = new Checkpointer(join(dir, 'missing', 'db.sqlite'), (error) => {
+      failures.push(error);
+      told();
+    });
+    const first = checkpointer.checkpoint();
+    await failed;
+    await expect(first).rejects.toThrow('the checkpoint worker failed');
+    await expect(checkpointer.checkpoint()).rejects.toThrow('the checkpointer has stopped');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]?.message).toMatch(/directory does not exist|unable to open/);
+    checkpointer.close();
+  });
+});
