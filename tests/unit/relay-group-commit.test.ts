@@ -243,4 +243,26 @@ describe('group commit', () => {
     expect(done).toBe(true);
     db.close();
   });
+
+  it('goes on syncing later commits when a writer told of a failed sync throws', async () => {
+    const disk = manualSync();
+    const { db, writes } = await openPair(0, disk.sync);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    writes.submit(
+      () => insert.run('x'),
+      () => undefined,
+      () => {
+        throw new Error('a broken listener');
+      },
+    );
+    await nextTurn();
+    expect(() => disk.finish(new Error('EIO'))).toThrow('a broken listener');
+    let settled = false;
+    writes.submit(() => insert.run('y'), () => (settled = true), () => undefined);
+    await nextTurn();
+    expect(disk.started()).toBe(2);
+    disk.finish();
+    expect(settled).toBe(true);
+    db.close();
+  });
 });

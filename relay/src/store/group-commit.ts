@@ -193,15 +193,19 @@ export class GroupCommit {
     this.unsynced = [];
     this.syncing = true;
     syncCommitted((error) => {
-      // Still syncing while the covered writes settle: a commit one of them makes waits for the next sync.
-      for (const commit of covered) {
-        if (error === undefined) settleAll(commit);
-        // Visible, but maybe not on disk: each writer hears of it (a sender retries, and is answered as a duplicate).
-        else for (const item of commit.batch) item.failed(error);
+      try {
+        // Still syncing while the covered writes settle: a commit one of them makes waits for the next sync.
+        for (const commit of covered) {
+          if (error === undefined) settleAll(commit);
+          // Visible, but maybe not on disk: each writer hears of it (a sender retries, and is answered as a duplicate).
+          else for (const item of commit.batch) item.failed(error);
+        }
+      } finally {
+        // Even if a writer's callback threw: later commits must not wait for a sync that never starts.
+        this.syncing = false;
+        if (this.unsynced.length > 0) this.startSync(syncCommitted);
+        else for (const resolve of this.idle.splice(0)) resolve();
       }
-      this.syncing = false;
-      if (this.unsynced.length > 0) this.startSync(syncCommitted);
-      else for (const resolve of this.idle.splice(0)) resolve();
     });
   }
 }
