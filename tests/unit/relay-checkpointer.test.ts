@@ -1,20 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../relay/src/store/checkpointer.js';
+import { useCleanups } from '../support/cleanups.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 /** A WAL database whose own connection never checkpoints. */
 async function walDatabase(): Promise<Database.Database> {
-  const dir = await mkdtemp(join(tmpdir(), 'parley-checkpointer-'));
-  dirs.push(dir);
+  const dir = await cleanups.tempDir('parley-checkpointer-');
   const db = new Database(join(dir, 'db.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('wal_autocheckpoint = 0');
@@ -66,8 +61,7 @@ describe('checkpointer', () => {
   });
 
   it('tells its owner once when the worker fails, and then refuses to checkpoint', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-checkpointer-'));
-    dirs.push(dir);
+    const dir = await cleanups.tempDir('parley-checkpointer-');
     const failures: Error[] = [];
     let told: () => void = () => undefined;
     const failed = new Promise<void>((resolve) => (told = resolve));

@@ -1,18 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WalSync } from '../../relay/src/store/wal-sync.js';
+import { useCleanups } from '../support/cleanups.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 async function walDatabase(): Promise<Database.Database> {
-  const dir = await mkdtemp(join(tmpdir(), 'parley-wal-sync-'));
-  dirs.push(dir);
+  const dir = await cleanups.tempDir('parley-wal-sync-');
   const db = new Database(join(dir, 'db.sqlite'));
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE t (v TEXT)');
