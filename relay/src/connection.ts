@@ -540,7 +540,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       held.retried(retried, this, requestId);
       return true;
     }
-    const admitted = store.queue.admit(key, to, item.messageId, item.envelope.length, caps, held.pending(to));
+    const admitted = store.queue.admit(to, item.messageId, item.envelope.length, caps, held.pending(to));
     if (admitted !== 'queued') {
       this.send(sendReply(requestId, admitted));
       return true;

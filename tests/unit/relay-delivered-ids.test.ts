@@ -3,10 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
-import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeliveredIds } from '../../relay/src/store/delivered-ids.js';
-import { envelopeKey, keyMessageId, keyRecipient } from '../../relay/src/store/envelope-key.js';
 import { MIGRATIONS, migrate } from '../../relay/src/store/migrations.js';
 import { DATABASE_FILE, openDatabase } from '../../relay/src/store/sqlite.js';
 
@@ -36,16 +34,6 @@ function memory(maxIds = 1_000): DeliveredIds {
 const id = (): Uint8Array => new Uint8Array(randomBytes(16));
 
 describe('delivered ids', () => {
-  it('names an envelope by a key that gives back its recipient and id bytes, whatever the bytes', () => {
-    fc.assert(
-      fc.property(fc.stringMatching(/^[a-z0-9_]{1,32}$/), fc.uint8Array({ minLength: 16, maxLength: 16 }), (recipient, messageId) => {
-        const key = envelopeKey(recipient, messageId);
-        expect(keyRecipient(key)).toBe(recipient);
-        expect(new Uint8Array(keyMessageId(key))).toEqual(messageId);
-      }),
-    );
-  });
-
   it('writes every id of a batch to its log, in full rows and the rest, NUL bytes included', () => {
     const ids = memory();
     // 40: one statement of 32 rows, then 8 alone; the first ids are all zeros and all ones.

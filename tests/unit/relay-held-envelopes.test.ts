@@ -93,7 +93,7 @@ describe('held envelopes', () => {
     expect(carol.told).toEqual(['ok 3', 'ok 2']);
     // The unacked one is queued; the acked one is only remembered as delivered, so a retry of it is a duplicate.
     expect(store.queue.depth('bob')).toBe(1);
-    expect(store.queue.admit(envelopeKey('bob', second.messageId), 'bob', second.messageId, 50, UNCAPPED, { count: 0, bytes: 0 })).toBe('duplicate');
+    expect(store.queue.admit('bob', second.messageId, 50, UNCAPPED, { count: 0, bytes: 0 })).toBe('duplicate');
     expect([held.size, held.pending('bob'), held.find(a.key)]).toEqual([0, { count: 0, bytes: 0 }, undefined]);
   });
 

@@ -125,7 +125,7 @@ export class HeldEnvelopes {
     for (const envelope of batch.envelopes) {
       const { recipient, item } = envelope;
       try {
-        if (envelope.ackedAt !== undefined) this.queue.delivered(envelope.key, item.messageId, envelope.ackedAt, item.receiptBox);
+        if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
         else this.queue.enqueue(recipient, item, UNCAPPED);
       } catch (error) {
         envelope.failure = { error };

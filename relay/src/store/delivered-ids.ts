@@ -1,14 +1,8 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { envelopeKey, keyMessageId, keyRecipient, type EnvelopeKey } from './envelope-key.js';
-import { RecentKeys } from './recent-keys.js';
+import { MESSAGE_ID_BYTES } from '../../protocol/limits.js';
+import { DeliveredIdTable, type DeliveredEntry } from './delivered-id-table.js';
 
-/** Ids acked since the last append, as their keys (already held by the map) and ack times: no object per id. */
-interface Pending {
-  readonly keys: EnvelopeKey[];
-  readonly ackedAt: number[];
-}
-
-/** Delivered ids kept in memory unless the relay is told otherwise (about 175 bytes each once full: 90 MB at the default). */
+/** Delivered ids kept in memory unless the relay is told otherwise (about 40 bytes each: 20 MB at the default, once full). */
 export const DEFAULT_MAX_DELIVERED_IDS = 500_000;
 
 /** Past this many ids waiting, the next add writes them all at once. */
@@ -26,79 +20,72 @@ const ROWS_PER_INSERT = 32;
  * - On disk: an append-only log in ack order, so a restart remembers them. Ids gather in memory and are appended in
  *   batches (the relay flushes every 100 ms, at shutdown, and here past MAX_PENDING); a crash loses at most the last.
  *   Appending keeps the cost of an id flat however long the log grows, where an index by id made each one a write at
- *   a random page of an ever larger tree.
+ *   a random page of an ever larger tree. The ids waiting are the table's newest, so they need no list of their own.
  */
 export class DeliveredIds {
-  /** Every id in the window, by key, oldest first. */
-  private readonly remembered: RecentKeys<EnvelopeKey>;
-  private pending: Pending = { keys: [], ackedAt: [] };
-  private readonly appendAll: (batch: Pending) => void;
+  /** Every id in the window, oldest first. */
+  private readonly remembered: DeliveredIdTable;
+  /** How many of the newest ids are not in the log yet. */
+  private unlogged = 0;
+  private readonly appendAll: (entries: DeliveredEntry[]) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
-  constructor(
-    db: Database.Database,
-    maxIds: number,
-  ) {
-    this.remembered = new RecentKeys(maxIds);
+  constructor(db: Database.Database, maxIds: number) {
+    this.remembered = new DeliveredIdTable(maxIds);
     const insert = (rows: number): Database.Statement<unknown[]> =>
       db.prepare(`INSERT OR IGNORE INTO delivered_log (acked_at, recipient, message_id) VALUES ${Array<string>(rows).fill('(?, ?, ?)').join(', ')}`);
     const appendOne = insert(1);
     const appendMany = insert(ROWS_PER_INSERT);
     const values = new Array<unknown>(3 * ROWS_PER_INSERT);
-    this.appendAll = db.transaction(({ keys, ackedAt }: Pending) => {
+    this.appendAll = db.transaction((entries: DeliveredEntry[]) => {
       let i = 0;
-      for (; i + ROWS_PER_INSERT <= keys.length; i += ROWS_PER_INSERT) {
+      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
         for (let row = 0; row < ROWS_PER_INSERT; row++) {
-          const key = keys[i + row] as EnvelopeKey;
-          values[3 * row] = ackedAt[i + row];
-          values[3 * row + 1] = keyRecipient(key);
-          values[3 * row + 2] = keyMessageId(key);
+          const { recipient, messageId, ackedAt } = entries[i + row] as DeliveredEntry;
+          values[3 * row] = ackedAt;
+          values[3 * row + 1] = recipient;
+          values[3 * row + 2] = messageId;
         }
         appendMany.run(values);
       }
-      for (; i < keys.length; i++) {
-        const key = keys[i] as EnvelopeKey;
-        appendOne.run(ackedAt[i], keyRecipient(key), keyMessageId(key));
+      for (; i < entries.length; i++) {
+        const { recipient, messageId, ackedAt } = entries[i] as DeliveredEntry;
+        appendOne.run(ackedAt, recipient, messageId);
       }
     });
     this.forgetLogged = db.prepare<[number]>('DELETE FROM delivered_log WHERE acked_at < ?');
-    // The newest maxIds of the log, oldest first, read row by row.
+    // The newest maxIds of the log, oldest first, read row by row. Every id was checked for its size when it came.
     const newest = db
       .prepare<[number], [number, string, Buffer]>(
         'SELECT acked_at, recipient, message_id FROM (SELECT * FROM delivered_log ORDER BY acked_at DESC LIMIT ?) ORDER BY acked_at',
       )
       .raw();
-    for (const [ackedAt, recipient, messageId] of newest.iterate(maxIds)) this.remembered.add(envelopeKey(recipient, messageId), ackedAt);
+    for (const [ackedAt, recipient, messageId] of newest.iterate(maxIds)) {
+      if (messageId.length === MESSAGE_ID_BYTES) this.remembered.add(recipient, messageId, ackedAt);
+    }
   }
 
   add(recipient: string, messageId: Uint8Array, ackedAt: number): void {
-    this.addKey(envelopeKey(recipient, messageId), ackedAt);
-  }
-
-  /** add(), by the envelope's key: the string its other lookups used, whose hash is already known. */
-  addKey(key: EnvelopeKey, ackedAt: number): void {
-    // The key, not the id: the id may be a view into a whole received frame, and an object per id would outlive
-    // several young-generation collections before the append.
-    this.pending.keys.push(key);
-    this.pending.ackedAt.push(ackedAt);
-    this.remembered.add(key, ackedAt);
-    if (this.pending.keys.length >= MAX_PENDING) this.flush();
+    // One already known is in the log, or waiting for it, already.
+    if (!this.remembered.add(recipient, messageId, ackedAt)) return;
+    this.unlogged += 1;
+    if (this.unlogged >= MAX_PENDING) this.flush();
   }
 
   has(recipient: string, messageId: Uint8Array): boolean {
-    return this.hasKey(envelopeKey(recipient, messageId));
-  }
-
-  hasKey(key: EnvelopeKey): boolean {
-    return this.remembered.has(key);
+    return this.remembered.has(recipient, messageId);
   }
 
   /** Append every waiting id to the log; inside the caller's transaction if there is one. */
   flush(): void {
-    if (this.pending.keys.length === 0) return;
-    const batch = this.pending;
-    this.pending = { keys: [], ackedAt: [] };
-    this.appendAll(batch);
+    // Waiting ids the window has already let go of need no row: a restart would not load them.
+    const size = this.remembered.size;
+    const waiting = Math.min(this.unlogged, size);
+    this.unlogged = 0;
+    if (waiting === 0) return;
+    const entries = new Array<DeliveredEntry>(waiting);
+    for (let i = 0; i < waiting; i++) entries[i] = this.remembered.entry(size - waiting + i);
+    this.appendAll(entries);
   }
 
   /** Forget the ids acked before `before`, in memory and in the log. */

@@ -5,16 +5,6 @@ export function envelopeKey(recipient: string, messageId: Uint8Array): EnvelopeK
   return `${recipient}\u0000${idChars(messageId)}` as EnvelopeKey;
 }
 
-/** The recipient a key names (usernames hold no NUL). */
-export function keyRecipient(key: EnvelopeKey): string {
-  return key.slice(0, key.indexOf('\u0000'));
-}
-
-/** The message id a key names, as bytes again. */
-export function keyMessageId(key: EnvelopeKey): Buffer {
-  return Buffer.from(key.slice(key.indexOf('\u0000') + 1), 'latin1');
-}
-
 /** The bytes as char codes. A SEND and its ACK name their envelope four times: spelling out an id's 16 bytes costs a third of spreading them. */
 function idChars(m: Uint8Array): string {
   if (m.length !== 16) return String.fromCharCode(...m);

@@ -1,6 +1,5 @@
 import type { PrekeyStore } from './prekeys.js';
 import type { BlobStore } from './blobs.js';
-import type { EnvelopeKey } from './envelope-key.js';
 
 /** A registered user: public keys only, the relay never holds a private key. */
 export interface UserRecord {
@@ -91,13 +90,13 @@ export interface QueueStore {
    * What enqueue would answer, without storing anything: 'queued' means it may be stored. `pending` is what the
    * recipient has accepted but not yet stored (held envelopes), counted against the caps as if it were queued.
    */
-  admit(key: EnvelopeKey, recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
+  admit(recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult;
   /** Write the delivered ids remembered since the last call (ids are written in batches; the relay calls this every 100 ms and at shutdown). */
   flushDelivered(): void;
   /** Forget the delivered ids acked before `before` (a retry of one is then delivered again; clients drop it by id). */
   forgetDeliveredBefore(before: number): void;
   /** An envelope acked before it was ever stored: remember its id as delivered and file a receipt if one was asked for. */
-  delivered(key: EnvelopeKey, messageId: Uint8Array, ackedAt: number, receiptBox: Uint8Array | null): void;
+  delivered(recipient: string, messageId: Uint8Array, ackedAt: number, receiptBox: Uint8Array | null): void;
   /** Up to `limit` unexpired envelopes (at time now) for the recipient with seq > afterSeq, in arrival order. */
   page(recipient: string, afterSeq: number, limit: number, now: number): QueuedEnvelope[];
   /**

@@ -5,7 +5,6 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { Checkpointer } from './checkpointer.js';
-import { envelopeKey, type EnvelopeKey } from './envelope-key.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
 import { DEFAULT_MAX_DELIVERED_IDS, DeliveredIds } from './delivered-ids.js';
@@ -117,8 +116,8 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
     return purge.run(receivedBefore, now).changes;
   });
 
-  const admit = (key: EnvelopeKey, recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult => {
-    if (deliveredIds.hasKey(key)) return 'duplicate';
+  const admit = (recipient: string, messageId: Uint8Array, bytes: number, caps: QueueCaps, pending: QueueCaps): EnqueueResult => {
+    if (deliveredIds.has(recipient, messageId)) return 'duplicate';
     const used = usage.get(recipient);
     if (used.count + pending.count >= caps.count || used.bytes + pending.bytes + bytes > caps.bytes) {
       // A retry of an envelope already waiting is still a duplicate, full queue or not.
@@ -129,7 +128,7 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
 
   // No transaction of its own: its one write is a single INSERT, and the checks before it run on this (only) connection in the same tick.
   const enqueue = (recipient: string, item: NewEnvelope, caps: QueueCaps): EnqueueResult => {
-    const admitted = admit(envelopeKey(recipient, item.messageId), recipient, item.messageId, item.envelope.length, caps, NOTHING_PENDING);
+    const admitted = admit(recipient, item.messageId, item.envelope.length, caps, NOTHING_PENDING);
     if (admitted !== 'queued') return admitted;
     const inserted = insert.run(recipient, item.messageId, item.envelope, item.receivedAt, item.expiresAt, item.receiptBox).changes;
     if (inserted === 0) return 'duplicate';
@@ -152,8 +151,8 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
     ack: ackCounted,
     flushDelivered: () => deliveredIds.flush(),
     forgetDeliveredBefore: (before) => deliveredIds.forgetBefore(before),
-    delivered(key, messageId, ackedAt, receiptBox) {
-      deliveredIds.addKey(key, ackedAt);
+    delivered(recipient, messageId, ackedAt, receiptBox) {
+      deliveredIds.add(recipient, messageId, ackedAt);
       if (receiptBox !== null) fileReceipt.run(receiptBox, messageId, ackedAt);
     },
     admit,
