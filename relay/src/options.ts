@@ -62,7 +62,7 @@ export interface RelayOptions {
    * rather than delivered again. Default 7 days.
    */
   deliveredMemoryMs?: number;
-  /** At most this many delivered ids are remembered (in memory, about 175 bytes each); the oldest go first. Default 500_000. */
+  /** At most this many delivered ids are remembered (in memory, about 40 bytes each); the oldest go first. Default 500_000. */
   maxDeliveredIds?: number;
   /** Longest ttl a SEND_EXPIRING may ask for; also bounded by maxQueueAgeMs. Default 30 days. */
   maxTtlMs?: number;
