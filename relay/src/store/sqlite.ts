@@ -82,6 +82,11 @@ export const QUEUE_PAGE_SQL = `SELECT seq, message_id, envelope, received_at, ex
 /** A page of a sender's waiting receipts in arrival order: a range of the receipts_box_seq index (migration 10). */
 export const RECEIPTS_PAGE_SQL = 'SELECT seq, message_id, acked_at FROM receipts WHERE box = ? AND seq > ? ORDER BY seq LIMIT ?';
 
+/** The minute's purge: envelopes past the queue's age cap or their own expiry, by their indexes. */
+export const PURGE_QUEUE_SQL = 'DELETE FROM queue WHERE received_at < ? OR expires_at <= ?';
+/** Receipts older than the queue's age cap, by the receipts_acked_at index (migration 11). */
+export const PURGE_RECEIPTS_SQL = 'DELETE FROM receipts WHERE acked_at < ?';
+
 function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: number): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
   const deliveredIds = new DeliveredIds(db, maxDeliveredIds);
@@ -95,8 +100,8 @@ function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: 
     'DELETE FROM queue WHERE recipient = ? AND message_id = ? RETURNING received_at, receipt_box, length(envelope) AS bytes',
   );
   const fileReceipt = db.prepare<[Uint8Array, Uint8Array, number]>('INSERT OR IGNORE INTO receipts (box, message_id, acked_at) VALUES (?, ?, ?)');
-  const purge = db.prepare<[number, number]>('DELETE FROM queue WHERE received_at < ? OR expires_at <= ?');
-  const forgetReceipts = db.prepare<[number]>('DELETE FROM receipts WHERE acked_at < ?');
+  const purge = db.prepare<[number, number]>(PURGE_QUEUE_SQL);
+  const forgetReceipts = db.prepare<[number]>(PURGE_RECEIPTS_SQL);
   const ack = db.transaction((recipient: string, messageId: Uint8Array, now: number) => {
     const row = remove.get(recipient, messageId);
     if (row === undefined) return undefined;
