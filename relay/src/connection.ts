@@ -310,12 +310,13 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       outcome = await handleResume(frame, this.deps.tokens, store);
     } else if (this.state.kind !== 'awaiting-auth') {
       return;
-    } else if (frame.name === 'REGISTER_LOCKED') {
-      outcome = handleRegisterLocked(frame, this.state.nonce, store, options.now());
+    } else if (frame.name === 'AUTH') {
+      outcome = handleAuth(frame, this.state.nonce, store);
     } else {
       const nonce = this.state.nonce;
-      outcome =
-        frame.name === 'AUTH' ? handleAuth(frame, nonce, store) : handleRegister(frame, nonce, store, options.registration, options.now());
+      outcome = await this.committed(() =>
+        frame.name === 'REGISTER_LOCKED' ? handleRegisterLocked(frame, nonce, store, options.now()) : handleRegister(frame, nonce, store, options.registration, options.now()),
+      );
     }
     const state = this.state;
     // The socket may have closed while the limiter or the token check answered.
@@ -350,8 +351,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
         this.send(handleLookup(frame, this.deps.store.users));
         return undefined;
       case 'TOTP_SETUP':
-        this.send(handleTotpSetup(frame, username, this.deps.store.locks));
-        return undefined;
+        return this.answerCommitted(() => handleTotpSetup(frame, username, this.deps.store.locks));
       case 'TOTP_ENABLE':
       case 'TOTP_DISABLE':
         return this.onTotp(frame, username);
@@ -370,14 +370,11 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
         this.onAcks(frame, username);
         return undefined;
       case 'PUBLISH_SIGNED_PREKEY':
-        this.send(handlePublishSignedPrekey(frame, username, this.deps.store, Date.now()));
-        return undefined;
+        return this.answerCommitted(() => handlePublishSignedPrekey(frame, username, this.deps.store, Date.now()));
       case 'PUBLISH_ONE_TIME_PREKEYS':
-        this.send(handlePublishOneTimePrekeys(frame, username, this.deps.store));
-        return undefined;
+        return this.answerCommitted(() => handlePublishOneTimePrekeys(frame, username, this.deps.store));
       case 'PUBLISH_PQ_PREKEYS':
-        this.send(handlePublishPqPrekeys(frame, username, this.deps.store));
-        return undefined;
+        return this.answerCommitted(() => handlePublishPqPrekeys(frame, username, this.deps.store));
       case 'FETCH_PREKEYS':
         return this.onFetchPrekeys(frame, username);
       case 'CHALLENGE':
@@ -406,7 +403,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many prekey bundles fetched', retryAfterMs));
       return;
     }
-    const outcome = handleFetchPrekeys(frame, this.deps.store);
+    const outcome = await this.committed(() => handleFetchPrekeys(frame, this.deps.store));
     this.send(outcome.reply);
     if (outcome.notify !== undefined) this.deps.router.get(outcome.notify.to)?.notify(outcome.notify.frame);
   }
@@ -420,7 +417,24 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
     const { locks } = this.deps.store;
     const now = this.deps.options.now();
-    this.send(frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now));
+    this.send(await this.committed(() => (frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now))));
+  }
+
+  /**
+   * A handler that writes runs as one unit of the next group commit: its writes land together or not at all, and its
+   * result comes once the commit is durable, so a reply still promises its write survives a power cut while the disk's
+   * flush runs off the event loop. Rejects if the handler throws or the commit fails.
+   */
+  private committed<T>(handle: () => T): Promise<T> {
+    const { store, writes } = this.deps;
+    return new Promise<T>((resolve, reject) => writes.submit(() => store.atomically(handle), resolve, reject));
+  }
+
+  /** committed(), then the handler's reply to the client. */
+  private answerCommitted(handle: () => ServerFrame): Promise<void> {
+    return this.committed(handle).then((reply) => {
+      this.send(reply);
+    });
   }
 
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */

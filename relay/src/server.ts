@@ -17,6 +17,7 @@ import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
+import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
 import { clientAddress } from './client-address.js';
@@ -42,6 +43,8 @@ export interface StartRelayExtras {
   readonly log?: Log;
   /** Where the pino JSON lines go instead of stderr (tests read them). */
   readonly logDestination?: DestinationStream;
+  /** Stands between the relay and its opened store (tests hold its flushes to the disk). */
+  readonly wrapStore?: (store: RelayStore) => RelayStore;
 }
 
 /** How often the delivered ids remembered in memory are written: often enough that each batch is a short write. */
@@ -88,7 +91,8 @@ function turnAway(socket: WebSocket, code: 'RATE_LIMITED' | 'TOO_MANY_CONNECTION
 /** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients and HTTP probes. */
 export async function startRelay(options: RelayOptions, extras: StartRelayExtras = {}): Promise<RelayHandle> {
   const resolved = resolveOptions(options);
-  const store = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds, (error) => log('checkpointer_failed', describeError(error)));
+  const opened = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds, (error) => log('checkpointer_failed', describeError(error)));
+  const store = extras.wrapStore?.(opened) ?? opened;
   const log =
     extras.log ??
     createLog({

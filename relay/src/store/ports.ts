@@ -124,6 +124,8 @@ export interface RelayStore {
    * The commit is visible at once, but durable only once syncCommitted has run after it.
    */
   transaction(work: () => void): void;
+  /** Run work so that all its writes land or none do (a savepoint inside the group commit's transaction); returns its result. */
+  atomically<T>(work: () => T): T;
   /** Make every transaction committed so far durable, off the event loop; calls back when done. */
   syncCommitted(done: (error: Error | undefined) => void): void;
   close(): void;

@@ -275,6 +275,7 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
   const transaction = db.transaction((work: () => void) => work());
+  const atomic = db.transaction((work: () => unknown) => work());
   // Group commits leave the log's flush to walSync, off the loop; every other write still waits for it (FULL).
   const walSync = new WalSync(`${db.name}-wal`);
   const noFlushOnCommit = db.prepare('PRAGMA synchronous = NORMAL');
@@ -304,6 +305,7 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   };
   return {
     transaction: transact,
+    atomically: <T>(work: () => T): T => atomic(work) as T,
     syncCommitted: (done) => walSync.sync(done),
     users: sqliteUsers(db, foreign),
     queue: sqliteQueue(db, usage, maxDeliveredIds),

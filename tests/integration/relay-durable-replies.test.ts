@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeOneTimePrekeys, type Frame } from '../../relay/protocol/index.js';
+import type { RelayStore } from '../../relay/src/store/ports.js';
+import { key, publishAll } from '../support/prekeys.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { WireClient, createIdentity } from '../support/wire-client.js';
+
+const relays: TestRelay[] = [];
+const clients: WireClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.close()));
+  for (const relay of relays.splice(0)) await relay.close();
+});
+
+/**
+ * Stands between the relay and its store: counts the request handlers run inside a group commit, and holds back or
+ * fails the flushes to the disk that make commits durable (run off the event loop), on the test's word.
+ */
+class Disk {
+  private holding = false;
+  private failing: Error | undefined;
+  private readonly held: Array<() => void> = [];
+  private inCommit = false;
+  /** Request handlers that ran as a unit of a group commit. */
+  handledInCommit = 0;
+
+  readonly wrap = (store: RelayStore): RelayStore => ({
+    ...store,
+    transaction: (work) =>
+      store.transaction(() => {
+        this.inCommit = true;
+        try {
+          work();
+        } finally {
+          this.inCommit = false;
+        }
+      }),
+    atomically: (work) => {
+      const result = store.atomically(work);
+      if (this.inCommit) this.handledInCommit += 1;
+      return result;
+    },
+    syncCommitted: (done) => {
+      if (this.failing !== undefined) return done(this.failing);
+      const flush = (): void => store.syncCommitted(done);
+      if (this.holding) this.held.push(flush);
+      else flush();
+    },
+  });
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  fail(error: Error): void {
+    this.failing = error;
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const flush of this.held.splice(0)) flush();
+  }
+}
+
+/** Whether a promise has settled yet, without waiting for it. */
+function watch(reply: Promise<unknown>): { readonly settled: () => boolean } {
+  let settled = false;
+  void reply.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { settled: () => settled };
+}
+
+async function relayWith(disk: Disk): Promise<TestRelay> {
+  const relay = await startTestRelay({}, { wrapStore: disk.wrap });
+  relays.push(relay);
+  return relay;
+}
+
+describe('replies to requests that write', () => {
+  it('leave once a flush after the write is done: prekeys, a registration, a registration lock', async () => {
+    const disk = new Disk();
+    const relay = await relayWith(disk);
+    const bob = await createIdentity('bob');
+    const alice = await createIdentity('alice');
+    const bobClient = await WireClient.registered(relay.url, bob);
+    const aliceClient = await WireClient.registered(relay.url, alice);
+    // A writer's connection reads nothing more until its reply: someone else asks the relay meanwhile.
+    const observer = await WireClient.registered(relay.url, await createIdentity('dave'));
+    clients.push(bobClient, aliceClient, observer);
+    await publishAll(bobClient, bob);
+
+    const writes: Array<[string, () => Promise<Frame>, (reply: Frame) => void]> = [
+      [
+        'publish',
+        () => bobClient.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys([{ keyId: 40, publicKey: key(40) }]) }),
+        (reply) => expect(reply.name).toBe('OK'),
+      ],
+      [
+        'fetch',
+        () => aliceClient.request({ name: 'FETCH_PREKEYS', username: 'bob' }),
+        (reply) => expect(reply.name === 'PREKEY_BUNDLE' ? reply.pqPrekeyId : reply.name).toBe(21),
+      ],
+      ['lock', () => bobClient.request({ name: 'TOTP_SETUP' }), (reply) => expect(reply.name).toBe('TOTP_SECRET')],
+      [
+        'register',
+        async () => {
+          const carolClient = await WireClient.connect(relay.url);
+          clients.push(carolClient);
+          return carolClient.register(await createIdentity('carol'));
+        },
+        (reply) => expect(reply.name).toBe('OK'),
+      ],
+    ];
+    for (const [what, send, check] of writes) {
+      disk.hold();
+      const handled = disk.handledInCommit;
+      const reply = send();
+      const replying = watch(reply);
+      // The handler runs inside the next group commit, whose flush is then held.
+      await expect.poll(() => disk.handledInCommit, { message: what }).toBe(handled + 1);
+      // The relay goes on answering others meanwhile; the writer's reply waits.
+      expect((await observer.request({ name: 'LOOKUP', username: 'bob' })).name).toBe('USER');
+      expect(replying.settled(), what).toBe(false);
+      disk.release();
+      check(await reply);
+    }
+  });
+
+  it('is INTERNAL when the flush fails, and the relay goes on serving', async () => {
+    const disk = new Disk();
+    const relay = await relayWith(disk);
+    const bob = await createIdentity('bob');
+    const bobClient = await WireClient.registered(relay.url, bob);
+    clients.push(bobClient);
+
+    disk.fail(new Error('EIO: the disk is gone'));
+    const published = await bobClient.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys([{ keyId: 40, publicKey: key(40) }]) });
+    expect(published).toMatchObject({ name: 'ERROR', code: 'INTERNAL' });
+    expect((await bobClient.request({ name: 'LOOKUP', username: 'bob' })).name).toBe('USER');
+  });
+});
