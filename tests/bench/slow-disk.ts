@@ -1,8 +1,9 @@
-// A relay on a slow disk: do the users who are only chatting feel it? Writers send to offline recipients, so every
-// envelope is stored and every commit needs a flush of the WAL to disk. Meanwhile online pairs exchange messages,
-// one in flight each, and their latency is measured. The same run is made twice: with every flush made slow
-// (SLOW_FLUSH_MS, by a shim preloaded into the relay that waits before each fsync and fdatasync) and with none
-// added. Run with `npm run -s bench:slow-disk`; it needs gcc for the shim.
+// A relay on a slow disk: do the users who are only chatting feel it? Writers keep the relay writing, so every commit
+// needs a flush of the WAL to disk: first by sending to offline recipients (every envelope is stored), then by
+// publishing prekeys (a directory write each). Meanwhile online pairs exchange messages, one in flight each, and their
+// latency is measured. Each kind of writer is run twice: with every flush made slow (SLOW_FLUSH_MS, by a shim
+// preloaded into the relay that waits before each fsync and fdatasync) and with none added.
+// Run with `npm run -s bench:slow-disk`; it needs gcc for the shim.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sodium from 'libsodium-wrappers-sumo';
 import type WebSocket from 'ws';
-import { decodeRequestIds, encodeFrame, type Frame } from '../../relay/protocol/index.js';
+import { decodeRequestIds, encodeFrame, signedPrekeyTranscript, type ClientFrame, type Frame } from '../../relay/protocol/index.js';
 import { CLIENT_CORE, RELAY_OPTIONS, connectRelayPairs, identities, pairLoops, relayClient, seedUsers, startPinned, stop } from './relay-load.js';
 import type { TestIdentity } from '../support/wire-client.js';
 
@@ -30,19 +31,33 @@ interface Run {
   readonly p99: number;
   readonly max: number;
   readonly onlinePerSecond: number;
-  readonly storedPerSecond: number;
+  readonly writesPerSecond: number;
 }
 
-/** Writers with one SEND in flight each, to recipients who are not connected: each SEND waits for its OK. */
-async function startWriters(url: string, writers: readonly TestIdentity[], offline: readonly TestIdentity[]): Promise<{ stored: () => number; stop: () => void }> {
-  let stored = 0;
+/** What the writers write: envelopes for offline recipients, or their own signed prekeys. */
+type Writes = 'envelopes' | 'prekeys';
+
+/** The signed prekey a writer publishes again and again: each one replaces the last, a write every time. */
+function signedPrekey(writer: TestIdentity, requestId: number): ClientFrame {
+  const publicKey = new Uint8Array(32).fill(7);
+  return { name: 'PUBLISH_SIGNED_PREKEY', requestId, keyId: 1, publicKey, signature: sodium.crypto_sign_detached(signedPrekeyTranscript(1, publicKey), writer.identitySecret) };
+}
+
+/** Writers with one write in flight each, each waiting for its OK: a SEND to a recipient who is not connected, or a prekey. */
+async function startWriters(url: string, writes: Writes, writers: readonly TestIdentity[], offline: readonly TestIdentity[]): Promise<{ written: () => number; stop: () => void }> {
+  let written = 0;
   let running = true;
   const idBytes = Buffer.alloc(16);
   randomBytes(8).copy(idBytes);
   let idCount = 0;
   const sockets: WebSocket[] = [];
+  const prekeys = writers.map((identity) => signedPrekey(identity, 0));
   const sendNext = (writer: number, requestId: number): void => {
     if (!running) return;
+    if (writes === 'prekeys') {
+      sockets[writer]?.send(encodeFrame({ ...(prekeys[writer] as ClientFrame), requestId }));
+      return;
+    }
     idBytes.writeUInt32BE(idCount++, 12);
     const frame = { name: 'SEND', requestId, to: offline[writer]?.username ?? '', messageId: new Uint8Array(idBytes), envelope: ENVELOPE } as const;
     sockets[writer]?.send(encodeFrame(frame));
@@ -51,14 +66,14 @@ async function startWriters(url: string, writers: readonly TestIdentity[], offli
     const answered = frame.name === 'OK' ? [frame.requestId] : frame.name === 'OKS' ? (decodeRequestIds(frame.requestIds) ?? []) : [];
     if (frame.name === 'ERROR') throw new Error(`writer ${writer}: ${frame.code}`);
     for (const requestId of answered) {
-      stored++;
+      written++;
       sendNext(writer, requestId + 1);
     }
   };
   sockets.push(...(await Promise.all(writers.map((identity, writer) => relayClient(url, identity, onFrame(writer))))));
   writers.forEach((_, writer) => sendNext(writer, 10));
   return {
-    stored: () => stored,
+    written: () => written,
     stop: () => {
       running = false;
       for (const socket of sockets) socket.terminate();
@@ -66,7 +81,7 @@ async function startWriters(url: string, writers: readonly TestIdentity[], offli
   };
 }
 
-async function run(flushMs: number, people: Record<'writers' | 'offline' | 'senders' | 'receivers', TestIdentity[]>): Promise<Run> {
+async function run(writes: Writes, flushMs: number, people: Record<'writers' | 'offline' | 'senders' | 'receivers', TestIdentity[]>): Promise<Run> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-slow-disk-'));
   seedUsers(dataDir, Object.values(people).flat());
   const env = { LD_PRELOAD: SHIM, SLOW_FLUSH_MS: String(flushMs) };
@@ -74,15 +89,15 @@ async function run(flushMs: number, people: Record<'writers' | 'offline' | 'send
   try {
     const load = await connectRelayPairs(url, people.senders, people.receivers);
     await pairLoops(PAIRS, 2_000, (pair) => load.send(pair), (handler) => load.onArrive(handler));
-    const writers = await startWriters(url, people.writers, people.offline);
-    const before = writers.stored();
+    const writers = await startWriters(url, writes, people.writers, people.offline);
+    const before = writers.written();
     const result = await pairLoops(PAIRS, MESSAGES, (pair) => load.send(pair), (handler) => load.onArrive(handler));
-    const stored = writers.stored() - before;
+    const written = writers.written() - before;
     writers.stop();
     load.close();
     const latencies = result.latenciesMs;
     const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-    return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN, onlinePerSecond: result.messages / result.seconds, storedPerSecond: stored / result.seconds };
+    return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? Number.NaN, onlinePerSecond: result.messages / result.seconds, writesPerSecond: written / result.seconds };
   } finally {
     await stop(child);
     await rm(dataDir, { recursive: true, force: true });
@@ -101,19 +116,22 @@ async function main(): Promise<void> {
     senders: await identities(PAIRS, 's'),
     receivers: await identities(PAIRS, 'r'),
   };
-  console.log(`Parley relay on a slow disk: ${PAIRS} online pairs (1 KiB, one in flight each, ${MESSAGES} messages) while ${WRITERS} writers store 1 KiB envelopes for offline recipients`);
-  console.log('flush wait   online p50 ms   p99 ms   max ms   online msg/s   stored/s');
-  const runs: Array<[number, Run]> = [];
-  for (const flushMs of [0, FLUSH_MS]) {
-    const measured = await run(flushMs, people);
-    runs.push([flushMs, measured]);
-    console.log(
-      `${`${flushMs} ms`.padStart(10)}   ${measured.p50.toFixed(2).padStart(13)}   ${measured.p99.toFixed(2).padStart(6)}   ${measured.max.toFixed(1).padStart(6)}   ${measured.onlinePerSecond.toFixed(0).padStart(12)}   ${measured.storedPerSecond.toFixed(0).padStart(8)}`,
-    );
+  console.log(`Parley relay on a slow disk: ${PAIRS} online pairs (1 KiB, one in flight each, ${MESSAGES} messages) while ${WRITERS} writers keep one write each in flight`);
+  for (const writes of ['envelopes', 'prekeys'] as const) {
+    console.log(writes === 'envelopes' ? '\nwriters store 1 KiB envelopes for offline recipients' : '\nwriters publish signed prekeys');
+    console.log('flush wait   online p50 ms   p99 ms   max ms   online msg/s   writes/s');
+    const runs: Run[] = [];
+    for (const flushMs of [0, FLUSH_MS]) {
+      const measured = await run(writes, flushMs, people);
+      runs.push(measured);
+      console.log(
+        `${`${flushMs} ms`.padStart(10)}   ${measured.p50.toFixed(2).padStart(13)}   ${measured.p99.toFixed(2).padStart(6)}   ${measured.max.toFixed(1).padStart(6)}   ${measured.onlinePerSecond.toFixed(0).padStart(12)}   ${measured.writesPerSecond.toFixed(0).padStart(8)}`,
+      );
+    }
+    const [fast, slow] = runs;
+    if (fast === undefined || slow === undefined) return;
+    console.log(`online p99 with ${FLUSH_MS} ms flushes / with none added: ${(slow.p99 / fast.p99).toFixed(2)} (target <= 2: a slow disk holds up the writers, not the chat)`);
   }
-  const [fast, slow] = [runs[0]?.[1], runs[1]?.[1]];
-  if (fast === undefined || slow === undefined) return;
-  console.log(`online p99 with ${FLUSH_MS} ms flushes / with none added: ${(slow.p99 / fast.p99).toFixed(2)} (target <= 2: a slow disk holds up the writers, not the chat)`);
 }
 
 await main();
