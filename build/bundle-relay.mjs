@@ -1,5 +1,5 @@
-// Bundles the relay into dist/relay/cli.mjs (npm run build:relay). The relay ships compiled: it starts without a
-// TypeScript loader and runs plain JavaScript. npm packages stay in node_modules (the native SQLite module must), so
+// Bundles the relay into dist/relay/cli.mjs and its admin tool into dist/relay/admin.mjs (npm run build:relay). The
+// relay ships compiled: it starts without a TypeScript loader and runs plain JavaScript. npm packages stay in node_modules (the native SQLite module must), so
 // the bundle runs from inside the repository or an install of it.
 // Also used by the relay benchmark for its server children: node build/bundle-relay.mjs --outdir DIR ENTRY.ts ...
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ const { values, positionals } = parseArgs({ options: { outdir: { type: 'string',
 
 try {
   await build({
-    entryPoints: positionals.length > 0 ? positionals : ['relay/src/cli.ts'],
+    entryPoints: positionals.length > 0 ? positionals : { cli: 'relay/src/cli.ts', admin: 'relay/src/admin/main.ts' },
     outdir: values.outdir,
     outExtension: { '.js': '.mjs' },
     absWorkingDir: root,

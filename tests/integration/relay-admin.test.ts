@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
 import { runAdmin } from '../../relay/src/admin/cli.js';
 import { AdminError } from '../../relay/src/admin/operations.js';
@@ -201,5 +203,24 @@ describe('relay:admin', () => {
     const bad = run('invites', 'create', '--expires-in', 'soon');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--expires-in must be like/);
+  });
+
+  it('ships compiled beside the relay, and finds the data folder in PARLEY_RELAY_DATA as the relay does', async () => {
+    const r = await relay();
+    // Inside the repository, as a bundle must be to find node_modules.
+    await mkdir(join(REPO_ROOT, 'dist'), { recursive: true });
+    const outdir = await mkdtemp(join(REPO_ROOT, 'dist', 'admin-bundle-'));
+    onTestFinished(() => rm(outdir, { recursive: true, force: true }));
+    const built = spawnSync(process.execPath, ['build/bundle-relay.mjs', '--outdir', outdir], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const run = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+      spawnSync(process.execPath, [join(outdir, 'admin.mjs'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, PARLEY_RELAY_DATA: undefined, ...env } });
+    const created = run({ PARLEY_RELAY_DATA: r.dataDir }, 'invites', 'create');
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^invite [0-9a-f]{8}: \S+$/m);
+    expect(admin(r, 'stats')).toContain('active invites 1');
+    const nowhere = run({}, 'stats');
+    expect(nowhere.status).toBe(2);
+    expect(nowhere.stderr).toMatch(/--data DIR \(or PARLEY_RELAY_DATA\) is required/);
   });
 });

@@ -12,7 +12,7 @@ import {
   type InviteSummary,
 } from './operations.js';
 
-export const USAGE = `usage: relay:admin --data DIR COMMAND
+export const USAGE = `usage: relay:admin --data DIR COMMAND   (DIR: the relay's data folder; PARLEY_RELAY_DATA if --data is left out)
   invites create [--uses N (1)] [--expires-in 7d|12h|30m|never (7d)]   print a new invite code (shown once)
   invites list                                                         id, uses, expiry and state of each invite
   invites revoke ID
@@ -46,8 +46,8 @@ function inviteState(invite: InviteSummary, now: number): string {
   return 'active';
 }
 
-/** Run one admin command; returns the lines to print. Throws UsageError or AdminError. */
-export function runAdmin(args: readonly string[], now: number = Date.now()): string[] {
+/** Run one admin command; returns the lines to print. Throws UsageError or AdminError. `dataDir`: when --data is left out. */
+export function runAdmin(args: readonly string[], now: number = Date.now(), dataDir?: string): string[] {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
@@ -61,13 +61,14 @@ export function runAdmin(args: readonly string[], now: number = Date.now()): str
     allowPositionals: true,
   });
   if (values.help === true) return [USAGE];
-  if (values.data === undefined || values.data === '') throw new UsageError('--data DIR is required');
+  const data = values.data ?? dataDir;
+  if (data === undefined || data === '') throw new UsageError('--data DIR (or PARLEY_RELAY_DATA) is required');
   const [group, command, target] = positionals;
   const needTarget = (): string => {
     if (target === undefined || target === '') throw new UsageError(`${group} ${command} needs a name or id`);
     return target;
   };
-  const db = openDatabase(values.data);
+  const db = openDatabase(data);
   try {
     switch (`${group ?? ''} ${command ?? ''}`.trim()) {
       case 'invites create': {

@@ -4,7 +4,8 @@ import { AdminError } from './operations.js';
 /** The relay:admin program: one command, its lines on stdout; errors on stderr with status 1 (2 for usage). */
 function main(): void {
   try {
-    for (const line of runAdmin(process.argv.slice(2))) console.log(line);
+    // The relay's own variable: where the relay runs from its environment (systemd, Docker), so does this tool.
+    for (const line of runAdmin(process.argv.slice(2), Date.now(), process.env.PARLEY_RELAY_DATA)) console.log(line);
   } catch (error) {
     if (error instanceof AdminError) {
       console.error(`relay:admin: error ${error.code}: ${error.message}`);
