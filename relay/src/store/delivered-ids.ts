@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { MESSAGE_ID_BYTES } from '../../protocol/limits.js';
-import { DeliveredIdTable, type DeliveredEntry } from './delivered-id-table.js';
+import { DeliveredIdTable } from './delivered-id-table.js';
 
 /** Delivered ids kept in memory unless the relay is told otherwise (about 40 bytes each: 20 MB at the default, once full). */
 export const DEFAULT_MAX_DELIVERED_IDS = 500_000;
@@ -27,7 +27,8 @@ export class DeliveredIds {
   private readonly remembered: DeliveredIdTable;
   /** How many of the newest ids are not in the log yet. */
   private unlogged = 0;
-  private readonly appendAll: (entries: DeliveredEntry[]) => void;
+  /** Append the table's entries from `first` on, up to its newest. */
+  private readonly appendAll: (first: number) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
   constructor(db: Database.Database, maxIds: number) {
@@ -37,20 +38,26 @@ export class DeliveredIds {
     const appendOne = insert(1);
     const appendMany = insert(ROWS_PER_INSERT);
     const values = new Array<unknown>(3 * ROWS_PER_INSERT);
-    this.appendAll = db.transaction((entries: DeliveredEntry[]) => {
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= entries.length; i += ROWS_PER_INSERT) {
-        for (let row = 0; row < ROWS_PER_INSERT; row++) {
-          const { recipient, messageId, ackedAt } = entries[i + row] as DeliveredEntry;
-          values[3 * row] = ackedAt;
-          values[3 * row + 1] = recipient;
-          values[3 * row + 2] = messageId;
-        }
+    const table = this.remembered;
+    this.appendAll = db.transaction((first: number) => {
+      const size = table.size;
+      // One buffer for every id of the batch, each bound as a view of it.
+      const ids = Buffer.allocUnsafe((size - first) * MESSAGE_ID_BYTES);
+      const row = (age: number, into: unknown[], at: number): void => {
+        const offset = (age - first) * MESSAGE_ID_BYTES;
+        table.copyIdAt(age, ids, offset);
+        into[at] = table.ackedAtAt(age);
+        into[at + 1] = table.recipientAt(age);
+        into[at + 2] = ids.subarray(offset, offset + MESSAGE_ID_BYTES);
+      };
+      let age = first;
+      for (; age + ROWS_PER_INSERT <= size; age += ROWS_PER_INSERT) {
+        for (let r = 0; r < ROWS_PER_INSERT; r++) row(age + r, values, 3 * r);
         appendMany.run(values);
       }
-      for (; i < entries.length; i++) {
-        const { recipient, messageId, ackedAt } = entries[i] as DeliveredEntry;
-        appendOne.run(ackedAt, recipient, messageId);
+      for (; age < size; age++) {
+        row(age, values, 0);
+        appendOne.run(values[0], values[1], values[2]);
       }
     });
     this.forgetLogged = db.prepare<[number]>('DELETE FROM delivered_log WHERE acked_at < ?');
@@ -83,9 +90,7 @@ export class DeliveredIds {
     const waiting = Math.min(this.unlogged, size);
     this.unlogged = 0;
     if (waiting === 0) return;
-    const entries = new Array<DeliveredEntry>(waiting);
-    for (let i = 0; i < waiting; i++) entries[i] = this.remembered.entry(size - waiting + i);
-    this.appendAll(entries);
+    this.appendAll(size - waiting);
   }
 
   /** Forget the ids acked before `before`, in memory and in the log. */
