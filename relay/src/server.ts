@@ -32,8 +32,11 @@ export interface RelayHandle {
   port: number;
   /** Envelopes waiting for this user (0 for an unknown user). */
   queueDepth(username: string): number;
-  /** Drop envelopes past the queue's age cap or their own ttl, expired blobs and delivered ids past their memory, now (it also runs every purgeIntervalMs); how many envelopes and blobs went. */
-  purgeExpired(): number;
+  /**
+   * Drop envelopes past the queue's age cap or their own ttl, expired blobs and delivered ids past their memory, with
+   * the next commit (it also runs every purgeIntervalMs); resolves with how many envelopes and blobs went, once durable.
+   */
+  purgeExpired(): Promise<number>;
   /** Stop accepting, finish the frames already read, close every connection, stop listening, close the database. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -203,22 +206,27 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }
 
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
-  const purgeExpired = (): number => {
-    const now = resolved.now();
-    store.queue.forgetDeliveredBefore(now - resolved.deliveredMemoryMs);
-    const purged = store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
-    if (purged > 0) {
-      metrics.purged.inc(purged);
-      log('queue_purged', { count: purged });
-    }
-    return purged;
-  };
+  // A unit of the group commit, like every steady-state write: its flush runs off the event loop.
+  const purgeExpired = (): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      writes.submit(
+        () => {
+          const now = resolved.now();
+          store.queue.forgetDeliveredBefore(now - resolved.deliveredMemoryMs);
+          return store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
+        },
+        (purged) => {
+          if (purged > 0) {
+            metrics.purged.inc(purged);
+            log('queue_purged', { count: purged });
+          }
+          resolve(purged);
+        },
+        reject,
+      );
+    });
   const purger = setInterval(() => {
-    try {
-      purgeExpired();
-    } catch (error) {
-      log('purge_failed', describeError(error));
-    }
+    purgeExpired().catch((error: unknown) => log('purge_failed', describeError(error)));
   }, resolved.purgeIntervalMs);
 
   // Delivered ids gather in memory and are written every DELIVERED_FLUSH_MS, in one batch with whatever commits next.

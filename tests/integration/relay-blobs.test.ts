@@ -138,7 +138,7 @@ describe('relay blobs', () => {
     expect((await download(r, alice, id)).status).toBe(200);
     now += 60_000;
     expect((await download(r, alice, id)).status).toBe(404);
-    expect(r.purgeExpired()).toBe(1);
+    expect(await r.purgeExpired()).toBe(1);
     expect(await readdir(join(r.dataDir, 'blobs'))).toEqual([]);
   });
 });

@@ -128,6 +128,20 @@ describe('replies to requests that write', () => {
     }
   });
 
+  it('include the minute\'s purge: it resolves once its flush is done, and the relay answers meanwhile', async () => {
+    const disk = new Disk();
+    const relay = await relayWith(disk);
+    const observer = await WireClient.registered(relay.url, await createIdentity('dave'));
+    clients.push(observer);
+    disk.hold();
+    const purged = relay.purgeExpired();
+    const purging = watch(purged);
+    expect((await observer.request({ name: 'LOOKUP', username: 'dave' })).name).toBe('USER');
+    expect(purging.settled()).toBe(false);
+    disk.release();
+    expect(await purged).toBe(0);
+  });
+
   it('is INTERNAL when the flush fails, and the relay goes on serving', async () => {
     const disk = new Disk();
     const relay = await relayWith(disk);

@@ -164,13 +164,13 @@ describe('the memory of delivered ids', () => {
     await first;
 
     clock += 59_999;
-    r.purgeExpired();
+    await r.purgeExpired();
     await send();
     await recipient.request({ name: 'LOOKUP', username: 'bob' });
     expect(recipient.unread('DELIVER')).toBe(0);
 
     clock += 2;
-    r.purgeExpired();
+    await r.purgeExpired();
     const retry = send();
     expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
     recipient.post({ name: 'ACK', messageId: id });

@@ -221,12 +221,12 @@ describe('relay limits: queues', () => {
     const sender = await registered(r.url, alice);
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(4) }));
     clock.advance(DEFAULT_MAX_QUEUE_AGE_MS - 1);
-    expect(r.purgeExpired()).toBe(0);
+    expect(await r.purgeExpired()).toBe(0);
 
     const younger = messageId();
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: younger, envelope: bytes(4) }));
     clock.advance(2);
-    expect(r.purgeExpired()).toBe(1);
+    expect(await r.purgeExpired()).toBe(1);
     expect(r.queueDepth('bob')).toBe(1);
     const recipient = await authenticated(r.url, bob);
     expect(await recipient.next('DELIVER')).toMatchObject({ messageId: younger });
@@ -254,7 +254,7 @@ describe('relay limits: queues', () => {
     const recipient = await authenticated(r.url, bob);
     expect(await recipient.next('DELIVER')).toMatchObject({ messageId: longLived });
     expect(await recipient.next('DRAINED')).toMatchObject({ count: 1 });
-    expect(r.purgeExpired()).toBe(1);
+    expect(await r.purgeExpired()).toBe(1);
     expect(r.queueDepth('bob')).toBe(1);
   });
 });
