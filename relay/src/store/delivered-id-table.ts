@@ -11,9 +11,10 @@ const NONE = 0xffff_ffff;
 const FIRST_CAPACITY = 1024;
 
 /**
- * The ids in the delivered window, oldest first, holding at most `max`: past it, the oldest goes first. A fixed-size
- * ring of slots in typed arrays, with chained buckets over it: about 40 bytes an id, none of them on the JS heap, so
- * a full window costs the garbage collector nothing and never rehashes as it turns over.
+ * The ids in the delivered window, oldest first, holding at most `max`: past it, the oldest goes first. A ring of
+ * fixed-size slots in typed arrays (doubled as it fills, up to max), with chained buckets over it: about 40 bytes an
+ * id, none of them on the JS heap, so a full window costs the garbage collector nothing and never rehashes as it
+ * turns over.
  * - Recipients are numbered (a count of ids each), so a slot holds a number, not a name.
  * - Buckets come from a random-multiplier hash of the id's words and the recipient's number (universal: ids are
  *   chosen by clients, and one who could aim them at one bucket would slow every lookup).
