@@ -17,8 +17,20 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
 const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? 4);
 const SLICES = Number(process.env.BENCH_SLICES ?? 10);
 const SLICE_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 6_000);
+/** Extra environment for one side's relay, as NAME=VALUE pairs: compares one checkout with itself under two settings. */
+const SIDE_ENV = { A: sideEnv(process.env.BENCH_ENV_A), B: sideEnv(process.env.BENCH_ENV_B) } as const;
 /** Between slices: the acks, commits and OKs of the last one settle before the other relay's slice starts. */
 const SETTLE_MS = 60;
+
+function sideEnv(pairs: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const pair of (pairs ?? '').split(/\s+/).filter(Boolean)) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`BENCH_ENV_A and BENCH_ENV_B take NAME=VALUE pairs, not ${pair}`);
+    env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
+}
 
 /** On-CPU nanoseconds of every thread of a process. */
 function cpuNs(pid: number): number {
@@ -40,11 +52,11 @@ interface Side {
   readonly load: RelayPairs;
 }
 
-async function launch(dir: string, senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<Side> {
+async function launch(dir: string, env: NodeJS.ProcessEnv, senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<Side> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-ab-'));
   seedUsers(dataDir, [...senders, ...receivers]);
   seedDelivered(dataDir, receivers);
-  const { child, line: url } = await startPinned(process.execPath, [join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir);
+  const { child, line: url } = await startPinned(process.execPath, [join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir, env);
   return { dir, child, dataDir, load: await connectRelayPairs(url, senders, receivers) };
 }
 
@@ -70,13 +82,13 @@ async function main(): Promise<void> {
   const senders = await identities(PAIRS, 's');
   const receivers = await identities(PAIRS, 'r');
   console.log(`Parley relay A/B: ${PAIRS} pairs, ${LAUNCHES} launches of ${SLICES} slices of ${SLICE_MESSAGES} messages per relay`);
-  console.log(`A ${dirA}\nB ${dirB}`);
+  console.log(`A ${dirA} ${process.env.BENCH_ENV_A ?? ''}\nB ${dirB} ${process.env.BENCH_ENV_B ?? ''}`);
   const ratios: number[] = [];
   for (let round = 0; round < LAUNCHES; round++) {
     // Started, warmed and sliced in alternating order, so neither relay always goes first.
     const aFirst = round % 2 === 0;
-    const first = await launch(aFirst ? dirA : dirB, senders, receivers);
-    const second = await launch(aFirst ? dirB : dirA, senders, receivers);
+    const first = aFirst ? await launch(dirA, SIDE_ENV.A, senders, receivers) : await launch(dirB, SIDE_ENV.B, senders, receivers);
+    const second = aFirst ? await launch(dirB, SIDE_ENV.B, senders, receivers) : await launch(dirA, SIDE_ENV.A, senders, receivers);
     const started = [first, second];
     const [a, b] = aFirst ? [first, second] : [second, first];
     for (const side of started) await slice(side);

@@ -42,9 +42,11 @@ export async function stop(child: ChildProcess): Promise<void> {
  * The load generator's clients send frames with an all-zero mask, which ws then skips, here and in the server it
  * measures. RFC 6455 wants an unpredictable mask, which protects proxies in between; on loopback there are none.
  * Masking, and a random id per message, cost the load generator about 5 µs of the 20 to 60 it spends per message.
- * Parley's own client keeps ws's random masks.
+ * Parley's own client keeps ws's random masks, and so does this one with BENCH_MASKS=random.
  */
-export const WS_CLIENT_OPTIONS = { perMessageDeflate: false, generateMask: (mask: Buffer): void => void mask.fill(0) };
+export const WS_CLIENT_OPTIONS = process.env.BENCH_MASKS === 'random'
+  ? { perMessageDeflate: false }
+  : { perMessageDeflate: false, generateMask: (mask: Buffer): void => void mask.fill(0) };
 
 export function openSocket(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
