@@ -20,8 +20,8 @@ const node = {
   platform: 'node',
   // Electron 45 runs Node 22.
   target: 'node22',
-  // The native SQLite module is loaded from node_modules (unpacked from the asar in packages).
-  external: ['electron', 'better-sqlite3-multiple-ciphers'],
+  // Native modules are loaded from node_modules (unpacked from the asar in packages): SQLite, and ws's frame masking.
+  external: ['electron', 'better-sqlite3-multiple-ciphers', 'bufferutil'],
   // Code written as ESM may read import.meta.url; give the CommonJS bundle a real one.
   define: { 'import.meta.url': '__parleyImportMetaUrl' },
   banner: { js: "const __parleyImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -45,7 +45,10 @@ describe('electron-builder.yml', () => {
     expect(config.files).toEqual(['dist/**', 'package.json']);
     expect(config.npmRebuild).toBe(false);
     expect(config.asar).toBe(true);
-    expect(config.asarUnpack?.some((pattern) => pattern.includes('better-sqlite3-multiple-ciphers'))).toBe(true);
+    // Every native module the main process loads must sit outside the archive: SQLite, and ws's frame masking.
+    for (const native of ['better-sqlite3-multiple-ciphers', 'bufferutil']) {
+      expect(config.asarUnpack?.some((pattern) => pattern.includes(`node_modules/${native}/`)), native).toBe(true);
+    }
     expect(config.linux?.target).toEqual(['AppImage', 'deb']);
     expect(config.linux?.category).toBe('Network');
     expect(config.mac?.target).toEqual(['dmg']);
