@@ -38,7 +38,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'maxTtlMs', flag: 'max-ttl-ms', kind: 'integer', help: 'longest SEND_EXPIRING ttl (2592000000)' },
   { key: 'purgeIntervalMs', flag: 'purge-interval-ms', kind: 'integer', help: 'how often expired envelopes are purged (60000)' },
   { key: 'deliveredMemoryMs', flag: 'delivered-memory-ms', kind: 'integer', help: 'delivered ids remembered to drop retries (604800000: 7 days)' },
-  { key: 'maxDeliveredIds', flag: 'max-delivered-ids', kind: 'integer', help: 'most delivered ids remembered, ~40 bytes each (500000)' },
+  { key: 'maxDeliveredIds', flag: 'max-delivered-ids', kind: 'integer', help: 'most delivered ids remembered, ~40 bytes each (500000; at most 100000000)' },
   { key: 'maxBlobBytes', flag: 'max-blob-bytes', kind: 'integer', help: 'largest attachment blob (26214400)' },
   { key: 'maxBlobBytesPerUser', flag: 'max-blob-bytes-per-user', kind: 'integer', help: 'bytes of unexpired blobs one user may keep (1073741824)' },
   { key: 'blobTtlMs', flag: 'blob-ttl-ms', kind: 'integer', help: 'blobs are deleted after (2592000000)' },

@@ -1,5 +1,6 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 import { clientAddress } from './client-address.js';
+import { MAX_TABLE_IDS } from './store/delivered-id-table.js';
 import { DEFAULT_MAX_DELIVERED_IDS } from './store/delivered-ids.js';
 
 /** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
@@ -62,7 +63,7 @@ export interface RelayOptions {
    * rather than delivered again. Default 7 days.
    */
   deliveredMemoryMs?: number;
-  /** At most this many delivered ids are remembered (in memory, about 40 bytes each); the oldest go first. Default 500_000. */
+  /** At most this many delivered ids are remembered (in memory, about 40 bytes each); the oldest go first. Default 500_000, at most 100_000_000. */
   maxDeliveredIds?: number;
   /** Longest ttl a SEND_EXPIRING may ask for; also bounded by maxQueueAgeMs. Default 30 days. */
   maxTtlMs?: number;
@@ -203,7 +204,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     maxQueueAgeMs,
     purgeIntervalMs: integerIn('purgeIntervalMs', options.purgeIntervalMs ?? DEFAULT_PURGE_INTERVAL_MS, 1, MAX_TIMER_MS),
     deliveredMemoryMs: integerIn('deliveredMemoryMs', options.deliveredMemoryMs ?? DEFAULT_DELIVERED_MEMORY_MS, 0, Number.MAX_SAFE_INTEGER),
-    maxDeliveredIds: integerIn('maxDeliveredIds', options.maxDeliveredIds ?? DEFAULT_MAX_DELIVERED_IDS, 0, 2 ** 31 - 1),
+    maxDeliveredIds: integerIn('maxDeliveredIds', options.maxDeliveredIds ?? DEFAULT_MAX_DELIVERED_IDS, 0, MAX_TABLE_IDS),
     maxTtlMs: integerIn('maxTtlMs', options.maxTtlMs ?? Math.min(DEFAULT_MAX_QUEUE_AGE_MS, MAX_U32), 1, MAX_U32),
     pingIntervalMs: integerIn('pingIntervalMs', options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 1, MAX_TIMER_MS),
     maxBufferedBytes: integerIn('maxBufferedBytes', options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, MIN_FRAME_BYTES, Number.MAX_SAFE_INTEGER),

@@ -122,6 +122,16 @@ describe('delivered id table', () => {
     expect(() => table.copyIdAt(1, new Uint8Array(16), 0)).toThrow(RangeError);
   });
 
+  it('refuses a maximum its slots could not hold, and takes the largest it can', () => {
+    expect(() => new DeliveredIdTable(100_000_001)).toThrow(RangeError);
+    expect(() => new DeliveredIdTable(-1)).toThrow(RangeError);
+    expect(() => new DeliveredIdTable(1.5)).toThrow(RangeError);
+    // Slots are allocated as ids come, so the largest maximum costs nothing until it fills.
+    const table = new DeliveredIdTable(100_000_000);
+    expect(table.add('bob', new Uint8Array(16), 1)).toBe(true);
+    expect(table.has('bob', new Uint8Array(16))).toBe(true);
+  });
+
   it('holds nothing with a maximum of 0', () => {
     const table = new DeliveredIdTable(0);
     expect(table.add('bob', new Uint8Array(16), 1)).toBe(false);

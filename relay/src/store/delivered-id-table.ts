@@ -9,6 +9,8 @@ const NEXT = 5;
 const NONE = 0xffff_ffff;
 /** Slots allocated before the first growth; each growth doubles them, up to the table's maximum. */
 const FIRST_CAPACITY = 1024;
+/** The most ids a table may hold: about 4 GB, well inside the longest typed array (2^32 elements) its slots can be. */
+export const MAX_TABLE_IDS = 100_000_000;
 
 /**
  * The ids in the delivered window, oldest first, holding at most `max`: past it, the oldest goes first. A ring of
@@ -34,7 +36,9 @@ export class DeliveredIdTable {
   /** The id under lookup as words, so a lookup allocates nothing. */
   private readonly words = new Uint32Array(4);
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    if (!Number.isInteger(max) || max < 0 || max > MAX_TABLE_IDS) throw new RangeError(`a delivered-id table holds 0 to ${MAX_TABLE_IDS} ids, not ${max}`);
+  }
 
   get size(): number {
     return this.count;
