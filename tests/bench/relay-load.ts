@@ -89,6 +89,50 @@ export async function pairLoops(pairs: number, total: number, send: (pair: numbe
   return { messages: perPair * pairs, seconds: (performance.now() - t0) / 1000, latenciesMs: latencies.sort((a, b) => a - b) };
 }
 
+/**
+ * Like pairLoops, but paced: each pair sends at most once every `periodMs`, its first send staggered across the first
+ * period, so the load offers pairs * 1000 / periodMs messages a second whatever the server could take. A message that
+ * arrives late is followed at once; none is skipped. Latency is then the server's and the wire's, not a queue's.
+ */
+export async function pacedLoops(pairs: number, total: number, periodMs: number, send: (pair: number) => void, onArrive: (handler: (pair: number) => void) => void): Promise<LoopResult> {
+  const perPair = Math.max(1, Math.floor(total / pairs));
+  const sentAt = new Array<number>(pairs).fill(0);
+  const dueAt = new Array<number>(pairs).fill(0);
+  const remaining = new Array<number>(pairs).fill(perPair);
+  const latencies: number[] = [];
+  let outstanding = pairs;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const fire = (pair: number): void => {
+    sentAt[pair] = performance.now();
+    send(pair);
+  };
+  const fireWhenDue = (pair: number): void => {
+    const wait = (dueAt[pair] ?? 0) - performance.now();
+    if (wait <= 0) fire(pair);
+    else setTimeout(fire, wait, pair);
+  };
+  onArrive((pair) => {
+    const now = performance.now();
+    latencies.push(now - (sentAt[pair] ?? 0));
+    const left = (remaining[pair] ?? 0) - 1;
+    remaining[pair] = left;
+    if (left === 0) {
+      if (--outstanding === 0) finish();
+      return;
+    }
+    dueAt[pair] = (dueAt[pair] ?? 0) + periodMs;
+    fireWhenDue(pair);
+  });
+  const t0 = performance.now();
+  for (let pair = 0; pair < pairs; pair++) {
+    dueAt[pair] = t0 + (periodMs * pair) / pairs;
+    fireWhenDue(pair);
+  }
+  await done;
+  return { messages: perPair * pairs, seconds: (performance.now() - t0) / 1000, latenciesMs: latencies.sort((a, b) => a - b) };
+}
+
 /** Put users straight into a fresh relay database (registration is not what is measured). */
 export function seedUsers(dataDir: string, identities: readonly TestIdentity[]): void {
   openDatabase(dataDir).close();

@@ -1,5 +1,6 @@
 // Relay benchmark: server CPU per delivered message, throughput and latency for the full relay, a bare ws
-// forwarder and Mosquitto (QoS 1), then idle connections held and memory per connection.
+// forwarder and Mosquitto (QoS 1), driven flat out and then paced below saturation; then idle connections held and
+// memory per connection.
 // Run with `npm run -s bench:relay`. Servers are pinned to core 0, this load generator to core 1.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import {
   connectRelayPairs,
   identities,
   openSocket,
+  pacedLoops,
   pairLoops,
   relayClient,
   seedDelivered,
@@ -38,12 +40,21 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // Untimed messages before each timed run: the first second of a fresh Node server is JIT compilation, whose long turns
 // would otherwise be most of the p99.
 const WARMUP_MESSAGES = Number(process.env.BENCH_WARMUP ?? 5_000);
+// The paced latency runs: this many pairs, each sending once every BENCH_PACE_MS at most (10,000 msg/s offered by
+// default, about half of what the relay takes at saturation here). BENCH_PACED_PAIRS=0 skips them.
+const PACED_PAIRS = Number(process.env.BENCH_PACED_PAIRS ?? 100);
+const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
 // The servers run compiled, as the relay ships (npm run build:relay): bundled at the start of each run.
 const CHILD_DIR = 'dist/bench';
 const RELAY_CHILD = `${CHILD_DIR}/relay-server.mjs`;
 const FORWARDER_CHILD = `${CHILD_DIR}/forwarder.mjs`;
+
+/** How a run drives its pairs: pairLoops (as fast as the server answers) or pacedLoops. */
+type Loops = (pairs: number, total: number, send: (pair: number) => void, onArrive: (handler: (pair: number) => void) => void) => Promise<LoopResult>;
+
+const paced: Loops = (pairs, total, send, onArrive) => pacedLoops(pairs, total, PACE_MS, send, onArrive);
 
 interface RunResult extends LoopResult {
   readonly cpuSeconds: number;
@@ -57,6 +68,9 @@ interface RunResult extends LoopResult {
 function nodeFlags(): string[] {
   return process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`];
 }
+
+/** The relay runs as it ships (npm run relay, the Dockerfile, the systemd unit): with a 64 MB starting old generation. */
+const RELAY_NODE_FLAGS = ['--initial-old-space-size=64'];
 
 /**
  * An untimed warm-up run (the server's JIT, caches and pools reach their steady state), then a timed one: its
@@ -98,16 +112,16 @@ function freePort(): Promise<number> {
   });
 }
 
-async function benchRelay(pairs: number, total: number): Promise<RunResult> {
+async function benchRelay(pairs: number, total: number, loops: Loops = pairLoops): Promise<RunResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-'));
   const senders = await identities(pairs, 's');
   const receivers = await identities(pairs, 'r');
   seedUsers(dataDir, [...senders, ...receivers]);
   seedDelivered(dataDir, receivers);
-  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
+  const { child, line: url } = await startPinned(process.execPath, [...RELAY_NODE_FLAGS, ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   try {
     const load = await connectRelayPairs(url, senders, receivers);
-    const result = await measured(child.pid ?? 0, total, (messages) => pairLoops(pairs, messages, (pair) => load.send(pair), (handler) => load.onArrive(handler)));
+    const result = await measured(child.pid ?? 0, total, (messages) => loops(pairs, messages, (pair) => load.send(pair), (handler) => load.onArrive(handler)));
     load.close();
     return result;
   } finally {
@@ -116,7 +130,7 @@ async function benchRelay(pairs: number, total: number): Promise<RunResult> {
   }
 }
 
-async function benchForwarder(pairs: number, total: number): Promise<RunResult> {
+async function benchForwarder(pairs: number, total: number, loops: Loops = pairLoops): Promise<RunResult> {
   const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD], REPO_ROOT);
   try {
     let arrive: (pair: number) => void = () => undefined;
@@ -154,7 +168,7 @@ async function benchForwarder(pairs: number, total: number): Promise<RunResult> 
     const message = Buffer.alloc(4 + PAYLOAD_BYTES);
     randomBytes(PAYLOAD_BYTES).copy(message, 4);
     const result = await measured(child.pid ?? 0, total, (messages) =>
-      pairLoops(
+      loops(
         pairs,
         messages,
         (pair) => {
@@ -172,7 +186,7 @@ async function benchForwarder(pairs: number, total: number): Promise<RunResult> 
   }
 }
 
-async function benchMosquitto(pairs: number, total: number): Promise<RunResult> {
+async function benchMosquitto(pairs: number, total: number, loops: Loops = pairLoops): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'parley-bench-mqtt-'));
   const port = await freePort();
   const config = join(dir, 'mosquitto.conf');
@@ -207,7 +221,7 @@ async function benchMosquitto(pairs: number, total: number): Promise<RunResult> 
     for (let pair = 0; pair < pairs; pair++) senders.push(noDelay(await connectClient(`s${pair}`)));
     const payload = randomBytes(PAYLOAD_BYTES);
     const result = await measured(child.pid ?? 0, total, (messages) =>
-      pairLoops(
+      loops(
         pairs,
         messages,
         (pair) => senders[pair]?.publish(`b/${pair}`, payload, { qos: 1 }),
@@ -227,7 +241,7 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-idle-'));
   const users = await identities(target, 'u');
   seedUsers(dataDir, users);
-  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
+  const { child, line: url } = await startPinned(process.execPath, ['--expose-gc', ...RELAY_NODE_FLAGS, ...nodeFlags(), RELAY_CHILD, JSON.stringify({ ...RELAY_OPTIONS, dataDir })], REPO_ROOT);
   const sockets: WebSocket[] = [];
   /** The server's RSS and JS heap once it has collected its garbage (what it holds, not what it has yet to free). */
   const liveMemory = async (): Promise<{ rss: number; heap: number }> => {
@@ -290,6 +304,50 @@ function row(label: string, pairs: number, result: RunResult, runs: readonly Run
   return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${userUs.toFixed(1).padStart(7)} ${(cpuUs - userUs).toFixed(1).padStart(6)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
+/** The run with the median p99 (the lower middle one of an even count). */
+function medianByP99(runs: readonly RunResult[]): RunResult {
+  const sorted = [...runs].sort((a, b) => percentile(a.latenciesMs, 99) - percentile(b.latenciesMs, 99));
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (middle === undefined) throw new Error('no runs');
+  return middle;
+}
+
+function pacedRow(label: string, result: RunResult, runs: readonly RunResult[]): string {
+  const at = (p: number): string => percentile(result.latenciesMs, p).toFixed(2).padStart(8);
+  const p99s = runs.map((run) => percentile(run.latenciesMs, 99));
+  const max = result.latenciesMs.at(-1) ?? Number.NaN;
+  return `${label.padEnd(10)} ${String(result.messages).padStart(7)} ${(result.messages / result.seconds).toFixed(0).padStart(8)} ${(per(result) * 1e6).toFixed(1).padStart(9)} ${at(50)} ${at(90)} ${at(99)} ${at(99.9)} ${max.toFixed(2).padStart(8)}  ${Math.min(...p99s).toFixed(2)}-${Math.max(...p99s).toFixed(2)}`;
+}
+
+/**
+ * Latency below saturation: PACED_PAIRS pairs, one message in flight each, each sending at most once every PACE_MS.
+ * Driven flat out (above), every server's latency is mostly queueing at the saturated load generator: with one
+ * message in flight per pair, the mean is pairs / throughput (Little's law).
+ */
+async function pacedLatency(total: number): Promise<void> {
+  const offered = (PACED_PAIRS * 1000) / PACE_MS;
+  console.log('');
+  console.log(`paced: ${PACED_PAIRS} pairs, one message in flight each, each sending at most once every ${PACE_MS} ms (${offered.toFixed(0)} msg/s offered; BENCH_PACE_MS)`);
+  console.log(`Each row is the median by p99 of ${ROUNDS} runs taken in turn; the last column is the range of their p99s.`);
+  console.log('server        msgs    msg/s  cpu us/msg   p50 ms   p90 ms   p99 ms p99.9 ms   max ms  p99 range');
+  const runs: Record<'relay' | 'forwarder' | 'mosquitto', RunResult[]> = { relay: [], forwarder: [], mosquitto: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    if (SERVERS.has('relay')) runs.relay.push(await benchRelay(PACED_PAIRS, total, paced));
+    if (SERVERS.has('ws-fwd')) runs.forwarder.push(await benchForwarder(PACED_PAIRS, total, paced));
+    if (SERVERS.has('mosquitto')) runs.mosquitto.push(await benchMosquitto(PACED_PAIRS, total, paced));
+  }
+  const shown: Array<readonly [string, RunResult[]]> = [
+    ['relay', runs.relay],
+    ['ws-fwd', runs.forwarder],
+    ['mosquitto', runs.mosquitto],
+  ];
+  for (const [label, serverRuns] of shown) if (serverRuns.length > 0) console.log(pacedRow(label, medianByP99(serverRuns), serverRuns));
+  if (runs.relay.length > 0) {
+    console.log('');
+    console.log(`paced, ${PACED_PAIRS} pairs: relay p99 = ${percentile(medianByP99(runs.relay).latenciesMs, 99).toFixed(2)} ms (target < 5)`);
+  }
+}
+
 async function main(): Promise<void> {
   await sodium.ready;
   execFileSync(process.execPath, ['build/bundle-relay.mjs', '--outdir', CHILD_DIR, 'tests/bench/relay-server.ts', 'tests/bench/forwarder.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
@@ -327,6 +385,8 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const line of ratios) console.log(line);
+
+  if (PACED_PAIRS > 0) await pacedLatency(Math.max(total, PACED_PAIRS * 5));
 
   // BENCH_IDLE=0 skips the idle-connection part (short runs while tuning the message path).
   if (process.env.BENCH_IDLE === '0') return;
