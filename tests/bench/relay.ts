@@ -286,13 +286,15 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
 /** Server CPU seconds per delivered message. */
 const per = (result: RunResult): number => result.cpuSeconds / result.messages;
 
-/** The run with the median CPU per message (the lower middle one of an even count). */
-function median(runs: readonly RunResult[]): RunResult {
-  const sorted = [...runs].sort((a, b) => per(a) - per(b));
+/** The run with the median of a measure (the lower middle one of an even count); by default CPU per message. */
+function median(runs: readonly RunResult[], measure: (run: RunResult) => number = per): RunResult {
+  const sorted = [...runs].sort((a, b) => measure(a) - measure(b));
   const middle = sorted[Math.floor((sorted.length - 1) / 2)];
   if (middle === undefined) throw new Error('no runs');
   return middle;
 }
+
+const p99 = (run: RunResult): number => percentile(run.latenciesMs, 99);
 
 function row(label: string, pairs: number, result: RunResult, runs: readonly RunResult[]): string {
   const cpuUs = per(result) * 1e6;
@@ -304,17 +306,9 @@ function row(label: string, pairs: number, result: RunResult, runs: readonly Run
   return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${userUs.toFixed(1).padStart(7)} ${(cpuUs - userUs).toFixed(1).padStart(6)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
-/** The run with the median p99 (the lower middle one of an even count). */
-function medianByP99(runs: readonly RunResult[]): RunResult {
-  const sorted = [...runs].sort((a, b) => percentile(a.latenciesMs, 99) - percentile(b.latenciesMs, 99));
-  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
-  if (middle === undefined) throw new Error('no runs');
-  return middle;
-}
-
 function pacedRow(label: string, result: RunResult, runs: readonly RunResult[]): string {
   const at = (p: number): string => percentile(result.latenciesMs, p).toFixed(2).padStart(8);
-  const p99s = runs.map((run) => percentile(run.latenciesMs, 99));
+  const p99s = runs.map(p99);
   const max = result.latenciesMs.at(-1) ?? Number.NaN;
   return `${label.padEnd(10)} ${String(result.messages).padStart(7)} ${(result.messages / result.seconds).toFixed(0).padStart(8)} ${(per(result) * 1e6).toFixed(1).padStart(9)} ${at(50)} ${at(90)} ${at(99)} ${at(99.9)} ${max.toFixed(2).padStart(8)}  ${Math.min(...p99s).toFixed(2)}-${Math.max(...p99s).toFixed(2)}`;
 }
@@ -341,10 +335,10 @@ async function pacedLatency(total: number): Promise<void> {
     ['ws-fwd', runs.forwarder],
     ['mosquitto', runs.mosquitto],
   ];
-  for (const [label, serverRuns] of shown) if (serverRuns.length > 0) console.log(pacedRow(label, medianByP99(serverRuns), serverRuns));
+  for (const [label, serverRuns] of shown) if (serverRuns.length > 0) console.log(pacedRow(label, median(serverRuns, p99), serverRuns));
   if (runs.relay.length > 0) {
     console.log('');
-    console.log(`paced, ${PACED_PAIRS} pairs: relay p99 = ${percentile(medianByP99(runs.relay).latenciesMs, 99).toFixed(2)} ms (target < 5)`);
+    console.log(`paced, ${PACED_PAIRS} pairs: relay p99 = ${p99(median(runs.relay, p99)).toFixed(2)} ms (target < 5)`);
   }
 }
 
