@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sodium from 'libsodium-wrappers-sumo';
-import { CLIENT_CORE, RELAY_OPTIONS, connectRelayPairs, identities, pairLoops, seedDelivered, seedUsers, startPinned, stop, type RelayPairs } from './relay-load.js';
+import { CLIENT_CORE, RELAY_NODE_FLAGS, RELAY_OPTIONS, connectRelayPairs, identities, pairLoops, seedDelivered, seedUsers, startPinned, stop, type RelayPairs } from './relay-load.js';
 import type { TestIdentity } from '../support/wire-client.js';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 100);
@@ -56,7 +56,7 @@ async function launch(dir: string, env: NodeJS.ProcessEnv, senders: readonly Tes
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-ab-'));
   seedUsers(dataDir, [...senders, ...receivers]);
   seedDelivered(dataDir, receivers);
-  const { child, line: url } = await startPinned(process.execPath, [join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir, env);
+  const { child, line: url } = await startPinned(process.execPath, [...RELAY_NODE_FLAGS, join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir, env);
   return { dir, child, dataDir, load: await connectRelayPairs(url, senders, receivers) };
 }
 

@@ -16,6 +16,8 @@ import { createIdentity, type TestIdentity } from '../support/wire-client.js';
 export const SERVER_CORE = '0';
 export const CLIENT_CORE = '1';
 export const PAYLOAD_BYTES = 1024;
+/** The relay runs as it ships (npm run relay, the Dockerfile, the systemd unit): with a 64 MB starting old generation. */
+export const RELAY_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=64'];
 
 /** Start a server pinned to the server core in `cwd` (with `env` added to this process's); resolve with its process and the first line it prints. */
 export function startPinned(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; line: string }> {

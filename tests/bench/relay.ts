@@ -16,6 +16,7 @@ import type WebSocket from 'ws';
 import {
   CLIENT_CORE,
   PAYLOAD_BYTES,
+  RELAY_NODE_FLAGS,
   RELAY_OPTIONS,
   SERVER_CORE,
   connectRelayPairs,
@@ -68,9 +69,6 @@ interface RunResult extends LoopResult {
 function nodeFlags(): string[] {
   return process.env.BENCH_PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`];
 }
-
-/** The relay runs as it ships (npm run relay, the Dockerfile, the systemd unit): with a 64 MB starting old generation. */
-const RELAY_NODE_FLAGS = ['--initial-old-space-size=64'];
 
 /**
  * An untimed warm-up run (the server's JIT, caches and pools reach their steady state), then a timed one: its
