@@ -102,14 +102,18 @@ describe('held envelopes', () => {
     const alice = recordingSender();
     await alignToGrid();
     const first = envelope();
-    held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    const a = held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
     await vi.advanceTimersByTimeAsync(STEP_END - 1);
     const second = envelope();
-    held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2);
+    const b = held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2);
+    // Held in two steps at once, each is found under its own key.
+    expect([held.size, held.find(a.key), held.find(b.key)]).toEqual([2, a, b]);
     await vi.advanceTimersByTimeAsync(1);
     expect([commits(), alice.told]).toEqual([1, ['ok 1']]);
+    expect([held.size, held.find(a.key), held.find(b.key)]).toEqual([1, undefined, b]);
     await vi.advanceTimersByTimeAsync(HOLD_MS);
     expect([commits(), alice.told, store.queue.depth('bob')]).toEqual([2, ['ok 1', 'ok 2'], 2]);
+    expect([held.size, held.find(b.key)]).toEqual([0, undefined]);
   });
 
   it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {

@@ -43,6 +43,12 @@ interface Batch {
   /** When the group commit will take it (performance.now() time). */
   readonly dueAt: number;
   readonly envelopes: HeldEnvelope[];
+  /**
+   * Its envelopes by key while they are held. A map as short-lived as its batch, dropped whole: one long-lived map
+   * with an entry set and deleted per envelope kept every envelope reachable until the next scavenge, which then
+   * promoted nearly all of them to the old generation (700 KB a scavenge at 10,000 msg/s, doubling its pause).
+   */
+  readonly byKey: Map<EnvelopeKey, HeldEnvelope>;
   /** Its write has run; later envelopes need a batch of their own. */
   written: boolean;
 }
@@ -56,7 +62,8 @@ const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_
  * commit: a busy relay holds hundreds per step, and one unit each cost a closure set and a scan of the commit's list.
  */
 export class HeldEnvelopes {
-  private readonly held = new Map<EnvelopeKey, HeldEnvelope>();
+  /** The batches not yet written, oldest first: two or three at a time, as a hold spans up to two grid steps. */
+  private readonly holding: Batch[] = [];
   private readonly usage = new Map<string, Usage>();
   private open: Batch | undefined;
   private readonly hold: Wait;
@@ -72,19 +79,24 @@ export class HeldEnvelopes {
   /** Hold an envelope just pushed to its recipient (none is held under its key: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
   add(key: EnvelopeKey, recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
     const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined, released: false };
-    this.held.set(key, envelope);
+    const batch = this.batchFor(this.writes.dueAt(this.hold));
+    batch.envelopes.push(envelope);
+    batch.byKey.set(key, envelope);
     const usage = this.usage.get(recipient);
     if (usage === undefined) this.usage.set(recipient, { count: 1, bytes: item.envelope.length });
     else {
       usage.count += 1;
       usage.bytes += item.envelope.length;
     }
-    this.batchFor(this.writes.dueAt(this.hold)).envelopes.push(envelope);
     return envelope;
   }
 
   find(key: EnvelopeKey): HeldEnvelope | undefined {
-    return this.held.get(key);
+    for (const batch of this.holding) {
+      const envelope = batch.byKey.get(key);
+      if (envelope !== undefined) return envelope;
+    }
+    return undefined;
   }
 
   /** A retry of a held envelope's SEND: it gets the same answer as the first, when the first does. */
@@ -98,14 +110,17 @@ export class HeldEnvelopes {
   }
 
   get size(): number {
-    return this.held.size;
+    let size = 0;
+    for (const batch of this.holding) size += batch.byKey.size;
+    return size;
   }
 
   private batchFor(dueAt: number): Batch {
     const open = this.open;
     if (open !== undefined && !open.written && open.dueAt === dueAt) return open;
-    const batch: Batch = { dueAt, envelopes: [], written: false };
+    const batch: Batch = { dueAt, envelopes: [], byKey: new Map(), written: false };
     this.open = batch;
+    this.holding.push(batch);
     this.writes.submit(
       () => this.write(batch),
       () => this.settle(batch),
@@ -121,7 +136,7 @@ export class HeldEnvelopes {
    * the queue, and the queue's counts include it.
    */
   private write(batch: Batch): void {
-    batch.written = true;
+    this.written(batch);
     for (const envelope of batch.envelopes) {
       const { recipient, item } = envelope;
       try {
@@ -147,18 +162,24 @@ export class HeldEnvelopes {
 
   /** The commit itself failed: nothing in the batch is stored. */
   private fail(batch: Batch, error: unknown): void {
-    batch.written = true;
+    this.written(batch);
     for (const envelope of batch.envelopes) {
       this.release(envelope);
       failed(envelope, error);
     }
   }
 
+  /** Its envelopes are being written (or failed): find() no longer finds them. */
+  private written(batch: Batch): void {
+    batch.written = true;
+    const at = this.holding.indexOf(batch);
+    if (at >= 0) this.holding.splice(at, 1);
+  }
+
   /** Stop holding it (written, or failed): it no longer counts as pending. */
   private release(envelope: HeldEnvelope): void {
     if (envelope.released) return;
     envelope.released = true;
-    this.held.delete(envelope.key);
     const usage = this.usage.get(envelope.recipient);
     if (usage === undefined) return;
     usage.count -= 1;
