@@ -23,7 +23,6 @@ interface Owed {
  * durably or already in the recipient's hands".
  */
 export interface HeldEnvelope {
-  readonly key: EnvelopeKey;
   readonly recipient: string;
   readonly item: NewEnvelope;
   /** Set when the recipient acked it before it was stored: it is then never stored, only remembered as delivered. */
@@ -78,7 +77,7 @@ export class HeldEnvelopes {
 
   /** Hold an envelope just pushed to its recipient (none is held under its key: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
   add(key: EnvelopeKey, recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
-    const envelope: HeldEnvelope = { key, recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined, released: false };
+    const envelope: HeldEnvelope = { recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined, released: false };
     const batch = this.batchFor(this.writes.dueAt(this.hold));
     batch.envelopes.push(envelope);
     batch.byKey.set(key, envelope);
