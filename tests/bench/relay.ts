@@ -33,7 +33,8 @@ import {
 } from './relay-load.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').map(Number);
+// Empty (BENCH_PAIRS=) skips the flat-out runs, for the paced phase alone.
+const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').filter(Boolean).map(Number);
 // BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning), or any other subset; the ratios need all three.
 const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
 // This machine's speed drifts by a fifth within minutes: each server runs this many times, in turn, and the median counts.
@@ -45,6 +46,9 @@ const WARMUP_MESSAGES = Number(process.env.BENCH_WARMUP ?? 5_000);
 // default, about half of what the relay takes at saturation here). BENCH_PACED_PAIRS=0 skips them.
 const PACED_PAIRS = Number(process.env.BENCH_PACED_PAIRS ?? 100);
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
+// Each paced run's length: at 10,000 msg/s, 60,000 messages is 6 s, so its p99 rests on 600 messages and no one stall
+// (a full collection of 10 ms delays about 100) decides it, as it could in a 2 s run.
+const PACED_MESSAGES = Number(process.env.BENCH_PACED_MESSAGES ?? 60_000);
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 const MOSQUITTO = '/usr/sbin/mosquitto';
 // The servers run compiled, as the relay ships (npm run build:relay): bundled at the start of each run.
@@ -378,7 +382,7 @@ async function main(): Promise<void> {
   console.log('');
   for (const line of ratios) console.log(line);
 
-  if (PACED_PAIRS > 0) await pacedLatency(Math.max(total, PACED_PAIRS * 5));
+  if (PACED_PAIRS > 0) await pacedLatency(Math.max(PACED_MESSAGES, PACED_PAIRS * 5));
 
   // BENCH_IDLE=0 skips the idle-connection part (short runs while tuning the message path).
   if (process.env.BENCH_IDLE === '0') return;
