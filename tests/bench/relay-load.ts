@@ -195,7 +195,7 @@ export interface RelayPairs {
 }
 
 /** A frame in Node's pooled memory: a fresh zeroed ArrayBuffer per frame cost the load generator far more. */
-function encodeLean(frame: ClientFrame): Uint8Array {
+export function encodeLean(frame: ClientFrame): Uint8Array {
   return encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe);
 }
 

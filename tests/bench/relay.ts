@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import sodium from 'libsodium-wrappers-sumo';
 import type WebSocket from 'ws';
+import { AckCoalescer } from '../../app/core/net/ack-coalescer.js';
 import {
   CLIENT_CORE,
   PAYLOAD_BYTES,
@@ -20,6 +21,7 @@ import {
   RELAY_OPTIONS,
   SERVER_CORE,
   connectRelayPairs,
+  encodeLean,
   identities,
   openSocket,
   pacedLoops,
@@ -36,7 +38,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Empty (BENCH_PAIRS=) skips the flat-out runs, for the paced phase alone.
 const PAIRS = (process.env.BENCH_PAIRS ?? '1,10,100,1000').split(',').filter(Boolean).map(Number);
 // BENCH_SERVERS=relay measures the relay alone (repeated runs while tuning), or any other subset; the ratios need all three.
-const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,mosquitto').split(','));
+const SERVERS = new Set((process.env.BENCH_SERVERS ?? 'relay,ws-fwd,ws-fwd-ack,mosquitto').split(','));
 // This machine's speed drifts by a fifth within minutes: each server runs this many times, in turn, and the median counts.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // Untimed messages before each timed run: the first second of a fresh Node server is JIT compilation, whose long turns
@@ -132,8 +134,12 @@ async function benchRelay(pairs: number, total: number, loops: Loops = pairLoops
   }
 }
 
-async function benchForwarder(pairs: number, total: number, loops: Loops = pairLoops): Promise<RunResult> {
-  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD], REPO_ROOT);
+/**
+ * The bare forwarder; with `acks`, the forwarder that also moves the relay's other frames: it answers each message
+ * with an OK, and its receivers acknowledge as the relay's receivers do (AckCoalescer, ACK and ACKS frames).
+ */
+async function benchForwarder(pairs: number, total: number, loops: Loops = pairLoops, acks = false): Promise<RunResult> {
+  const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD, ...(acks ? ['--acks'] : [])], REPO_ROOT);
   try {
     let arrive: (pair: number) => void = () => undefined;
     const hello = (id: number): Buffer => {
@@ -141,11 +147,18 @@ async function benchForwarder(pairs: number, total: number, loops: Loops = pairL
       b.writeUInt32BE(id);
       return b;
     };
+    const coalescers: AckCoalescer[] = [];
     const receivers = await Promise.all(
       Array.from({ length: pairs }, async (_, pair) => {
         const socket = await openSocket(url);
+        const coalescer = acks ? new AckCoalescer((frame) => socket.send(encodeLean(frame))) : undefined;
+        if (coalescer !== undefined) coalescers.push(coalescer);
         // Nothing is sent to a receiver before its hello, so listening after 'open' loses nothing here.
-        socket.on('message', (data: Buffer) => arrive(data.readUInt32BE(0) - 1_000_000));
+        socket.on('message', (data: Buffer) => {
+          // A message's first 16 payload bytes stand for its id (the hello round trip below has none to ack).
+          if (coalescer !== undefined && data.length >= 20) coalescer.add(data.subarray(4, 20));
+          arrive(data.readUInt32BE(0) - 1_000_000);
+        });
         socket.send(hello(1_000_000 + pair));
         return socket;
       }),
@@ -181,6 +194,7 @@ async function benchForwarder(pairs: number, total: number, loops: Loops = pairL
         (handler) => (arrive = handler),
       ),
     );
+    for (const coalescer of coalescers) coalescer.drop();
     for (const socket of [...senders, ...receivers]) socket.terminate();
     return result;
   } finally {
@@ -360,27 +374,43 @@ async function main(): Promise<void> {
   // (mostly its socket reads and writes, alike for every server that moves the same frames).
   console.log('server     pairs    msgs    msg/s  cpu us/msg   user  kernel  core   load   p50 ms   p99 ms  cpu range');
   const ratios: string[] = [];
+  const frames: string[] = [];
   const compared = SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
   for (const pairs of PAIRS) {
     const messages = Math.max(total, pairs * 5);
     // Taken in turn, so a spell when this machine runs slow falls on every server alike.
-    const runs: Record<'relay' | 'forwarder' | 'mosquitto', RunResult[]> = { relay: [], forwarder: [], mosquitto: [] };
+    const runs: Record<'relay' | 'forwarder' | 'forwarderAcks' | 'mosquitto', RunResult[]> = { relay: [], forwarder: [], forwarderAcks: [], mosquitto: [] };
     for (let round = 0; round < ROUNDS; round++) {
       if (SERVERS.has('relay')) runs.relay.push(await benchRelay(pairs, messages));
       if (SERVERS.has('ws-fwd')) runs.forwarder.push(await benchForwarder(pairs, messages));
+      if (SERVERS.has('ws-fwd-ack')) runs.forwarderAcks.push(await benchForwarder(pairs, messages, pairLoops, true));
       if (SERVERS.has('mosquitto')) runs.mosquitto.push(await benchMosquitto(pairs, messages));
     }
     if (SERVERS.has('relay')) console.log(row('relay', pairs, median(runs.relay), runs.relay));
     if (SERVERS.has('ws-fwd')) console.log(row('ws-fwd', pairs, median(runs.forwarder), runs.forwarder));
+    if (SERVERS.has('ws-fwd-ack')) console.log(row('ws-fwd-ack', pairs, median(runs.forwarderAcks), runs.forwarderAcks));
     if (SERVERS.has('mosquitto')) console.log(row('mosquitto', pairs, median(runs.mosquitto), runs.mosquitto));
-    if (!compared) continue;
-    const [relay, forwarder, mosquitto] = [median(runs.relay), median(runs.forwarder), median(runs.mosquitto)];
-    ratios.push(
-      `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
-    );
+    if (compared) {
+      const [relay, forwarder, mosquitto] = [median(runs.relay), median(runs.forwarder), median(runs.mosquitto)];
+      ratios.push(
+        `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
+      );
+    }
+    if (SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('ws-fwd-ack')) {
+      const [relay, forwarder, forwarderAcks] = [median(runs.relay), median(runs.forwarder), median(runs.forwarderAcks)];
+      frames.push(
+        `pairs ${String(pairs).padStart(4)}: ws-fwd-ack CPU/msg = ${(per(forwarderAcks) / per(forwarder)).toFixed(2)}x ws forwarder; relay = ${(per(relay) / per(forwarderAcks)).toFixed(2)}x ws-fwd-ack`,
+      );
+    }
   }
   console.log('');
   for (const line of ratios) console.log(line);
+  if (frames.length > 0) {
+    console.log('');
+    // No target: how much of the relay's cost is the frames its protocol adds (OKs, acks), and how much its own work.
+    console.log("ws-fwd-ack: the forwarder that also answers each message with an OK and reads the receivers' acks, nothing else");
+    for (const line of frames) console.log(line);
+  }
 
   if (PACED_PAIRS > 0) await pacedLatency(Math.max(PACED_MESSAGES, PACED_PAIRS * 5));
 
