@@ -135,8 +135,8 @@ async function benchRelay(pairs: number, total: number, loops: Loops = pairLoops
 }
 
 /**
- * The bare forwarder; with `acks`, the forwarder that also moves the relay's other frames: it answers each message
- * with an OK, and its receivers acknowledge as the relay's receivers do (AckCoalescer, ACK and ACKS frames).
+ * The bare forwarder; with `acks`, the forwarder that also moves the relay's other frames: it sends each sender its
+ * OKs in one frame every 25 ms, and its receivers acknowledge as the relay's receivers do (AckCoalescer, ACK and ACKS).
  */
 async function benchForwarder(pairs: number, total: number, loops: Loops = pairLoops, acks = false): Promise<RunResult> {
   const { child, line: url } = await startPinned(process.execPath, [...nodeFlags(), FORWARDER_CHILD, ...(acks ? ['--acks'] : [])], REPO_ROOT);
@@ -408,7 +408,7 @@ async function main(): Promise<void> {
   if (frames.length > 0) {
     console.log('');
     // No target: how much of the relay's cost is the frames its protocol adds (OKs, acks), and how much its own work.
-    console.log("ws-fwd-ack: the forwarder that also answers each message with an OK and reads the receivers' acks, nothing else");
+    console.log("ws-fwd-ack: the forwarder that also sends each sender its OKs every 25 ms and reads the receivers' acks, nothing else");
     for (const line of frames) console.log(line);
   }
 
