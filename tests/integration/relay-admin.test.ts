@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
-import { runAdmin } from '../../relay/src/admin/cli.js';
+import { UsageError, runAdmin } from '../../relay/src/admin/cli.js';
 import { AdminError } from '../../relay/src/admin/operations.js';
 import { RESERVED_USERNAMES, usernameProblem, usernameSkeleton } from '../../relay/src/usernames.js';
 import type { TestRelay } from '../support/relay.js';
@@ -191,6 +193,34 @@ describe('relay:admin', () => {
     expect(adminCode('invites', 'revoke', invite.id)).toBe('ALREADY');
   });
 
+  it('refuses a folder with no relay database (NO_RELAY_DATA), and creates nothing there', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'parley-admin-'));
+    onTestFinished(() => rm(base, { recursive: true, force: true }));
+    const missing = join(base, 'mistyped');
+    const empty = join(base, 'empty');
+    await mkdir(empty);
+    for (const folder of [missing, empty]) {
+      for (const command of [['stats'], ['invites', 'create'], ['users', 'list']]) {
+        expect(() => runAdmin(['--data', folder, ...command])).toThrow(expect.objectContaining({ code: 'NO_RELAY_DATA' }));
+      }
+    }
+    expect(existsSync(missing)).toBe(false);
+    expect(await readdir(empty)).toEqual([]);
+  });
+
+  it('checks the command before it opens the database: a usage error changes nothing', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'parley-admin-'));
+    onTestFinished(() => rm(base, { recursive: true, force: true }));
+    const missing = join(base, 'mistyped');
+    expect(() => runAdmin(['--data', missing, 'users', 'bam', 'alice'])).toThrow(UsageError);
+    expect(() => runAdmin(['--data', missing, 'users', 'ban'])).toThrow(/users ban needs a name or id/);
+    expect(() => runAdmin(['--data', missing, 'invites', 'create', '--uses', '0'])).toThrow(UsageError);
+    expect(existsSync(missing)).toBe(false);
+    const r = await relay();
+    expect(() => admin(r, 'invites', 'create', '--expires-in', 'soon')).toThrow(UsageError);
+    expect(admin(r, 'stats')).toContain('active invites 0');
+  });
+
   it('runs as `npm run -s relay:admin`, with exit status 1 for an error and 2 for a usage error', async () => {
     const r = await relay();
     const run = (...args: string[]) => spawnSync('npm', ['run', '-s', 'relay:admin', '--', '--data', r.dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -203,6 +233,9 @@ describe('relay:admin', () => {
     const bad = run('invites', 'create', '--expires-in', 'soon');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--expires-in must be like/);
+    const nowhere = spawnSync('npm', ['run', '-s', 'relay:admin', '--', '--data', join(r.dataDir, 'mistyped'), 'stats'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toMatch(/^relay:admin: error NO_RELAY_DATA: no relay database in \S+mistyped /m);
   });
 
   it('ships compiled beside the relay, and finds the data folder in PARLEY_RELAY_DATA as the relay does', async () => {

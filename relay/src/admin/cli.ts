@@ -1,6 +1,11 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openDatabase } from '../store/sqlite.js';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { missingCaseError } from '../missing-case.js';
+import { DATABASE_FILE, openDatabase } from '../store/sqlite.js';
 import {
+  AdminError,
   banUser,
   createInvite,
   deleteUser,
@@ -46,8 +51,23 @@ function inviteState(invite: InviteSummary, now: number): string {
   return 'active';
 }
 
-/** Run one admin command; returns the lines to print. Throws UsageError or AdminError. `dataDir`: when --data is left out. */
-export function runAdmin(args: readonly string[], now: number = Date.now(), dataDir?: string): string[] {
+/** One admin command, checked before the database is opened: a mistyped command changes nothing. */
+type Command =
+  | { readonly kind: 'invites create'; readonly uses: number; readonly ttlMs: number | null }
+  | { readonly kind: 'invites list' }
+  | { readonly kind: 'invites revoke'; readonly id: string }
+  | { readonly kind: 'users list' }
+  | { readonly kind: 'users ban'; readonly name: string; readonly reason: string | null }
+  | { readonly kind: 'users unban'; readonly name: string }
+  | { readonly kind: 'users delete'; readonly name: string }
+  | { readonly kind: 'stats' };
+
+interface Parsed {
+  readonly data: string;
+  readonly command: Command;
+}
+
+function parseCommand(args: readonly string[], dataDir: string | undefined): Parsed | 'help' {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
@@ -60,56 +80,93 @@ export function runAdmin(args: readonly string[], now: number = Date.now(), data
     strict: true,
     allowPositionals: true,
   });
-  if (values.help === true) return [USAGE];
+  if (values.help === true) return 'help';
   const data = values.data ?? dataDir;
   if (data === undefined || data === '') throw new UsageError('--data DIR (or PARLEY_RELAY_DATA) is required');
   const [group, command, target] = positionals;
+  const name = `${group ?? ''} ${command ?? ''}`.trim();
   const needTarget = (): string => {
-    if (target === undefined || target === '') throw new UsageError(`${group} ${command} needs a name or id`);
+    if (target === undefined || target === '') throw new UsageError(`${name} needs a name or id`);
     return target;
   };
-  const db = openDatabase(data);
-  try {
-    switch (`${group ?? ''} ${command ?? ''}`.trim()) {
-      case 'invites create': {
-        const uses = values.uses === undefined ? 1 : Number(values.uses);
-        if (!Number.isInteger(uses) || uses < 1) throw new UsageError(`--uses must be a whole number from 1, got '${values.uses ?? ''}'`);
-        const ttl = parseDuration(values['expires-in'] ?? '7d');
-        const invite = createInvite(db, { maxUses: uses, expiresAt: ttl === null ? null : now + ttl, now });
-        return [`invite ${invite.id}: ${invite.code}`, `uses ${uses}, expires ${iso(ttl === null ? null : now + ttl)}`];
-      }
-      case 'invites list':
-        return listInvites(db).map((i) => `${i.id}\t${i.uses}/${i.maxUses}\texpires ${iso(i.expiresAt)}\t${inviteState(i, now)}`);
-      case 'invites revoke':
-        revokeInvite(db, needTarget(), now);
-        return [`revoked ${needTarget()}`];
-      case 'users list':
-        return listUsers(db).map(
-          (u) => `${u.username}\tregistered ${iso(u.registeredAt)}\t${u.bannedAt === null ? 'active' : `banned ${iso(u.bannedAt)}${u.banReason === null ? '' : ` (${u.banReason})`}`}\tqueued ${u.queued}`,
-        );
-      case 'users ban':
-        banUser(db, needTarget(), values.reason ?? null, now);
-        return [`banned ${needTarget()}`];
-      case 'users unban':
-        unbanUser(db, needTarget());
-        return [`unbanned ${needTarget()}`];
-      case 'users delete': {
-        const deleted = deleteUser(db, needTarget());
-        return [`deleted ${needTarget()}: ${Object.entries(deleted).map(([table, n]) => `${table} ${n}`).join(', ')}`];
-      }
-      case 'stats': {
-        const stats = relayStats(db, now);
-        return [
-          `users ${stats.users}`,
-          `banned ${stats.banned}`,
-          `queued envelopes ${stats.queuedEnvelopes}`,
-          `queued bytes ${stats.queuedBytes}`,
-          `active invites ${stats.activeInvites}`,
-        ];
-      }
-      default:
-        throw new UsageError(`unknown command '${positionals.join(' ')}'`);
+  switch (name) {
+    case 'invites create': {
+      const uses = values.uses === undefined ? 1 : Number(values.uses);
+      if (!Number.isInteger(uses) || uses < 1) throw new UsageError(`--uses must be a whole number from 1, got '${values.uses ?? ''}'`);
+      return { data, command: { kind: name, uses, ttlMs: parseDuration(values['expires-in'] ?? '7d') } };
     }
+    case 'invites list':
+    case 'users list':
+    case 'stats':
+      return { data, command: { kind: name } };
+    case 'invites revoke':
+      return { data, command: { kind: name, id: needTarget() } };
+    case 'users ban':
+      return { data, command: { kind: name, name: needTarget(), reason: values.reason ?? null } };
+    case 'users unban':
+    case 'users delete':
+      return { data, command: { kind: name, name: needTarget() } };
+    default:
+      throw new UsageError(`unknown command '${positionals.join(' ')}'`);
+  }
+}
+
+/** The relay's database in `data`; never a new one, which a mistyped folder would otherwise get. */
+function openRelayDatabase(data: string): Database.Database {
+  if (!existsSync(join(data, DATABASE_FILE))) {
+    throw new AdminError('NO_RELAY_DATA', `no relay database in ${data} (the relay creates it when it first starts with --data ${data})`);
+  }
+  return openDatabase(data, { create: false });
+}
+
+function execute(db: Database.Database, command: Command, now: number): string[] {
+  switch (command.kind) {
+    case 'invites create': {
+      const expiresAt = command.ttlMs === null ? null : now + command.ttlMs;
+      const invite = createInvite(db, { maxUses: command.uses, expiresAt, now });
+      return [`invite ${invite.id}: ${invite.code}`, `uses ${command.uses}, expires ${iso(expiresAt)}`];
+    }
+    case 'invites list':
+      return listInvites(db).map((i) => `${i.id}\t${i.uses}/${i.maxUses}\texpires ${iso(i.expiresAt)}\t${inviteState(i, now)}`);
+    case 'invites revoke':
+      revokeInvite(db, command.id, now);
+      return [`revoked ${command.id}`];
+    case 'users list':
+      return listUsers(db).map(
+        (u) => `${u.username}\tregistered ${iso(u.registeredAt)}\t${u.bannedAt === null ? 'active' : `banned ${iso(u.bannedAt)}${u.banReason === null ? '' : ` (${u.banReason})`}`}\tqueued ${u.queued}`,
+      );
+    case 'users ban':
+      banUser(db, command.name, command.reason, now);
+      return [`banned ${command.name}`];
+    case 'users unban':
+      unbanUser(db, command.name);
+      return [`unbanned ${command.name}`];
+    case 'users delete': {
+      const deleted = deleteUser(db, command.name);
+      return [`deleted ${command.name}: ${Object.entries(deleted).map(([table, n]) => `${table} ${n}`).join(', ')}`];
+    }
+    case 'stats': {
+      const stats = relayStats(db, now);
+      return [
+        `users ${stats.users}`,
+        `banned ${stats.banned}`,
+        `queued envelopes ${stats.queuedEnvelopes}`,
+        `queued bytes ${stats.queuedBytes}`,
+        `active invites ${stats.activeInvites}`,
+      ];
+    }
+    default:
+      throw missingCaseError(command);
+  }
+}
+
+/** Run one admin command; returns the lines to print. Throws UsageError or AdminError. `dataDir`: when --data is left out. */
+export function runAdmin(args: readonly string[], now: number = Date.now(), dataDir?: string): string[] {
+  const parsed = parseCommand(args, dataDir);
+  if (parsed === 'help') return [USAGE];
+  const db = openRelayDatabase(parsed.data);
+  try {
+    return execute(db, parsed.command, now);
   } finally {
     db.close();
   }

@@ -34,7 +34,7 @@ export type Deleted = Readonly<Record<string, number>>;
 
 export class AdminError extends Error {
   constructor(
-    readonly code: 'USER_NOT_FOUND' | 'INVITE_NOT_FOUND' | 'ALREADY',
+    readonly code: 'USER_NOT_FOUND' | 'INVITE_NOT_FOUND' | 'ALREADY' | 'NO_RELAY_DATA',
     message: string,
   ) {
     super(message);

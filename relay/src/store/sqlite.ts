@@ -250,10 +250,10 @@ function backfillSkeletons(db: Database.Database): void {
 /** SQLite's default: an automatic checkpoint once the log holds this many pages. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 
-/** Open (creating if needed) the relay database in dataDir and migrate it. */
-export function openDatabase(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, DATABASE_FILE));
+/** Open the relay database in dataDir and migrate it; `create: false` opens only one that exists (the admin tool). */
+export function openDatabase(dataDir: string, { create = true }: { readonly create?: boolean } = {}): Database.Database {
+  if (create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(dataDir, DATABASE_FILE), { fileMustExist: !create });
   try {
     db.pragma('journal_mode = WAL');
     // FULL: an OK for a SEND promises the envelope survives a power cut, not just a crash.
