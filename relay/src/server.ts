@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { DestinationStream } from 'pino';
@@ -16,6 +15,7 @@ import { resolveOptions, type RelayOptions } from './options.js';
 import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
+import { loadTlsFiles } from './tls.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -143,7 +143,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     http =
       resolved.tls === undefined
         ? createServer(onHttp)
-        : createTlsServer({ cert: readFileSync(resolved.tls.certPath), key: readFileSync(resolved.tls.keyPath) }, onHttp);
+        : createTlsServer(loadTlsFiles(resolved.tls), onHttp);
   } catch (error) {
     store.close();
     throw error;

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,31 @@ describe('relay operation', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('refuses certificate and key files it cannot use, at start, naming the option', async () => {
+    // A second key, not the certificate's.
+    const otherKeyPath = join(dir, 'other-key.pem');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyPath], { stdio: 'ignore' });
+    const notPem = join(dir, 'not.pem');
+    await writeFile(notPem, 'not a certificate\n');
+    const startWith = (tlsCertPath: string, tlsKeyPath: string) => startTestRelay({ tlsCertPath, tlsKeyPath });
+    await expect(startWith(join(dir, 'missing.pem'), keyPath)).rejects.toThrow(new RangeError(`tlsCertPath ${join(dir, 'missing.pem')} cannot be read (ENOENT)`));
+    await expect(startWith(certPath, join(dir, 'missing-key.pem'))).rejects.toThrow(/^tlsKeyPath \S+missing-key\.pem cannot be read \(ENOENT\)$/);
+    await expect(startWith(dir, keyPath)).rejects.toThrow(/^tlsCertPath \S+ cannot be read \(EISDIR\)$/);
+    await expect(startWith(notPem, keyPath)).rejects.toThrow(/are not a PEM certificate chain and its private key/);
+    await expect(startWith(certPath, otherKeyPath)).rejects.toThrow(RangeError);
+    await expect(startWith(certPath, otherKeyPath)).rejects.toThrow(/are not a PEM certificate chain and its private key \(.*mismatch/i);
+    // The command line says which file, and exits 2 as for any other bad setting.
+    const dataDir = join(dir, 'refused-data');
+    execFileSync(process.execPath, ['build/bundle-relay.mjs'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    const refused = spawnSync(process.execPath, ['dist/relay/cli.mjs', '--data', dataDir, '--port', '0', '--tls-cert', certPath, '--tls-key', otherKeyPath], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
+    expect(refused.status).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^relay: tlsCertPath \S+cert\.pem and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key .*\(see --help\)$/m);
+    // The same files, matched up, serve.
+    const relay = await startWith(certPath, keyPath);
+    await relay.close();
   });
 
   it('the shipped command line (the bundle `npm run relay` builds) takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
