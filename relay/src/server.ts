@@ -58,11 +58,23 @@ const SHUTDOWN_GRACE_MS = 2_000;
 /** Shared by every socket: an 'error' listener so none is ever unhandled (the Connection logs its own). */
 function ignoreError(): void {}
 
+/** Why the relay could not listen, as an operator would put it; other errors as they came. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use',
+  EACCES: 'the port needs privileges this process lacks',
+  EADDRNOTAVAIL: 'the host is not an address of this machine',
+};
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException): void => {
+      const why = error.code === undefined ? undefined : LISTEN_FAILURES[error.code];
+      // A RangeError: the command line reports it as a bad setting (host or port), with exit status 2.
+      reject(why === undefined ? error : new RangeError(`cannot listen on ${host} port ${port}: ${why} (${error.code})`));
+    };
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -151,7 +163,11 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   // Compression stays off: it would let a small frame inflate past maxPayload's intent.
   // clientTracking off: the relay keeps its own set of connections, and each socket is one closure and set entry lighter.
   const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-  wss.on('error', (error) => log('server_error', describeError(error)));
+  let listening = false;
+  // Before listening, an error is the listen's own, and startRelay rejects with it.
+  wss.on('error', (error) => {
+    if (listening) log('server_error', describeError(error));
+  });
   wss.on('connection', (socket, request) => {
     socket.on('error', ignoreError); // never an unhandled 'error', even on a socket being turned away
     if (closing !== undefined) {
@@ -199,6 +215,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     const address = http.address();
     if (address === null || typeof address === 'string') throw new Error('relay is not listening on a TCP port');
     port = address.port;
+    listening = true;
   } catch (error) {
     http.close();
     store.close();

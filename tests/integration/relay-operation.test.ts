@@ -81,6 +81,23 @@ describe('relay operation', () => {
     await relay.close();
   });
 
+  it('says plainly why it cannot listen: a port in use, a host not of this machine', async () => {
+    const first = await startTestRelay();
+    try {
+      await expect(startTestRelay({ port: first.port })).rejects.toThrow(
+        new RangeError(`cannot listen on 127.0.0.1 port ${first.port}: the port is in use (EADDRINUSE)`),
+      );
+      // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real machine.
+      await expect(startTestRelay({ host: '192.0.2.1' })).rejects.toThrow(/^cannot listen on 192\.0\.2\.1 port 0: the host is not an address of this machine \(EADDRNOTAVAIL\)$/);
+      // The relay already there serves on.
+      const client = await WireClient.connect(first.url);
+      await expectOk(client.register(await createIdentity('alice')));
+      await client.close();
+    } finally {
+      await first.close();
+    }
+  });
+
   it('the shipped command line (the bundle `npm run relay` builds) takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
     const dataDir = join(dir, 'cli-data');
     const configPath = join(dir, 'relay.json');
