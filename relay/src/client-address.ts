@@ -24,3 +24,17 @@ export function clientAddress(trusted: readonly string[]): ClientAddress {
     return proxyAddr(request, trust);
   };
 }
+
+/** Whether an address is in a list of addresses, CIDR ranges and the names loopback / linklocal / uniquelocal. */
+export type AddressFilter = (address: string) => boolean;
+
+/** Throws a RangeError naming the option (`name`) and the bad entry. */
+export function addressFilter(name: string, allowed: readonly string[]): AddressFilter {
+  let matches: ReturnType<typeof proxyAddr.compile>;
+  try {
+    matches = proxyAddr.compile([...allowed]);
+  } catch (error) {
+    throw new RangeError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return (address) => address !== 'unknown' && matches(address, 0);
+}

@@ -20,6 +20,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'tlsCertPath', flag: 'tls-cert', kind: 'string', help: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
   { key: 'tlsKeyPath', flag: 'tls-key', kind: 'string', help: 'PEM private key for --tls-cert' },
   { key: 'trustedProxies', flag: 'trusted-proxies', kind: 'list', help: 'proxies whose X-Forwarded-For is believed: addresses, CIDR, loopback (none)' },
+  { key: 'metricsFrom', flag: 'metrics-from', kind: 'list', help: 'who may read /metrics: addresses, CIDR, loopback, uniquelocal (loopback,uniquelocal)' },
   { key: 'registration', flag: 'registration', kind: 'string', help: 'open, or invite: new users need an invite code (open)' },
   { key: 'tokenAudience', flag: 'token-audience', kind: 'string', help: 'aud of access tokens (parley-relay)' },
   { key: 'tokenTtlMs', flag: 'token-ttl-ms', kind: 'integer', help: 'access token lifetime (900000)' },

@@ -1,5 +1,5 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
-import { clientAddress } from './client-address.js';
+import { addressFilter, clientAddress } from './client-address.js';
 import { MAX_TABLE_IDS } from './store/delivered-id-table.js';
 import { DEFAULT_MAX_DELIVERED_IDS } from './store/delivered-ids.js';
 
@@ -42,6 +42,12 @@ export interface RelayOptions {
    * Default: none (the header is ignored and every limit counts the socket's address).
    */
   trustedProxies?: readonly string[];
+  /**
+   * Who may read /metrics (its counts tell when people are active): addresses, CIDR ranges, or the names loopback,
+   * linklocal, uniquelocal, checked against the client's address (behind trustedProxies, the one they forwarded for).
+   * Default: loopback and uniquelocal (private networks); others get 403. ['0.0.0.0/0', '::/0'] lets anyone.
+   */
+  metricsFrom?: readonly string[];
   /** PEM certificate chain file: with tlsKeyPath, serve wss:// and https:// directly. Default: none (plain, e.g. behind a proxy). */
   tlsCertPath?: string;
   /** PEM private key file for tlsCertPath. */
@@ -131,6 +137,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
 };
 export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
+/** Monitoring on this machine or a private network; not the internet. */
+export const DEFAULT_METRICS_FROM: readonly string[] = ['loopback', 'uniquelocal'];
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -151,6 +159,12 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 function trustedProxies(value: readonly string[]): readonly string[] {
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new RangeError('trustedProxies must be a list of strings');
   clientAddress(value);
+  return value;
+}
+
+function metricsFrom(value: readonly string[]): readonly string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new RangeError('metricsFrom must be a list of strings');
+  addressFilter('metricsFrom', value);
   return value;
 }
 
@@ -220,6 +234,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,
     trustedProxies: trustedProxies(options.trustedProxies ?? []),
+    metricsFrom: metricsFrom(options.metricsFrom ?? DEFAULT_METRICS_FROM),
     tokenAudience: nonEmpty('tokenAudience', options.tokenAudience ?? DEFAULT_TOKEN_AUDIENCE),
     tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
     maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),

@@ -20,7 +20,7 @@ import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
-import { clientAddress } from './client-address.js';
+import { addressFilter, clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
 
 export type { RelayOptions } from './options.js';
@@ -122,6 +122,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
   const addressOf = clientAddress(resolved.trustedProxies);
+  const metricsReader = addressFilter('metricsFrom', resolved.metricsFrom);
   // Held envelopes are committed on a grid of holdMs: each waits holdMs to 2 × holdMs, and their senders' OKs leave in fewer writes.
   const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
@@ -148,7 +149,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let closing: Promise<void> | undefined;
 
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader });
   };
   let http: Server;
   try {

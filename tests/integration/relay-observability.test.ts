@@ -170,4 +170,32 @@ describe('relay HTTP endpoints', () => {
     expect(metricValue(first, 'parley_connections')).toBe(1);
     expect(metricValue(second, 'parley_connections')).toBe(0);
   });
+
+  it('serves /metrics only to metricsFrom: this machine and private networks by default, never the internet', async () => {
+    const status = async (relay: TestRelay, forwardedFor?: string): Promise<number> => {
+      const response = await fetch(`http://127.0.0.1:${relay.port}/metrics`, { headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    // Behind a proxy on this machine, the client it forwarded for is what counts. 203.0.113.0/24 is TEST-NET-3 (RFC 5737).
+    const proxied = await testRelay({ trustedProxies: ['loopback'] });
+    expect(await status(proxied)).toBe(200);
+    expect(await status(proxied, '10.1.2.3')).toBe(200);
+    expect(await status(proxied, '192.168.7.7')).toBe(200);
+    expect(await status(proxied, '203.0.113.7')).toBe(403);
+    expect(await status(proxied, '2001:db8::1')).toBe(403);
+    const refused = await fetch(`http://127.0.0.1:${proxied.port}/metrics`, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    expect(await refused.text()).toBe('metrics are served only to the addresses in metricsFrom\n');
+    // A header from a client that is not a trusted proxy changes nothing.
+    const direct = await testRelay();
+    expect(await status(direct, '203.0.113.7')).toBe(200);
+    // An operator's own list replaces the default.
+    const listed = await testRelay({ trustedProxies: ['loopback'], metricsFrom: ['203.0.113.0/24'] });
+    expect(await status(listed, '203.0.113.7')).toBe(200);
+    expect(await status(listed, '10.1.2.3')).toBe(403);
+    expect(await status(listed)).toBe(403);
+    // The probes stay open to everyone.
+    expect((await fetch(`http://127.0.0.1:${listed.port}/healthz`)).status).toBe(200);
+    await expect(testRelay({ metricsFrom: ['10.0.0.0/99'] })).rejects.toThrow(/^metricsFrom: /);
+  });
 });

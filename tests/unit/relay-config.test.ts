@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SETTINGS, envName, loadConfig, usage } from '../../relay/src/config.js';
 import { resolveOptions } from '../../relay/src/options.js';
@@ -67,6 +68,19 @@ describe('relay configuration', () => {
     expect(loadConfig([], { PARLEY_RELAY_DATA: '/d', PARLEY_RELAY_TRUSTED_PROXIES: '::1' }, noFile).options.trustedProxies).toEqual(['::1']);
     expect(configError(() => loadConfig(['--data', '/d', '--trusted-proxies', 'loopback,,'], {}, noFile))).toMatch(/comma-separated/);
     expect(() => resolveOptions({ dataDir: '/d', trustedProxies: ['10.0.0.0/99'] })).toThrow(/trustedProxies/);
+  });
+
+  it("docs/RELAY.md's table has a row for every setting, with its environment variable", () => {
+    const rows = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8').split('\n').filter((line) => line.startsWith('| `--'));
+    const undocumented = SETTINGS.filter((s) => !rows.some((row) => row.startsWith(`| \`--${s.flag}`) && row.includes(`\`${envName(s.flag)}\``)));
+    expect(undocumented.map((s) => s.flag)).toEqual([]);
+  });
+
+  it('reads who may see /metrics as a list, defaulting to this machine and private networks', () => {
+    expect(resolveOptions({ dataDir: '/d' }).metricsFrom).toEqual(['loopback', 'uniquelocal']);
+    expect(loadConfig(['--data', '/d', '--metrics-from', '10.8.0.0/16,::1'], {}, noFile).options.metricsFrom).toEqual(['10.8.0.0/16', '::1']);
+    expect(loadConfig([], { PARLEY_RELAY_DATA: '/d', PARLEY_RELAY_METRICS_FROM: 'loopback' }, noFile).options.metricsFrom).toEqual(['loopback']);
+    expect(() => resolveOptions({ dataDir: '/d', metricsFrom: ['everyone'] })).toThrow(/^metricsFrom: /);
   });
 
   it.each<[string, string[], Record<string, string>, Record<string, unknown>, RegExp]>([

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressFilter, ClientAddress } from '../client-address.js';
 import { describeError, type Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { ResolvedRelayOptions } from '../options.js';
@@ -18,6 +19,10 @@ export interface HttpDeps {
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
   readonly receipts: ReceiptBoxes;
+  /** The client's address (behind a trusted proxy, the one it forwarded for). */
+  readonly addressOf: ClientAddress;
+  /** Whether an address may read /metrics (metricsFrom). */
+  readonly metricsReader: AddressFilter;
 }
 
 /** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */
@@ -56,6 +61,10 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
       else reply(response, 503, 'shutting down\n', id);
       return;
     case '/metrics':
+      if (!deps.metricsReader(deps.addressOf(request))) {
+        reply(response, 403, 'metrics are served only to the addresses in metricsFrom\n', id);
+        return;
+      }
       deps.metrics.registry.metrics().then(
         (text) => reply(response, 200, text, id, deps.metrics.registry.contentType),
         (error: unknown) => {
