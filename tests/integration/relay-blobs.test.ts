@@ -71,6 +71,21 @@ describe('relay blobs', () => {
     }
   });
 
+  it('answers a method a path does not take with 405 METHOD_NOT_ALLOWED and the methods it does take', async () => {
+    const r = await relay();
+    const alice = await tokenFor(r, 'alice');
+    const stored = (await (await upload(r, alice, Uint8Array.of(1))).json()) as { id: string };
+    const collection = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, { method: 'GET', headers: { authorization: `Bearer ${alice}` } });
+    expect(collection.status).toBe(405);
+    expect(collection.headers.get('allow')).toBe('PUT');
+    expect(await collection.json()).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+    const one = await download(r, alice, stored.id, 'DELETE');
+    expect(one.status).toBe(405);
+    expect(one.headers.get('allow')).toBe('GET, HEAD');
+    // The blob is still there.
+    expect(new Uint8Array(await (await download(r, alice, stored.id)).arrayBuffer())).toEqual(Uint8Array.of(1));
+  });
+
   it('refuses a blob over maxBlobBytes with 413 BLOB_TOO_LARGE, declared or streamed, and keeps no part of it', async () => {
     const r = await relay({ maxBlobBytes: 1000 });
     const alice = await tokenFor(r, 'alice');

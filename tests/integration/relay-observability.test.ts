@@ -125,7 +125,9 @@ describe('relay HTTP endpoints', () => {
     expect(ready.status).toBe(200);
     expect(ready.headers.get('x-request-id')).toBe('probe-17');
     expect((await fetch(`${base}/elsewhere`)).status).toBe(426);
-    expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
+    const posted = await fetch(`${base}/healthz`, { method: 'POST' });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('serves Prometheus metrics: connections, frames, queue depth, delivery latency, rate-limit hits', async () => {

@@ -83,5 +83,7 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
     return;
   }
   request.resume();
+  // RFC 9110: a 405 names the methods the path does take.
+  response.setHeader('allow', path === BLOB_PATH ? 'PUT' : 'GET, HEAD');
   sendJson(response, 405, { code: 'METHOD_NOT_ALLOWED', message: 'PUT /v1/blobs or GET /v1/blobs/ID' }, requestId);
 }

@@ -49,6 +49,7 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response.setHeader('allow', 'GET, HEAD');
     reply(response, 405, 'method not allowed\n', id);
     return;
   }
