@@ -222,6 +222,16 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     store.close();
     throw error;
   }
+  // What an operator checks first in a log: where it listens and how it admits people (no secrets in any of it).
+  log('relay_started', {
+    host: resolved.host,
+    port,
+    tls: resolved.tls !== undefined,
+    registration: resolved.registration,
+    trustedProxies: resolved.trustedProxies.join(','),
+    metricsFrom: resolved.metricsFrom.join(','),
+    hashUsernames: resolved.hashUsernames,
+  });
 
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
   // A unit of the group commit, like every steady-state write: its flush runs off the event loop.

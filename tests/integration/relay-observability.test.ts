@@ -82,6 +82,22 @@ describe('relay logs', () => {
     expect(loadUsernameSalt(dataDir)).toEqual(loadUsernameSalt(dataDir));
   });
 
+  it('logs where it listens and how it admits people once it has started', async () => {
+    const { relay, capture } = await loggingRelay({ host: '127.0.0.1', registration: 'invite', trustedProxies: ['loopback'] });
+    const started = capture.lines.filter((line) => line.event === 'relay_started');
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({
+      level: 'info',
+      host: '127.0.0.1',
+      port: relay.port,
+      tls: false,
+      registration: 'invite',
+      trustedProxies: 'loopback',
+      metricsFrom: 'loopback,uniquelocal',
+      hashUsernames: false,
+    });
+  });
+
   it('a real session logs events with connection ids, and never a username (hashed), nonce, key or envelope', async () => {
     const { relay, capture } = await loggingRelay({ hashUsernames: true });
     const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
