@@ -12,12 +12,7 @@ export type ClientAddress = (request: IncomingMessage) => string;
  */
 export function clientAddress(trusted: readonly string[]): ClientAddress {
   if (trusted.length === 0) return (request) => request.socket.remoteAddress ?? 'unknown';
-  let trust: ReturnType<typeof proxyAddr.compile>;
-  try {
-    trust = proxyAddr.compile([...trusted]);
-  } catch (error) {
-    throw new RangeError(`trustedProxies: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const trust = compile('trustedProxies', trusted);
   return (request) => {
     // A socket already closed has no address; proxy-addr needs one to start from.
     if (request.socket.remoteAddress === undefined) return 'unknown';
@@ -30,11 +25,15 @@ export type AddressFilter = (address: string) => boolean;
 
 /** Throws a RangeError naming the option (`name`) and the bad entry. */
 export function addressFilter(name: string, allowed: readonly string[]): AddressFilter {
-  let matches: ReturnType<typeof proxyAddr.compile>;
+  const matches = compile(name, allowed);
+  return (address) => address !== 'unknown' && matches(address, 0);
+}
+
+/** proxy-addr's matcher for a list, or a RangeError naming the option and the bad entry. */
+function compile(name: string, list: readonly string[]): ReturnType<typeof proxyAddr.compile> {
   try {
-    matches = proxyAddr.compile([...allowed]);
+    return proxyAddr.compile([...list]);
   } catch (error) {
     throw new RangeError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return (address) => address !== 'unknown' && matches(address, 0);
 }
