@@ -106,6 +106,8 @@ function turnAway(socket: WebSocket, code: 'RATE_LIMITED' | 'TOO_MANY_CONNECTION
 /** Start a relay: open (and migrate) the database in dataDir, then accept WebSocket clients and HTTP probes. */
 export async function startRelay(options: RelayOptions, extras: StartRelayExtras = {}): Promise<RelayHandle> {
   const resolved = resolveOptions(options);
+  // Checked before anything is opened or created: unusable TLS files stop the relay with the data folder untouched.
+  const tlsFiles = resolved.tls === undefined ? undefined : loadTlsFiles(resolved.tls);
   const opened = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds, (error) => log('checkpointer_failed', describeError(error)));
   const store = extras.wrapStore?.(opened) ?? opened;
   const log =
@@ -153,10 +155,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   };
   let http: Server;
   try {
-    http =
-      resolved.tls === undefined
-        ? createServer(onHttp)
-        : createTlsServer(loadTlsFiles(resolved.tls), onHttp);
+    http = tlsFiles === undefined ? createServer(onHttp) : createTlsServer(tlsFiles, onHttp);
   } catch (error) {
     store.close();
     throw error;
