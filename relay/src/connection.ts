@@ -27,7 +27,6 @@ import { Outbox, type Corkable } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
-import { envelopeKey } from './store/envelope-key.js';
 import { LAZY_COMMIT_MS, within, type GroupCommit } from './store/group-commit.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
@@ -440,7 +439,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
   private onAck(messageId: Uint8Array, requestId: number, username: string): void {
     const now = this.deps.options.now();
-    const early = this.deps.held.find(envelopeKey(username, messageId));
+    const early = this.deps.held.find(username, messageId);
     if (early !== undefined) this.onEarlyAck(early, now);
     else this.onStoredAck(messageId, requestId, username, now);
   }
@@ -547,8 +546,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   private holdAndPush(requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
     const { store, held } = this.deps;
     const { to, item } = accepted;
-    const key = envelopeKey(to, item.messageId);
-    const retried = held.find(key);
+    const retried = held.find(to, item.messageId);
     if (retried !== undefined) {
       // A retry of an envelope still held: the same OK, when the first one gets it.
       held.retried(retried, this, requestId);
@@ -560,7 +558,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       return true;
     }
     if (!recipient.deliver(deliverFrame(item))) return false;
-    held.add(key, to, item, this, requestId);
+    held.add(to, item, this, requestId);
     return true;
   }
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { envelopeHasher, type EnvelopeHash, type EnvelopeHasher } from '../../relay/src/delivery/envelope-hash.js';
 import { HeldEnvelopes, type HeldSender } from '../../relay/src/delivery/held-envelopes.js';
-import { envelopeKey } from '../../relay/src/store/envelope-key.js';
 import { GroupCommit, type SyncCommitted } from '../../relay/src/store/group-commit.js';
 import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite.js';
@@ -44,7 +44,7 @@ function envelope(bytes = 100): NewEnvelope {
 }
 
 /** Held envelopes over the test's store, committing through a group commit on a grid of HOLD_MS. */
-function heldOverStore(sync?: SyncCommitted): { held: HeldEnvelopes; commits: () => number; units: () => number; failNextCommit: () => void } {
+function heldOverStore(sync?: SyncCommitted, hasher?: EnvelopeHasher): { held: HeldEnvelopes; commits: () => number; units: () => number; failNextCommit: () => void } {
   let count = 0;
   let fail = false;
   const writes = new GroupCommit((work) => {
@@ -56,7 +56,7 @@ function heldOverStore(sync?: SyncCommitted): { held: HeldEnvelopes; commits: ()
     count++;
   }, HOLD_MS, sync);
   const submit = vi.spyOn(writes, 'submit');
-  return { held: new HeldEnvelopes(writes, store.queue, HOLD_MS), commits: () => count, units: () => submit.mock.calls.length, failNextCommit: () => (fail = true) };
+  return { held: new HeldEnvelopes(writes, store.queue, HOLD_MS, hasher), commits: () => count, units: () => submit.mock.calls.length, failNextCommit: () => (fail = true) };
 }
 
 /** Move the clock to 1 ms past a grid point: a hold begun now ends 2 × HOLD_MS - 1 from now, at the next but one. */
@@ -74,10 +74,10 @@ describe('held envelopes', () => {
     const carol = recordingSender();
     await alignToGrid();
     const first = envelope(100);
-    const a = held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    const a = held.add('bob', first, alice, 1);
     await vi.advanceTimersByTimeAsync(5);
     const second = envelope(50);
-    const b = held.add(envelopeKey('bob', second.messageId), 'bob', second, carol, 2);
+    const b = held.add('bob', second, carol, 2);
     held.retried(a, carol, 3);
     b.ackedAt = Date.now();
     expect(held.pending('bob')).toEqual({ count: 2, bytes: 150 });
@@ -94,7 +94,7 @@ describe('held envelopes', () => {
     // The unacked one is queued; the acked one is only remembered as delivered, so a retry of it is a duplicate.
     expect(store.queue.depth('bob')).toBe(1);
     expect(store.queue.admit('bob', second.messageId, 50, UNCAPPED, { count: 0, bytes: 0 })).toBe('duplicate');
-    expect([held.size, held.pending('bob'), held.find(envelopeKey('bob', first.messageId))]).toEqual([0, { count: 0, bytes: 0 }, undefined]);
+    expect([held.size, held.pending('bob'), held.find('bob', first.messageId)]).toEqual([0, { count: 0, bytes: 0 }, undefined]);
   });
 
   it('gives an envelope held after a step has begun a commit of its own in the next step', async () => {
@@ -102,18 +102,18 @@ describe('held envelopes', () => {
     const alice = recordingSender();
     await alignToGrid();
     const first = envelope();
-    const a = held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
+    const a = held.add('bob', first, alice, 1);
     await vi.advanceTimersByTimeAsync(STEP_END - 1);
     const second = envelope();
-    const b = held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2);
+    const b = held.add('bob', second, alice, 2);
     // Held in two steps at once, each is found under its own key.
-    expect([held.size, held.find(envelopeKey('bob', first.messageId)), held.find(envelopeKey('bob', second.messageId))]).toEqual([2, a, b]);
+    expect([held.size, held.find('bob', first.messageId), held.find('bob', second.messageId)]).toEqual([2, a, b]);
     await vi.advanceTimersByTimeAsync(1);
     expect([commits(), alice.told]).toEqual([1, ['ok 1']]);
-    expect([held.size, held.find(envelopeKey('bob', first.messageId)), held.find(envelopeKey('bob', second.messageId))]).toEqual([1, undefined, b]);
+    expect([held.size, held.find('bob', first.messageId), held.find('bob', second.messageId)]).toEqual([1, undefined, b]);
     await vi.advanceTimersByTimeAsync(HOLD_MS);
     expect([commits(), alice.told, store.queue.depth('bob')]).toEqual([2, ['ok 1', 'ok 2'], 2]);
-    expect([held.size, held.find(envelopeKey('bob', second.messageId))]).toEqual([0, undefined]);
+    expect([held.size, held.find('bob', second.messageId)]).toEqual([0, undefined]);
   });
 
   it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {
@@ -122,9 +122,9 @@ describe('held envelopes', () => {
     await alignToGrid();
     const good = envelope();
     const orphan = envelope();
-    held.add(envelopeKey('bob', good.messageId), 'bob', good, alice, 1);
+    held.add('bob', good, alice, 1);
     // Nobody by that name: the queue refuses the row.
-    held.add(envelopeKey('nobody', orphan.messageId), 'nobody', orphan, alice, 2);
+    held.add('nobody', orphan, alice, 2);
     await vi.advanceTimersByTimeAsync(STEP_END);
     expect(alice.told).toEqual(['ok 1', 'error 2: FOREIGN KEY constraint failed']);
     expect(store.queue.depth('bob')).toBe(1);
@@ -136,8 +136,8 @@ describe('held envelopes', () => {
     const alice = recordingSender();
     const [first, second] = [envelope(), envelope()];
     await alignToGrid();
-    held.add(envelopeKey('bob', first.messageId), 'bob', first, alice, 1);
-    held.add(envelopeKey('bob', second.messageId), 'bob', second, alice, 2).ackedAt = Date.now();
+    held.add('bob', first, alice, 1);
+    held.add('bob', second, alice, 2).ackedAt = Date.now();
     failNextCommit();
     await vi.advanceTimersByTimeAsync(STEP_END);
     expect(alice.told).toEqual(['error 1: disk full', 'ok despite 2: disk full']);
@@ -150,15 +150,62 @@ describe('held envelopes', () => {
     const alice = recordingSender();
     await alignToGrid();
     const item = envelope(100);
-    const key = envelopeKey('bob', item.messageId);
-    held.add(key, 'bob', item, alice, 1);
+    held.add('bob', item, alice, 1);
     await vi.advanceTimersByTimeAsync(STEP_END);
     // Written and counted by the queue, not held twice over; the sender hears nothing until the sync is done.
-    expect([held.find(key), held.pending('bob'), store.queue.depth('bob'), alice.told]).toEqual([undefined, { count: 0, bytes: 0 }, 1, []]);
+    expect([held.find('bob', item.messageId), held.pending('bob'), store.queue.depth('bob'), alice.told]).toEqual([undefined, { count: 0, bytes: 0 }, 1, []]);
     // So an ACK now removes it from the queue (held, the ACK would only have marked it).
     expect(store.queue.ack('bob', item.messageId, Date.now())).toBeDefined();
     expect(store.queue.depth('bob')).toBe(0);
     finishSync?.(undefined);
     expect(alice.told).toEqual(['ok 1']);
+  });
+
+  it('tells apart envelopes whose hashes collide, by recipient and by id', async () => {
+    // Every envelope under one hash: each lookup must walk the chain and compare.
+    const { held } = heldOverStore(undefined, () => 7 as EnvelopeHash);
+    const alice = recordingSender();
+    const key = (): Uint8Array => new Uint8Array(randomBytes(32));
+    store.users.create({ username: 'carol', identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, 'carol');
+    await alignToGrid();
+    const [first, second] = [envelope(), envelope()];
+    // The same id to another recipient is another envelope.
+    const toCarol: NewEnvelope = { ...first, envelope: new Uint8Array(30) };
+    const a = held.add('bob', first, alice, 1);
+    const b = held.add('bob', second, alice, 2);
+    const c = held.add('carol', toCarol, alice, 3);
+    expect([held.find('bob', first.messageId), held.find('bob', second.messageId), held.find('carol', first.messageId)]).toEqual([a, b, c]);
+    expect([held.find('carol', second.messageId), held.find('bob', new Uint8Array(16)), held.find('bob', first.messageId.subarray(0, 8))]).toEqual([undefined, undefined, undefined]);
+    expect([held.size, held.pending('bob'), held.pending('carol')]).toEqual([3, { count: 2, bytes: 200 }, { count: 1, bytes: 30 }]);
+    await vi.advanceTimersByTimeAsync(STEP_END);
+    expect([held.size, store.queue.depth('bob'), store.queue.depth('carol'), alice.told]).toEqual([0, 2, 1, ['ok 1', 'ok 2', 'ok 3']]);
+  });
+});
+
+describe('envelope hasher', () => {
+  it('gives the same envelope the same hash, as a small non-negative integer, whatever view its id arrives in', () => {
+    const hash = envelopeHasher();
+    const id = new Uint8Array(randomBytes(16));
+    const framed = new Uint8Array(40);
+    framed.set(id, 9);
+    const h = hash('bob', id);
+    expect(hash('bob', framed.subarray(9, 25))).toBe(h);
+    expect(Number.isInteger(h) && h >= 0 && h < 2 ** 30).toBe(true);
+  });
+
+  it('spreads ids that differ in one byte, and recipients that differ in one character', () => {
+    const hash = envelopeHasher();
+    const base = new Uint8Array(16);
+    const hashes = new Set<number>();
+    for (let byte = 0; byte < 16; byte++) {
+      for (const value of [1, 128, 255]) {
+        const id = base.slice();
+        id[byte] = value;
+        hashes.add(hash('bob', id));
+      }
+    }
+    for (const name of ['bob', 'bob2', 'bod', 'Bob', 'obb']) hashes.add(hash(name, base));
+    // 48 ids and 5 names, one collision at most in 2^30 values.
+    expect(hashes.size).toBeGreaterThanOrEqual(52);
   });
 });

@@ -1,7 +1,7 @@
-import type { EnvelopeKey } from '../store/envelope-key.js';
 import { notBefore, type GroupCommit, type Wait } from '../store/group-commit.js';
 import type { NewEnvelope, QueueCaps, QueueStore } from '../store/ports.js';
 import type { Usage } from '../store/queue-usage.js';
+import { envelopeHasher, type EnvelopeHash, type EnvelopeHasher } from './envelope-hash.js';
 
 /** Who sent a held envelope: told once, when it has been stored or acked, or when storing it failed. */
 export interface HeldSender {
@@ -33,8 +33,10 @@ export interface HeldEnvelope {
   retries: Owed[] | undefined;
   /** Why its write failed, if it did. */
   failure: { readonly error: unknown } | undefined;
-  /** No longer held (written, or failed). While it is held, its key maps to it alone. */
+  /** No longer held (written, or failed). */
   released: boolean;
+  /** The next envelope of its batch with the same hash. */
+  sameHash: HeldEnvelope | undefined;
 }
 
 /** The envelopes whose holds end in one step of the commit grid: one write for all of them. */
@@ -43,11 +45,12 @@ interface Batch {
   readonly dueAt: number;
   readonly envelopes: HeldEnvelope[];
   /**
-   * Its envelopes by key while they are held. A map as short-lived as its batch, dropped whole: one long-lived map
-   * with an entry set and deleted per envelope kept every envelope reachable until the next scavenge, which then
-   * promoted nearly all of them to the old generation (700 KB a scavenge at 10,000 msg/s, doubling its pause).
+   * Its envelopes by hash while they are held, each the head of a chain (sameHash). A map as short-lived as its batch,
+   * dropped whole: one long-lived map with an entry set and deleted per envelope kept every envelope reachable until
+   * the next scavenge, which then promoted nearly all of them to the old generation (700 KB a scavenge at 10,000
+   * msg/s, doubling its pause).
    */
-  readonly byKey: Map<EnvelopeKey, HeldEnvelope>;
+  readonly byHash: Map<EnvelopeHash, HeldEnvelope>;
   /** Its write has run; later envelopes need a batch of their own. */
   written: boolean;
 }
@@ -66,21 +69,35 @@ export class HeldEnvelopes {
   private readonly usage = new Map<string, Usage>();
   private open: Batch | undefined;
   private readonly hold: Wait;
+  /** The last hash made, and of what: a SEND's add() after its find() reuses it (the same view; a decoded id is never written to). */
+  private last: { recipient: string; messageId: Uint8Array; hash: EnvelopeHash } = { recipient: '', messageId: new Uint8Array(0), hash: 0 as EnvelopeHash };
 
   constructor(
     private readonly writes: GroupCommit,
     private readonly queue: QueueStore,
     holdMs: number,
+    private readonly hasher: EnvelopeHasher = envelopeHasher(),
   ) {
     this.hold = notBefore(holdMs);
   }
 
-  /** Hold an envelope just pushed to its recipient (none is held under its key: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
-  add(key: EnvelopeKey, recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
-    const envelope: HeldEnvelope = { recipient, item, ackedAt: undefined, sender, requestId, retries: undefined, failure: undefined, released: false };
+  /** Hold an envelope just pushed to its recipient (none is held under its id: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
+  add(recipient: string, item: NewEnvelope, sender: HeldSender, requestId: number): HeldEnvelope {
+    const hash = this.hashOf(recipient, item.messageId);
     const batch = this.batchFor(this.writes.dueAt(this.hold));
+    const envelope: HeldEnvelope = {
+      recipient,
+      item,
+      ackedAt: undefined,
+      sender,
+      requestId,
+      retries: undefined,
+      failure: undefined,
+      released: false,
+      sameHash: batch.byHash.get(hash),
+    };
     batch.envelopes.push(envelope);
-    batch.byKey.set(key, envelope);
+    batch.byHash.set(hash, envelope);
     const usage = this.usage.get(recipient);
     if (usage === undefined) this.usage.set(recipient, { count: 1, bytes: item.envelope.length });
     else {
@@ -90,10 +107,13 @@ export class HeldEnvelopes {
     return envelope;
   }
 
-  find(key: EnvelopeKey): HeldEnvelope | undefined {
+  /** The envelope held for this recipient with this message id, if any. */
+  find(recipient: string, messageId: Uint8Array): HeldEnvelope | undefined {
+    const hash = this.hashOf(recipient, messageId);
     for (const batch of this.holding) {
-      const envelope = batch.byKey.get(key);
-      if (envelope !== undefined) return envelope;
+      for (let envelope = batch.byHash.get(hash); envelope !== undefined; envelope = envelope.sameHash) {
+        if (envelope.recipient === recipient && sameBytes(envelope.item.messageId, messageId)) return envelope;
+      }
     }
     return undefined;
   }
@@ -110,14 +130,24 @@ export class HeldEnvelopes {
 
   get size(): number {
     let size = 0;
-    for (const batch of this.holding) size += batch.byKey.size;
+    for (const batch of this.holding) size += batch.envelopes.length;
     return size;
+  }
+
+  private hashOf(recipient: string, messageId: Uint8Array): EnvelopeHash {
+    const last = this.last;
+    if (last.messageId === messageId && last.recipient === recipient) return last.hash;
+    const hash = this.hasher(recipient, messageId);
+    last.recipient = recipient;
+    last.messageId = messageId;
+    last.hash = hash;
+    return hash;
   }
 
   private batchFor(dueAt: number): Batch {
     const open = this.open;
     if (open !== undefined && !open.written && open.dueAt === dueAt) return open;
-    const batch: Batch = { dueAt, envelopes: [], byKey: new Map(), written: false };
+    const batch: Batch = { dueAt, envelopes: [], byHash: new Map(), written: false };
     this.open = batch;
     this.holding.push(batch);
     this.writes.submit(
@@ -194,3 +224,9 @@ function failed(envelope: HeldEnvelope, error: unknown): void {
 }
 
 const NONE: Usage = Object.freeze({ count: 0, bytes: 0 });
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
