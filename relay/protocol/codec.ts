@@ -74,28 +74,28 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
   }
 
   const out = allocate(size);
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = PROTOCOL_VERSION;
   out[1] = FRAME_SCHEMA[frame.name].type;
-  view.setUint32(2, frame.requestId);
+  writeU32(out, 2, frame.requestId);
   let at = HEADER_BYTES;
   let nextString = 0;
   for (const [field, kind] of fields) {
     const value = kind === 'string' ? strings?.[nextString++] : record[field];
     if (kind === 'u32') {
-      view.setUint32(at, value as number);
+      writeU32(out, at, value as number);
       at += 4;
     } else if (kind === 'u53') {
-      view.setUint32(at, Math.floor((value as number) / 2 ** 32));
-      view.setUint32(at + 4, (value as number) >>> 0);
+      writeU32(out, at, Math.floor((value as number) / 2 ** 32));
+      writeU32(out, at + 4, (value as number) >>> 0);
       at += 8;
     } else {
       const bytes = value as Uint8Array;
       if (kind === 'string') {
-        view.setUint16(at, bytes.length);
+        out[at] = bytes.length >>> 8;
+        out[at + 1] = bytes.length & 0xff;
         at += 2;
       } else if (kind === 'bytes') {
-        view.setUint32(at, bytes.length);
+        writeU32(out, at, bytes.length);
         at += 4;
       }
       out.set(bytes, at);
@@ -103,6 +103,19 @@ export function encodeFrame(frame: Frame, maxBytes: number = MAX_FRAME_BYTES, al
     }
   }
   return out;
+}
+
+/** Big-endian, by hand: a DataView per frame was an allocation per frame, each way. */
+function writeU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = (value >>> 16) & 0xff;
+  out[at + 2] = (value >>> 8) & 0xff;
+  out[at + 3] = value & 0xff;
+}
+
+/** The caller has checked the four bytes are there. */
+function readU32(input: Uint8Array, at: number): number {
+  return (((input[at] as number) << 24) | ((input[at + 1] as number) << 16) | ((input[at + 2] as number) << 8) | (input[at + 3] as number)) >>> 0;
 }
 
 function truncated(name: FrameName, field: string): never {
@@ -117,13 +130,12 @@ function truncated(name: FrameName, field: string): never {
 export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTES, copy = true): Frame {
   if (input.length > maxBytes) throw new FrameError('PROTO_FRAME_TOO_LARGE', `frame is ${input.length} bytes, over the ${maxBytes}-byte limit`);
   if (input.length < HEADER_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', 'frame is shorter than its header');
-  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   const version = input[0];
   if (version !== PROTOCOL_VERSION) throw new FrameError('PROTO_UNSUPPORTED_VERSION', `protocol version ${version} is not supported (this side speaks ${PROTOCOL_VERSION})`);
   const name = NAME_BY_TYPE.get(input[1] as number);
   if (name === undefined) throw new FrameError('PROTO_UNKNOWN_TYPE', `unknown frame type 0x${(input[1] as number).toString(16)}`);
 
-  const frame: Record<string, unknown> = { name, requestId: view.getUint32(2) };
+  const frame: Record<string, unknown> = { name, requestId: readU32(input, 2) };
   let at = HEADER_BYTES;
   for (const [field, kind] of FIELDS[name]) {
     if (typeof kind === 'object') {
@@ -135,20 +147,20 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
     switch (kind) {
       case 'u32':
         if (at + 4 > input.length) truncated(name, field);
-        frame[field] = view.getUint32(at);
+        frame[field] = readU32(input, at);
         at += 4;
         break;
       case 'u53': {
         if (at + 8 > input.length) truncated(name, field);
-        const high = view.getUint32(at);
+        const high = readU32(input, at);
         if (high > 0x1fffff) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} exceeds 2^53`);
-        frame[field] = high * 2 ** 32 + view.getUint32(at + 4);
+        frame[field] = high * 2 ** 32 + readU32(input, at + 4);
         at += 8;
         break;
       }
       case 'string': {
         if (at + 2 > input.length) truncated(name, field);
-        const length = view.getUint16(at);
+        const length = ((input[at] as number) << 8) | (input[at + 1] as number);
         at += 2;
         if (length > MAX_STRING_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
         if (at + length > input.length) truncated(name, field);
@@ -162,7 +174,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
       }
       case 'bytes': {
         if (at + 4 > input.length) truncated(name, field);
-        const length = view.getUint32(at);
+        const length = readU32(input, at);
         at += 4;
         if (at + length > input.length) truncated(name, field);
         frame[field] = copy ? input.slice(at, at + length) : input.subarray(at, at + length);

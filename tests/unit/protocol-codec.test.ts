@@ -133,6 +133,11 @@ const FIXTURES: ReadonlyArray<{ hex: string; frame: Frame }> = [
     frame: { name: 'ERROR', requestId: 42, code: 'QUEUE_FULL', message: 'full', retryAfterMs: 1000 },
   },
   {
+    // version 1 | ERROR 0x03 | requestId 0xfedcba98 (top bit set) | code "X" (u16 1) | message 300 x "m" (u16 0x012c) | retryAfterMs 0x80000001
+    hex: `01 03 fedcba98 0001 58 012c ${'6d'.repeat(300)} 80000001`,
+    frame: { name: 'ERROR', requestId: 0xfedcba98, code: 'X', message: 'm'.repeat(300), retryAfterMs: 0x80000001 },
+  },
+  {
     // version 1 | DRAINED 0x06 | requestId 0 | count 3
     hex: '01 06 00000000 00000003',
     frame: { name: 'DRAINED', requestId: 0, count: 3 },
