@@ -23,6 +23,7 @@ import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
+import type { OkPacer } from './ok-pacer.js';
 import { Outbox, type Corkable } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
@@ -44,6 +45,8 @@ export interface ConnectionDeps {
   readonly receipts: ReceiptBoxes;
   /** Envelopes pushed to online recipients and not yet stored. */
   readonly held: HeldEnvelopes;
+  /** Writes OKs that leave on their own a few sockets per turn. */
+  readonly okPacer: OkPacer;
   /** The queue caps and longest ttl every SEND is checked against (from the options). */
   readonly sendLimits: SendLimits;
   /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */

@@ -2,6 +2,7 @@ import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, encodeFrame, encodeRequestIds, type ServerFrame } from '../protocol/index.js';
 import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
+import type { OkPacer, PacedOks } from './ok-pacer.js';
 import { okFrame } from './replies.js';
 
 /** What an outbox needs of its WebSocket (a ws WebSocket). */
@@ -30,6 +31,7 @@ export interface OutboxDeps {
   readonly log: Log;
   readonly metrics: RelayMetrics;
   readonly options: { readonly maxBufferedBytes: number };
+  readonly okPacer: OkPacer;
 }
 
 /** Shared by every outbox, so none carries a closure of its own for its end of turn. */
@@ -40,12 +42,15 @@ function endTurn(outbox: Outbox): void {
 /**
  * One connection's outgoing frames. Those of one event-loop turn leave in one write (the TCP socket is corked until
  * the turn ends), its OKs as one OKS frame; a client that lets more than maxBufferedBytes pile up is cut off.
+ * OKs with no other frame in their turn wait for the OK pacer; any other frame takes them ahead of itself.
  */
-export class Outbox {
+export class Outbox implements PacedOks {
   /** True while this turn's frames gather in the TCP socket. */
   private corked = false;
-  /** The request ids of this turn's OKs not yet written (a commit settles many SENDs of one client at once). */
+  /** The request ids of the OKs not yet written (a commit settles many SENDs of one client at once). */
   private oks: number[] | undefined;
+  /** In the OK pacer's list, not yet reached. */
+  private paced = false;
 
   constructor(
     private readonly socket: OutboxSocket,
@@ -58,14 +63,19 @@ export class Outbox {
   /** False if the frame could not be handed to the socket. An OK waits for the turn's other OKs, to leave as one OKS. */
   send(frame: ServerFrame): boolean {
     if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (frame.name === 'OK') {
+      (this.oks ??= []).push(frame.requestId);
+      // A turn already corked writes its OKs at its end.
+      if (!this.corked && !this.paced) {
+        this.paced = true;
+        this.deps.okPacer.add(this);
+      }
+      return true;
+    }
     if (!this.corked) {
       this.corked = true;
       this.transport.cork();
       process.nextTick(endTurn, this);
-    }
-    if (frame.name === 'OK') {
-      (this.oks ??= []).push(frame.requestId);
-      return true;
     }
     // The OKs before it go first: the client sees every frame in the order it was sent.
     this.flushOks();
@@ -81,6 +91,11 @@ export class Outbox {
     const [only] = requestIds;
     if (requestIds.length === 1 && only !== undefined) this.write(okFrame(only));
     else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds) });
+  }
+
+  flushPacedOks(): void {
+    this.paced = false;
+    this.flushOks();
   }
 
   /** The end of a turn: what was corked leaves in one write. */

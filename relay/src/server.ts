@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { OkPacer } from './ok-pacer.js';
 import { startHeartbeat } from './heartbeat.js';
 import { handleHttp } from './http/routes.js';
 import { IpConnections } from './limits/ip-connections.js';
@@ -141,6 +142,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     tokens,
     receipts,
     held,
+    okPacer: new OkPacer(),
     sendLimits: { caps: { count: resolved.maxQueuedPerUser, bytes: resolved.maxQueuedBytesPerUser }, maxTtlMs: resolved.maxTtlMs },
     onClosed(connection) {
       connections.delete(connection);

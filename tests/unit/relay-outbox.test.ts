@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decodeFrame, decodeRequestIds, type Frame, type ServerFrame } from '../../relay/protocol/index.js';
 import { createMetrics } from '../../relay/src/metrics.js';
+import { OkPacer } from '../../relay/src/ok-pacer.js';
 import { Outbox, type OutboxSocket } from '../../relay/src/outbox.js';
 import { okFrame } from '../../relay/src/replies.js';
 
@@ -26,15 +27,17 @@ class RecordingSocket implements OutboxSocket {
   readonly transport = { cork: (): number => this.events.push('cork'), uncork: (): number => this.events.push('uncork') };
 }
 
-function outboxFor(socket: RecordingSocket, maxBufferedBytes = 1 << 20): { outbox: Outbox; terminated: () => number; logged: string[] } {
+function outboxFor(socket: RecordingSocket, maxBufferedBytes = 1 << 20, okPacer = new OkPacer()): { outbox: Outbox; terminated: () => number; logged: string[] } {
   let terminations = 0;
   const logged: string[] = [];
-  const deps = { log: (event: string) => void logged.push(event), metrics: createMetrics(() => 0), options: { maxBufferedBytes } };
+  const deps = { log: (event: string) => void logged.push(event), metrics: createMetrics(() => 0), options: { maxBufferedBytes }, okPacer };
   const outbox = new Outbox(socket, socket.transport, deps, { id: 7, terminate: () => void terminations++ });
   return { outbox, terminated: () => terminations, logged };
 }
 
 const endOfTurn = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
+/** After the OK pacer's next slice (scheduled before this, so run first). */
+const nextSlice = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const drained: ServerFrame = { name: 'DRAINED', requestId: 0, count: 0 };
 
 describe('relay outbox', () => {
@@ -54,21 +57,65 @@ describe('relay outbox', () => {
   it("gathers a turn's OKs into one OKS at the end of the turn, in the order they were sent", async () => {
     const socket = new RecordingSocket();
     const { outbox } = outboxFor(socket);
+    outbox.send(drained);
     for (const requestId of [11, 12, 13]) outbox.send(okFrame(requestId));
-    expect(socket.frames).toEqual([]);
+    expect(socket.frames).toEqual([drained]);
     await endOfTurn();
-    const [oks] = socket.frames;
+    const [, oks] = socket.frames;
     expect(oks?.name).toBe('OKS');
     expect(oks?.name === 'OKS' ? decodeRequestIds(oks.requestIds) : undefined).toEqual([11, 12, 13]);
     expect(socket.events.at(-1)).toBe('uncork');
+  });
+
+  it('leaves OKs with no other frame in their turn to the OK pacer, which writes those of later turns with them', async () => {
+    const socket = new RecordingSocket();
+    const { outbox } = outboxFor(socket);
+    outbox.send(okFrame(11));
+    await endOfTurn();
+    expect(socket.frames).toEqual([]);
+    outbox.send(okFrame(12));
+    await nextSlice();
+    const [oks, ...rest] = socket.frames;
+    expect([oks?.name === 'OKS' ? decodeRequestIds(oks.requestIds) : oks, rest]).toEqual([[11, 12], []]);
+    // Written straight to the socket: nothing else is in its turn.
+    expect(socket.events).not.toContain('cork');
   });
 
   it('sends a lone OK as an OK', async () => {
     const socket = new RecordingSocket();
     const { outbox } = outboxFor(socket);
     outbox.send(okFrame(5));
-    await endOfTurn();
+    await nextSlice();
     expect(socket.frames).toEqual([{ name: 'OK', requestId: 5 }]);
+  });
+
+  it("writes a slice of outboxes' OKs per event-loop turn, each once", async () => {
+    const pacer = new OkPacer(16);
+    const sockets = Array.from({ length: 40 }, () => new RecordingSocket());
+    const outboxes = sockets.map((socket) => outboxFor(socket, 1 << 20, pacer).outbox);
+    outboxes.forEach((outbox, i) => outbox.send(okFrame(i)));
+    const written = (): number => sockets.filter((socket) => socket.frames.length > 0).length;
+    const counts: number[] = [];
+    for (let slice = 0; slice < 4; slice++) {
+      await nextSlice();
+      counts.push(written());
+    }
+    expect(counts).toEqual([16, 32, 40, 40]);
+    expect(sockets.map((socket) => socket.frames)).toEqual(sockets.map((_, i) => [{ name: 'OK', requestId: i }]));
+    // The pacer starts again for the next OKs.
+    outboxes[0]?.send(okFrame(99));
+    await nextSlice();
+    expect(sockets[0]?.frames.at(-1)).toEqual({ name: 'OK', requestId: 99 });
+  });
+
+  it('writes nothing more for a waiting outbox whose OKs a later frame already took', async () => {
+    const socket = new RecordingSocket();
+    const { outbox } = outboxFor(socket);
+    outbox.send(okFrame(1));
+    outbox.send(drained);
+    await endOfTurn();
+    await nextSlice();
+    expect(socket.events).toEqual(['cork', 'OK', 'DRAINED', 'uncork']);
   });
 
   it('lets OKs owed go ahead of a later frame, so the client sees every frame in the order it was sent', () => {
@@ -89,6 +136,7 @@ describe('relay outbox', () => {
     socket.readyState = WebSocket.CLOSING;
     expect(outbox.send(drained)).toBe(false);
     await endOfTurn();
+    await nextSlice();
     expect(socket.frames).toEqual([]);
     await expect(outbox.flushed()).resolves.toBeUndefined();
     expect(socket.events).not.toContain('ping');
