@@ -60,7 +60,7 @@ export class Outbox implements PacedOks {
     private readonly owner: OutboxOwner,
   ) {}
 
-  /** False if the frame could not be handed to the socket. An OK waits for the turn's other OKs, to leave as one OKS. */
+  /** False if the frame could not be handed to the socket. An OK waits, with the others owed, for the turn's end or the OK pacer, to leave as one OKS. */
   send(frame: ServerFrame): boolean {
     if (this.socket.readyState !== WebSocket.OPEN) return false;
     if (frame.name === 'OK') {
