@@ -4,7 +4,7 @@ export interface PacedOks {
   flushPacedOks(): void;
 }
 
-/** Outboxes flushed per turn: a few milliseconds of writes at most, between which the relay reads its sockets again. */
+/** Outboxes flushed per turn: under a millisecond of writes at the costs profiled, between which the relay reads its sockets again. */
 export const OUTBOXES_PER_SLICE = 16;
 
 function slice(pacer: OkPacer): void {
