@@ -30,7 +30,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'authTimeoutMs', flag: 'auth-timeout-ms', kind: 'integer', help: 'unauthenticated sockets closed after (10000)' },
   { key: 'pingIntervalMs', flag: 'ping-interval-ms', kind: 'integer', help: 'ping interval; no pong by the next: cut off (30000)' },
   { key: 'maxBufferedBytes', flag: 'max-buffered-bytes', kind: 'integer', help: 'unsent bytes before a slow reader is cut off (8388608)' },
-  { key: 'holdMs', flag: 'hold-ms', kind: 'integer', help: 'how long a pushed envelope waits for its ACK before it is written anyway (25)' },
+  { key: 'holdMs', flag: 'hold-ms', kind: 'integer', help: 'how long a pushed envelope waits for its ACK before it is written anyway (25; up to 8 times that while recipients ack later)' },
   { key: 'maxPipelinedFrames', flag: 'max-pipelined-frames', kind: 'integer', help: 'unhandled frames before a socket stops being read (64)' },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', kind: 'integer', help: 'open sockets per client address (32)' },
   { key: 'maxQueuedPerUser', flag: 'max-queued-per-user', kind: 'integer', help: 'envelopes waiting per user (10000)' },

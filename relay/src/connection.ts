@@ -191,6 +191,10 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   /** A frame is handled at once, unless an earlier one is still being handled: then it waits its turn in the backlog. */
   private onMessage(data: RawData, isBinary: boolean): void {
+    // Under a flood the event loop may not reach its timers and immediates for seconds: commits and OKs due go from here.
+    const now = performance.now();
+    this.deps.writes.runOverdue(now);
+    this.deps.okPacer.runOverdue(now);
     if (this.state.kind === 'closed') return;
     this.alive = true;
     if (!this.pumping) {
@@ -542,7 +546,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   }
 
   /**
-   * For an online recipient: push the envelope now and store it once holdMs have passed, unless the recipient acks it
+   * For an online recipient: push the envelope now and store it once its hold has passed, unless the recipient acks it
    * first (then it is never written). The sender's OK waits for that commit either way. False: not pushed (the
    * recipient is receiving its stored queue), so the caller stores it first as usual.
    */

@@ -7,6 +7,9 @@ export interface PacedOks {
 /** Outboxes flushed per turn: under a millisecond of writes at the costs profiled, between which the relay reads its sockets again. */
 export const OUTBOXES_PER_SLICE = 16;
 
+/** How late a slice may run before runOverdue() writes it in its place. */
+export const OVERDUE_MS = 1;
+
 function slice(pacer: OkPacer): void {
   pacer.runSlice();
 }
@@ -20,7 +23,10 @@ function slice(pacer: OkPacer): void {
 export class OkPacer {
   private waiting: PacedOks[] = [];
   private next = 0;
+  /** A slice is set for the next turn's immediates. */
   private scheduled = false;
+  /** When it was set, or when runOverdue() last wrote one (performance.now() time). */
+  private scheduledAt = 0;
 
   constructor(private readonly perSlice = OUTBOXES_PER_SLICE) {}
 
@@ -29,20 +35,38 @@ export class OkPacer {
     this.waiting.push(outbox);
     if (this.scheduled) return;
     this.scheduled = true;
+    this.scheduledAt = performance.now();
     setImmediate(slice, this);
   }
 
   runSlice(): void {
+    this.writeSlice();
+    if (this.waiting.length === 0) {
+      this.scheduled = false;
+      return;
+    }
+    // After the sockets' reads: setImmediate callbacks run once the poll phase has handled them.
+    this.scheduledAt = performance.now();
+    setImmediate(slice, this);
+  }
+
+  /**
+   * Write a slice now if the next one is late: a relay flooded by more than a thousand busy sockets stays in libuv's
+   * poll phase, where immediates do not run, for up to 48 polls of 1,024 sockets. Called from the read path, which runs there.
+   */
+  runOverdue(now: number): void {
+    if (!this.scheduled || now < this.scheduledAt + OVERDUE_MS) return;
+    // The immediate still runs later; until then, the next overdue slice is measured from this one.
+    this.scheduledAt = now;
+    this.writeSlice();
+  }
+
+  private writeSlice(): void {
     const waiting = this.waiting;
     const end = Math.min(this.next + this.perSlice, waiting.length);
     while (this.next < end) (waiting[this.next++] as PacedOks).flushPacedOks();
-    if (this.next < waiting.length) {
-      // After the sockets' reads: setImmediate callbacks run once the poll phase has handled them.
-      setImmediate(slice, this);
-      return;
-    }
+    if (this.next < waiting.length) return;
     this.waiting = [];
     this.next = 0;
-    this.scheduled = false;
   }
 }

@@ -126,7 +126,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const router = new Router();
   const addressOf = clientAddress(resolved.trustedProxies);
   const metricsReader = addressFilter('metricsFrom', resolved.metricsFrom);
-  // Held envelopes are committed on a grid of holdMs: each waits holdMs to 2 × holdMs, and their senders' OKs leave in fewer writes.
+  // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
   const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
   const connections = new Set<Connection>();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GroupCommit, LAZY_COMMIT_MS, NOW, notBefore, within, type SyncCommitted, type Wait } from '../../relay/src/store/group-commit.js';
+import { GroupCommit, LAZY_COMMIT_MS, NOW, OVERDUE_MS, notBefore, within, type SyncCommitted, type Wait } from '../../relay/src/store/group-commit.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -171,6 +171,43 @@ describe('group commit', () => {
       expect(rows()).toEqual(['a', 'b']);
       expect(commits()).toBe(1);
       expect(settledAt).toEqual({ a: gridPoint, b: gridPoint });
+      db.close();
+      reader.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('commits from runOverdue what a late timer or end of turn would have, when the loop has not reached them', async () => {
+    // Fake timers that the test never advances: the loop stuck in its poll phase, as under a flood of busy sockets.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { db, reader, commits, writes } = await openPair(100);
+      const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+      const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
+      const settled: string[] = [];
+      const start = performance.now();
+      const submit = (v: string, wait: Wait): void => writes.submit(() => insert.run(v), () => void settled.push(v), () => undefined, wait);
+      submit('held', notBefore(30));
+      const gridPoint = Math.ceil((start + 30) / 100) * 100;
+      // The held write's timer is late by less than OVERDUE_MS, or not due: nothing yet.
+      writes.runOverdue(start + 29);
+      writes.runOverdue(gridPoint);
+      expect(rows()).toEqual([]);
+      writes.runOverdue(gridPoint + OVERDUE_MS);
+      expect(rows()).toEqual(['held']);
+      expect(settled).toEqual(['held']);
+      // An end-of-turn write whose immediate has not run: committed once it is OVERDUE_MS late.
+      const submittedAt = performance.now();
+      submit('now', NOW);
+      writes.runOverdue(submittedAt);
+      expect(rows()).toEqual(['held']);
+      writes.runOverdue(submittedAt + OVERDUE_MS);
+      expect(rows()).toEqual(['held', 'now']);
+      expect(commits()).toBe(2);
+      // The timer and the immediate, when they do run, find nothing left to commit.
+      await vi.advanceTimersByTimeAsync(200);
+      expect(commits()).toBe(2);
       db.close();
       reader.close();
     } finally {

@@ -116,6 +116,41 @@ describe('held envelopes', () => {
     expect([held.size, held.find('bob', second.messageId)]).toEqual([0, undefined]);
   });
 
+  it('stretches the hold, and its grid, while recipients ack later than it (up to 8 holds), and shrinks it when they ack in time', async () => {
+    const { held, commits } = heldOverStore();
+    const alice = recordingSender();
+    let requestId = 0;
+    /** Hold 200 envelopes at once, each acked ackMs after it arrived (or never), and let their commit run. */
+    const holdStep = async (ackMs: number | undefined): Promise<number> => {
+      await alignToGrid();
+      for (let i = 0; i < 200; i++) {
+        const item = envelope(10);
+        const one = held.add('bob', item, alice, ++requestId);
+        if (ackMs !== undefined) one.ackedAt = item.receivedAt + ackMs;
+      }
+      await vi.advanceTimersByTimeAsync(2 * held.currentHoldMs);
+      expect(held.size).toBe(0);
+      return held.currentHoldMs;
+    };
+    expect(held.currentHoldMs).toBe(HOLD_MS);
+    // Never acked in time: each counts as acked at the end of its hold, so the mean passes half the hold and it doubles.
+    const stretched = [await holdStep(undefined), await holdStep(undefined), await holdStep(undefined), await holdStep(undefined)];
+    expect(stretched).toEqual([2 * HOLD_MS, 4 * HOLD_MS, 8 * HOLD_MS, 8 * HOLD_MS]);
+    // Held now, an envelope waits the stretched hold (on a grid as coarse) before it is written.
+    await alignToGrid();
+    const stepStart = performance.now();
+    const firstGridPoint = Math.ceil((stepStart + 8 * HOLD_MS) / (8 * HOLD_MS)) * 8 * HOLD_MS;
+    const before = commits();
+    held.add('bob', envelope(10), alice, ++requestId);
+    await vi.advanceTimersByTimeAsync(firstGridPoint - stepStart - 1);
+    expect([commits(), held.size]).toEqual([before, 1]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect([commits(), held.size]).toEqual([before + 1, 0]);
+    // Acked within a few milliseconds again: back to the base hold.
+    expect(await holdStep(2)).toBe(HOLD_MS);
+    expect(alice.told).toHaveLength(requestId);
+  });
+
   it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {
     const { held } = heldOverStore();
     const alice = recordingSender();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { decodeFrame, decodeRequestIds, type Frame, type ServerFrame } from '../../relay/protocol/index.js';
 import { createMetrics } from '../../relay/src/metrics.js';
-import { OkPacer } from '../../relay/src/ok-pacer.js';
+import { OVERDUE_MS as OK_PACER_OVERDUE_MS, OkPacer } from '../../relay/src/ok-pacer.js';
 import { Outbox, type OutboxSocket } from '../../relay/src/outbox.js';
 import { okFrame } from '../../relay/src/replies.js';
 
@@ -106,6 +106,33 @@ describe('relay outbox', () => {
     outboxes[0]?.send(okFrame(99));
     await nextSlice();
     expect(sockets[0]?.frames.at(-1)).toEqual({ name: 'OK', requestId: 99 });
+  });
+
+  it('writes a slice from the read path when its turn is late (a flood keeps the loop polling), and each outbox still once', async () => {
+    const pacer = new OkPacer(16);
+    const sockets = Array.from({ length: 40 }, () => new RecordingSocket());
+    const outboxes = sockets.map((socket) => outboxFor(socket, 1 << 20, pacer).outbox);
+    const addedAt = performance.now();
+    outboxes.forEach((outbox, i) => outbox.send(okFrame(i)));
+    const written = (): number => sockets.filter((socket) => socket.frames.length > 0).length;
+    // Not late yet: the immediate is on its way.
+    pacer.runOverdue(addedAt);
+    expect(written()).toBe(0);
+    pacer.runOverdue(addedAt + OK_PACER_OVERDUE_MS + 1);
+    expect(written()).toBe(16);
+    // The next overdue slice is measured from that one.
+    pacer.runOverdue(addedAt + OK_PACER_OVERDUE_MS + 1.5);
+    expect(written()).toBe(16);
+    pacer.runOverdue(addedAt + 2 * OK_PACER_OVERDUE_MS + 2);
+    expect(written()).toBe(32);
+    // The immediates then write the rest, and nothing twice.
+    await nextSlice();
+    await nextSlice();
+    expect(sockets.map((socket) => socket.frames)).toEqual(sockets.map((_, i) => [{ name: 'OK', requestId: i }]));
+    // And the pacer starts again for the next OKs.
+    outboxes[3]?.send(okFrame(99));
+    await nextSlice();
+    expect(sockets[3]?.frames.at(-1)).toEqual({ name: 'OK', requestId: 99 });
   });
 
   it('writes nothing more for a waiting outbox whose OKs a later frame already took', async () => {

@@ -55,11 +55,17 @@ interface Batch {
   written: boolean;
 }
 
+/** The longest hold, in base holds (holdMs): recipients that ack later than the hold stretch it up to this. */
+export const MAX_HOLD_FACTOR = 8;
+
+/** How far each envelope written moves the mean ack time towards its own (an exponentially weighted mean). */
+const ACK_TIME_WEIGHT = 1 / 64;
+
 /** A held envelope was admitted against the caps already; storing it must not refuse it. */
 const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
 
 /**
- * The envelopes held in memory between their push and their commit (holdMs to 2 × holdMs each), with their queue
+ * The envelopes held in memory between their push and their commit (one to two holds each), with their queue
  * usage. Those held in the same step of the commit grid are written, and their OKs sent, as one unit of the group
  * commit: a busy relay holds hundreds per step, and one unit each cost a closure set and a scan of the commit's list.
  */
@@ -68,17 +74,28 @@ export class HeldEnvelopes {
   private readonly holding: Batch[] = [];
   private readonly usage = new Map<string, Usage>();
   private open: Batch | undefined;
-  private readonly hold: Wait;
+  /** How long an envelope is held now (ms), and the grid its commits are on: holdMs times a power of two, up to MAX_HOLD_FACTOR. */
+  private holdFor: number;
+  private hold: Wait;
+  /** The mean time from arrival to the recipient's ACK of the envelopes written lately; one still unacked counts as held for the whole hold. */
+  private meanAckMs: number;
   /** The last hash made, and of what: a SEND's add() after its find() reuses it (the same view; a decoded id is never written to). */
   private last: { recipient: string; messageId: Uint8Array; hash: EnvelopeHash } = { recipient: '', messageId: new Uint8Array(0), hash: 0 as EnvelopeHash };
 
   constructor(
     private readonly writes: GroupCommit,
     private readonly queue: QueueStore,
-    holdMs: number,
+    private readonly holdMs: number,
     private readonly hasher: EnvelopeHasher = envelopeHasher(),
   ) {
-    this.hold = notBefore(holdMs);
+    this.holdFor = holdMs;
+    this.hold = notBefore(holdMs, holdMs);
+    this.meanAckMs = holdMs / 2;
+  }
+
+  /** How long an envelope held now waits for its ACK (before the grid rounds it up). */
+  get currentHoldMs(): number {
+    return this.holdFor;
   }
 
   /** Hold an envelope just pushed to its recipient (none is held under its id: a retry goes to retried()); it is written, or remembered as delivered, once its hold ends. */
@@ -166,8 +183,11 @@ export class HeldEnvelopes {
    */
   private write(batch: Batch): void {
     this.written(batch);
+    let meanAckMs = this.meanAckMs;
     for (const envelope of batch.envelopes) {
       const { recipient, item } = envelope;
+      const ackMs = envelope.ackedAt === undefined ? this.holdFor : envelope.ackedAt - item.receivedAt;
+      meanAckMs += (ackMs - meanAckMs) * ACK_TIME_WEIGHT;
       try {
         if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
         else this.queue.enqueue(recipient, item, UNCAPPED);
@@ -176,6 +196,24 @@ export class HeldEnvelopes {
       }
       this.release(envelope);
     }
+    this.meanAckMs = meanAckMs;
+    this.stretchHold(meanAckMs);
+  }
+
+  /**
+   * A hold shorter than the recipients' ACKs take stores nearly every envelope and then deletes it: under load (a
+   * thousand busy clients, say) their ACKs come 50 ms and more after the push. Held for twice the mean ack time, most
+   * are acked first. An envelope written unacked counts as acked at the end of its hold, so the mean, and the hold,
+   * grow while fewer than half are acked in time.
+   */
+  private stretchHold(meanAckMs: number): void {
+    let holdFor = this.holdMs;
+    while (holdFor < 2 * meanAckMs && holdFor < MAX_HOLD_FACTOR * this.holdMs) holdFor *= 2;
+    if (holdFor === this.holdFor) return;
+    this.holdFor = holdFor;
+    // The grid stretches with it: a busy relay commits less often, and each sender's OKs leave in fewer writes. Powers of
+    // two, so a step changes rarely (each change starts a batch of its own) and every coarser grid point is a finer one too.
+    this.hold = notBefore(holdFor, holdFor);
   }
 
   private settle(batch: Batch): void {

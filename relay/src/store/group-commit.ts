@@ -21,20 +21,25 @@ interface Pending {
 export interface Wait {
   readonly ms: number;
   readonly early: boolean;
+  /** For a held write, the grid its deadline is rounded up to, if not the commit's own. */
+  readonly gridMs?: number;
 }
 
 /** Commit at the end of this turn. */
 export const NOW: Wait = { ms: 0, early: true };
 /** Commit with the next commit, or after `ms` at the latest (a write nobody waits on, such as an ACK). */
 export const within = (ms: number): Wait => ({ ms, early: true });
-/** Commit with the first commit at least `ms` from now (an envelope held that long for its recipient's ACK). */
-export const notBefore = (ms: number): Wait => ({ ms, early: false });
+/** Commit with the first commit at least `ms` from now (an envelope held that long for its recipient's ACK), on a grid of `gridMs` if given. */
+export const notBefore = (ms: number, gridMs?: number): Wait => (gridMs === undefined ? { ms, early: false } : { ms, early: false, gridMs });
 
 /** How long a write nobody waits on (an ACK) may wait for company before it is committed alone. */
 export const LAZY_COMMIT_MS = 10;
 
 /** A write due this close to a commit rides along with it rather than waking the loop again a moment later. */
 const RIDE_ALONG_MS = 1;
+
+/** How late a commit's timer or end of turn may run before runOverdue() commits in its place. */
+export const OVERDUE_MS = 1;
 
 /** A commit waiting for its sync: what to run once it is durable, or to tell if the sync fails. */
 interface Committed {
@@ -58,6 +63,8 @@ export class GroupCommit {
   private pending: Pending[] = [];
   /** A commit of what is due is set for the end of this turn. */
   private scheduled = false;
+  /** When it was set (performance.now() time). */
+  private scheduledAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   /** Committed, and waiting for a sync to start. */
@@ -99,7 +106,8 @@ export class GroupCommit {
    */
   dueAt(wait: Wait): number {
     const dueAt = performance.now() + wait.ms;
-    return wait.early || this.heldGridMs <= 0 ? dueAt : Math.ceil(dueAt / this.heldGridMs) * this.heldGridMs;
+    const gridMs = wait.gridMs ?? this.heldGridMs;
+    return wait.early || gridMs <= 0 ? dueAt : Math.ceil(dueAt / gridMs) * gridMs;
   }
 
   /** Commit everything submitted so far, now, whatever its deadline (visible at once; settled once durable). */
@@ -108,6 +116,22 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     this.commit(batch);
+  }
+
+  /**
+   * Commit what the timer or the end of turn should have committed by `now`, if they are late: a relay flooded by more
+   * than a thousand busy sockets stays in libuv's poll phase, where neither runs, for up to 48 polls of 1,024 sockets.
+   * Called from the read path, which runs there.
+   */
+  runOverdue(now: number): void {
+    if (now >= this.timerAt + OVERDUE_MS) {
+      this.cancelTimer();
+      this.commitDue(now);
+    } else if (this.scheduled && now >= this.scheduledAt + OVERDUE_MS) {
+      // The immediate still runs later; until then, the next overdue commit is measured from this one.
+      this.scheduledAt = now;
+      this.commitDue(now);
+    }
   }
 
   /** Resolves once everything committed so far is durable and its writes are settled (for shutdown). */
@@ -120,6 +144,7 @@ export class GroupCommit {
     if (thisTurn) {
       if (this.scheduled) return;
       this.scheduled = true;
+      this.scheduledAt = performance.now();
       setImmediate(() => {
         this.scheduled = false;
         this.commitDue();
@@ -137,8 +162,8 @@ export class GroupCommit {
   }
 
   /** Commit the writes that may go now; the held ones keep waiting, with a timer for the earliest deadline. */
-  private commitDue(): void {
-    const horizon = performance.now() + RIDE_ALONG_MS;
+  private commitDue(now = performance.now()): void {
+    const horizon = now + RIDE_ALONG_MS;
     const due: Pending[] = [];
     const later: Pending[] = [];
     let next = Number.POSITIVE_INFINITY;
