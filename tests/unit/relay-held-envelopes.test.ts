@@ -151,6 +151,23 @@ describe('held envelopes', () => {
     expect(alice.told).toHaveLength(requestId);
   });
 
+  it('counts an ACK hours after its arrival (the clock moved) as the longest hold, so one step acked in time shrinks the hold again', async () => {
+    const { held } = heldOverStore();
+    const alice = recordingSender();
+    await alignToGrid();
+    const late = envelope(10);
+    held.add('bob', late, alice, 1).ackedAt = late.receivedAt + 3_600_000;
+    await vi.advanceTimersByTimeAsync(2 * HOLD_MS);
+    expect(held.currentHoldMs).toBe(2 * HOLD_MS);
+    await alignToGrid();
+    for (let i = 0; i < 200; i++) {
+      const item = envelope(10);
+      held.add('bob', item, alice, i + 2).ackedAt = item.receivedAt + 2;
+    }
+    await vi.advanceTimersByTimeAsync(4 * HOLD_MS);
+    expect([held.size, held.currentHoldMs]).toEqual([0, HOLD_MS]);
+  });
+
   it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {
     const { held } = heldOverStore();
     const alice = recordingSender();

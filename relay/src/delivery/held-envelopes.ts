@@ -93,6 +93,10 @@ export class HeldEnvelopes {
     this.meanAckMs = holdMs / 2;
   }
 
+  private get longestHoldMs(): number {
+    return MAX_HOLD_FACTOR * this.holdMs;
+  }
+
   /** How long an envelope held now waits for its ACK (before the grid rounds it up). */
   get currentHoldMs(): number {
     return this.holdFor;
@@ -186,7 +190,8 @@ export class HeldEnvelopes {
     let meanAckMs = this.meanAckMs;
     for (const envelope of batch.envelopes) {
       const { recipient, item } = envelope;
-      const ackMs = envelope.ackedAt === undefined ? this.holdFor : envelope.ackedAt - item.receivedAt;
+      // Wall-clock times: a clock set back or forward between arrival and ACK counts as no wait, or as the longest hold.
+      const ackMs = envelope.ackedAt === undefined ? this.holdFor : Math.min(Math.max(envelope.ackedAt - item.receivedAt, 0), this.longestHoldMs);
       meanAckMs += (ackMs - meanAckMs) * ACK_TIME_WEIGHT;
       try {
         if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
@@ -208,7 +213,7 @@ export class HeldEnvelopes {
    */
   private stretchHold(meanAckMs: number): void {
     let holdFor = this.holdMs;
-    while (holdFor < 2 * meanAckMs && holdFor < MAX_HOLD_FACTOR * this.holdMs) holdFor *= 2;
+    while (holdFor < 2 * meanAckMs && holdFor < this.longestHoldMs) holdFor *= 2;
     if (holdFor === this.holdFor) return;
     this.holdFor = holdFor;
     // The grid stretches with it: a busy relay commits less often, and each sender's OKs leave in fewer writes. Powers of
