@@ -61,6 +61,9 @@ export const MAX_HOLD_FACTOR = 8;
 /** How far each envelope written moves the mean ack time towards its own (an exponentially weighted mean). */
 const ACK_TIME_WEIGHT = 1 / 64;
 
+/** A hold shrinks only to one this much longer than twice the mean, so a mean near a step does not flip it back and forth. */
+const SHRINK_MARGIN = 4 / 3;
+
 /** A held envelope was admitted against the caps already; storing it must not refuse it. */
 const UNCAPPED: QueueCaps = { count: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER };
 
@@ -90,7 +93,7 @@ export class HeldEnvelopes {
   ) {
     this.holdFor = holdMs;
     this.hold = notBefore(holdMs, holdMs);
-    this.meanAckMs = holdMs / 2;
+    this.meanAckMs = 0;
   }
 
   private get longestHoldMs(): number {
@@ -212,13 +215,21 @@ export class HeldEnvelopes {
    * grow while fewer than half are acked in time.
    */
   private stretchHold(meanAckMs: number): void {
-    let holdFor = this.holdMs;
-    while (holdFor < 2 * meanAckMs && holdFor < this.longestHoldMs) holdFor *= 2;
+    const grown = this.holdOf(2 * meanAckMs);
+    const shrunk = this.holdOf(2 * meanAckMs * SHRINK_MARGIN);
+    const holdFor = grown > this.holdFor ? grown : Math.min(shrunk, this.holdFor);
     if (holdFor === this.holdFor) return;
     this.holdFor = holdFor;
     // The grid stretches with it: a busy relay commits less often, and each sender's OKs leave in fewer writes. Powers of
     // two, so a step changes rarely (each change starts a batch of its own) and every coarser grid point is a finer one too.
     this.hold = notBefore(holdFor, holdFor);
+  }
+
+  /** The shortest hold of at least `ms`: holdMs times a power of two, at most the longest. */
+  private holdOf(ms: number): number {
+    let hold = this.holdMs;
+    while (hold < ms && hold < this.longestHoldMs) hold *= 2;
+    return hold;
   }
 
   private settle(batch: Batch): void {
