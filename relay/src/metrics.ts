@@ -35,8 +35,16 @@ function framesCounter(registers: Registry[], name: string, help: string): (type
   return (type) => pending.set(type, (pending.get(type) ?? 0) + 1);
 }
 
-/** queueDepth is read at scrape time, so the gauge never drifts from the database. */
-export function createMetrics(queueDepth: () => number): RelayMetrics {
+/** What the relay holds in memory between a push and its commit (HeldEnvelopes), read at scrape time. */
+export interface HeldGauges {
+  readonly size: number;
+  readonly currentHoldMs: number;
+}
+
+const NOTHING_HELD: HeldGauges = { size: 0, currentHoldMs: 0 };
+
+/** queueDepth and held are read at scrape time, so the gauges never drift from the database or the relay. */
+export function createMetrics(queueDepth: () => number, held: HeldGauges = NOTHING_HELD): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
   new Gauge({
@@ -45,6 +53,22 @@ export function createMetrics(queueDepth: () => number): RelayMetrics {
     registers,
     collect() {
       this.set(queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'parley_held_envelopes',
+    help: 'Envelopes pushed to online recipients and held in memory for their ACK, not yet stored',
+    registers,
+    collect() {
+      this.set(held.size);
+    },
+  });
+  new Gauge({
+    name: 'parley_hold_seconds',
+    help: 'How long a pushed envelope waits for its ACK before it is stored; it stretches while recipients ack later',
+    registers,
+    collect() {
+      this.set(held.currentHoldMs / 1000);
     },
   });
   const rateLimited = new Counter({

@@ -118,7 +118,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       usernameSalt: resolved.hashUsernames ? loadUsernameSalt(resolved.dataDir) : undefined,
       destination: extras.logDestination,
     });
-  const metrics = createMetrics(() => store.queue.totalDepth());
+  // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
+  const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
+  const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
+  const metrics = createMetrics(() => store.queue.totalDepth(), held);
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
@@ -126,9 +129,6 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const router = new Router();
   const addressOf = clientAddress(resolved.trustedProxies);
   const metricsReader = addressFilter('metricsFrom', resolved.metricsFrom);
-  // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
-  const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
-  const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
   const connections = new Set<Connection>();
   // One object for every connection, rather than one each.
   const connectionDeps: ConnectionDeps = {

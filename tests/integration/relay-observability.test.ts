@@ -173,6 +173,9 @@ describe('relay HTTP endpoints', () => {
     expect(metricValue(text, 'parley_frames_in_total{type="ACK"}')).toBe(1);
     expect(metricValue(text, 'parley_frames_out_total{type="DELIVER"}')).toBe(1);
     expect(metricValue(text, 'parley_queue_depth')).toBe(1);
+    // bob's envelope was acked and its hold has ended; the hold is the base one, bob having acked at once.
+    expect(metricValue(text, 'parley_held_envelopes')).toBe(0);
+    expect(metricValue(text, 'parley_hold_seconds')).toBe(0.025);
     expect(metricValue(text, 'parley_delivery_latency_seconds_count')).toBe(1);
     expect(metricValue(text, 'parley_rate_limited_total{limit="messages"}')).toBe(1);
   });
