@@ -24,7 +24,7 @@ import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { ResolvedRelayOptions } from './options.js';
 import type { OkPacer } from './ok-pacer.js';
-import { Outbox, type Corkable } from './outbox.js';
+import { Outbox, type Transport } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
@@ -105,7 +105,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     /** The client's address, for the per-IP registration limit. */
     private readonly ip: string,
     /** The TCP (or TLS) socket under the WebSocket, which the frames of one turn are corked in. */
-    transport: Corkable,
+    transport: Transport,
   ) {
     this.outbox = new Outbox(socket, transport, deps, this);
     // Without an 'error' listener, one bad frame on this socket would crash the process.

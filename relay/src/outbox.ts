@@ -1,22 +1,24 @@
 import { WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, encodeFrame, encodeRequestIds, type ServerFrame } from '../protocol/index.js';
+import { encodeRequestIds, type ServerFrame } from '../protocol/index.js';
 import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import type { OkPacer, PacedOks } from './ok-pacer.js';
 import { okFrame } from './replies.js';
+import { binaryFrame } from './ws-frame.js';
 
-/** What an outbox needs of its WebSocket (a ws WebSocket). */
+/** What an outbox needs of its WebSocket (a ws WebSocket): its state, and its pings, which ws still frames. */
 export interface OutboxSocket {
   readonly readyState: number;
+  /** What the TCP socket has not yet handed to the kernel, frames written past ws included. */
   readonly bufferedAmount: number;
-  send(data: Uint8Array): void;
   ping(data: undefined, mask: undefined, written: () => void): void;
 }
 
-/** What an outbox needs of its TCP socket. */
-export interface Corkable {
+/** What an outbox needs of the TCP (or TLS) socket under the WebSocket: its frames are written there whole. */
+export interface Transport {
   cork(): void;
   uncork(): void;
+  write(data: Uint8Array): boolean;
 }
 
 /** The connection an outbox writes for. */
@@ -54,8 +56,7 @@ export class Outbox implements PacedOks {
 
   constructor(
     private readonly socket: OutboxSocket,
-    /** The TCP (or TLS) socket under the WebSocket. */
-    private readonly transport: Corkable,
+    private readonly transport: Transport,
     private readonly deps: OutboxDeps,
     private readonly owner: OutboxOwner,
   ) {}
@@ -119,7 +120,8 @@ export class Outbox implements PacedOks {
 
   private write(frame: ServerFrame): boolean {
     try {
-      this.socket.send(encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe));
+      // Past ws, framed here: one buffer a frame, which ws's send() would write as a header and a payload apart.
+      this.transport.write(binaryFrame(frame));
       this.deps.metrics.frameOut(frame.name);
     } catch (error) {
       this.deps.log('send_failed', { conn: this.owner.id, frame: frame.name, ...describeError(error) });

@@ -5,26 +5,30 @@ import { createMetrics } from '../../relay/src/metrics.js';
 import { OVERDUE_MS as OK_PACER_OVERDUE_MS, OkPacer } from '../../relay/src/ok-pacer.js';
 import { Outbox, type OutboxSocket } from '../../relay/src/outbox.js';
 import { okFrame } from '../../relay/src/replies.js';
+import { clientReceiver } from '../support/ws-receiver.js';
 
-/** A socket that records what reaches it, and when the TCP socket under it is corked. */
+/** A socket that records the frames written to the TCP socket under it (read by ws, as a client reads them), and when it is corked. */
 class RecordingSocket implements OutboxSocket {
   readyState: number = WebSocket.OPEN;
   bufferedAmount = 0;
   readonly events: string[] = [];
   readonly frames: Frame[] = [];
-
-  send(data: Uint8Array): void {
-    const frame = decodeFrame(data);
+  private readonly receiver = clientReceiver().on('message', (data) => {
+    const frame = decodeFrame(new Uint8Array(data));
     this.frames.push(frame);
     this.events.push(frame.name);
-  }
+  });
 
   ping(_data: undefined, _mask: undefined, written: () => void): void {
     this.events.push('ping');
     written();
   }
 
-  readonly transport = { cork: (): number => this.events.push('cork'), uncork: (): number => this.events.push('uncork') };
+  readonly transport = {
+    cork: (): number => this.events.push('cork'),
+    uncork: (): number => this.events.push('uncork'),
+    write: (data: Uint8Array): boolean => this.receiver.write(data),
+  };
 }
 
 function outboxFor(socket: RecordingSocket, maxBufferedBytes = 1 << 20, okPacer = new OkPacer()): { outbox: Outbox; terminated: () => number; logged: string[] } {
