@@ -118,6 +118,11 @@ function readU32(input: Uint8Array, at: number): number {
   return (((input[at] as number) << 24) | ((input[at + 1] as number) << 16) | ((input[at + 2] as number) << 8) | (input[at + 3] as number)) >>> 0;
 }
 
+/** A plain Uint8Array over part of input, whatever its class: a Buffer's subarray() is a Buffer, made through its species constructor. */
+function viewOf(input: Uint8Array, at: number, length: number): Uint8Array {
+  return new Uint8Array(input.buffer, input.byteOffset + at, length);
+}
+
 function truncated(name: FrameName, field: string): never {
   throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is truncated`);
 }
@@ -140,7 +145,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
   for (const [field, kind] of FIELDS[name]) {
     if (typeof kind === 'object') {
       if (at + kind.fixed > input.length) truncated(name, field);
-      frame[field] = copy ? input.slice(at, at + kind.fixed) : input.subarray(at, at + kind.fixed);
+      frame[field] = copy ? input.slice(at, at + kind.fixed) : viewOf(input, at, kind.fixed);
       at += kind.fixed;
       continue;
     }
@@ -165,7 +170,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
         if (length > MAX_STRING_BYTES) throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is longer than ${MAX_STRING_BYTES} bytes`);
         if (at + length > input.length) truncated(name, field);
         try {
-          frame[field] = utf8Decoder.decode(input.subarray(at, at + length));
+          frame[field] = utf8Decoder.decode(viewOf(input, at, length));
         } catch {
           throw new FrameError('PROTO_MALFORMED_FRAME', `${name}.${field} is not valid UTF-8`);
         }
@@ -177,7 +182,7 @@ export function decodeFrame(input: Uint8Array, maxBytes: number = MAX_FRAME_BYTE
         const length = readU32(input, at);
         at += 4;
         if (at + length > input.length) truncated(name, field);
-        frame[field] = copy ? input.slice(at, at + length) : input.subarray(at, at + length);
+        frame[field] = copy ? input.slice(at, at + length) : viewOf(input, at, length);
         at += length;
         break;
       }

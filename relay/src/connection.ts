@@ -64,11 +64,10 @@ type State =
 type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
-/** The received bytes as a Uint8Array. ws hands each message memory of its own, so decoded fields may be views into it. */
+/** The received bytes. ws hands each message memory of its own, so decoded fields may be views into it. */
 function toBytes(data: RawData): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  const buffer = Array.isArray(data) ? Buffer.concat(data) : data;
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return Array.isArray(data) ? Buffer.concat(data) : data;
 }
 
 function errorCode(error: Error): string {
