@@ -25,7 +25,8 @@ function allocateAfterHeader(length: number): Uint8Array {
     buffer.writeUInt32BE(length >>> 0, 6);
   }
   whole = buffer;
-  return buffer.subarray(start);
+  // A plain view: a Buffer's subarray() goes through its species constructor.
+  return new Uint8Array(buffer.buffer, buffer.byteOffset + start, length);
 }
 
 /**
