@@ -17,11 +17,19 @@ export function decodeMessageIds(bytes: Uint8Array): Uint8Array[] | undefined {
   return Array.from({ length: count }, (_, i) => bytes.subarray(i * MESSAGE_ID_BYTES, (i + 1) * MESSAGE_ID_BYTES));
 }
 
-/** The requestIds field of OKS: u32 ids, big-endian, one after another. */
-export function encodeRequestIds(ids: readonly number[]): Uint8Array {
-  const out = new Uint8Array(ids.length * 4);
-  const view = new DataView(out.buffer);
-  ids.forEach((id, i) => view.setUint32(i * 4, id));
+/**
+ * The requestIds field of OKS: u32 ids, big-endian, one after another. `allocate` as for encodeFrame: every byte is
+ * written, so a server may pass Node's pooled Buffer.allocUnsafe.
+ */
+export function encodeRequestIds(ids: readonly number[], allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size)): Uint8Array {
+  const out = allocate(ids.length * 4);
+  for (let i = 0, at = 0; i < ids.length; i++, at += 4) {
+    const id = ids[i] as number;
+    out[at] = id >>> 24;
+    out[at + 1] = (id >>> 16) & 0xff;
+    out[at + 2] = (id >>> 8) & 0xff;
+    out[at + 3] = id & 0xff;
+  }
   return out;
 }
 

@@ -91,7 +91,7 @@ export class Outbox implements PacedOks {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     const [only] = requestIds;
     if (requestIds.length === 1 && only !== undefined) this.write(okFrame(only));
-    else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds) });
+    else this.write({ name: 'OKS', requestId: 0, requestIds: encodeRequestIds(requestIds, Buffer.allocUnsafe) });
   }
 
   flushPacedOks(): void {

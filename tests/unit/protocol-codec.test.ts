@@ -342,6 +342,12 @@ describe('request id lists (OKS)', () => {
     expect(decodeRequestIds(field)).toEqual(ids);
   });
 
+  it('writes every byte of the memory it is given, so pooled, unzeroed memory is safe', () => {
+    const ids = [0, 0x00ff00ff, 0xffffffff];
+    const dirty = encodeRequestIds(ids, (size) => new Uint8Array(size).fill(0xa5));
+    expect([...dirty]).toEqual([0, 0, 0, 0, 0, 0xff, 0, 0xff, 0xff, 0xff, 0xff, 0xff]);
+  });
+
   it('refuses none and a part of an id', () => {
     for (const length of [0, 3, 5]) expect(decodeRequestIds(new Uint8Array(length))).toBeUndefined();
   });
