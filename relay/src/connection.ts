@@ -103,7 +103,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     readonly id: number,
     /** The client's address, for the per-IP registration limit. */
     private readonly ip: string,
-    /** The TCP (or TLS) socket under the WebSocket, which the frames of one turn are corked in. */
+    /** The TCP (or TLS) socket under the WebSocket: the outbox writes its frames there, those of one turn corked together. */
     transport: Transport,
   ) {
     this.outbox = new Outbox(socket, transport, deps, this);
