@@ -10,7 +10,6 @@ import { STEP_MS, codeAt, wrongCode } from '../support/totp.js';
 import { startTestRelay } from '../support/relay.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const TSX = join(root, 'node_modules', '.bin', 'tsx');
 const CLI = join(root, 'app', 'cli', 'main.ts');
 const PASSPHRASE = 'correct horse battery staple';
 const cleanups = useCleanups();
@@ -21,7 +20,7 @@ function startCli(profile: string, args: string[], totpCode?: string): ChildProc
   delete env.PARLEY_RELAY_URL;
   delete env.PARLEY_TOTP_CODE;
   if (totpCode !== undefined) env.PARLEY_TOTP_CODE = totpCode;
-  return spawn(TSX, [CLI, '--profile', profile, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 
@@ -101,7 +100,7 @@ describe('parley lock (CLI as a child process against a real relay)', () => {
     expect(disableRun.code, disableRun.stderr).toBe(0);
     expect(disableRun.stdout).toBe('Registration lock: off\n');
     expect((await runCli(second, ['lock', 'status'])).stdout).toBe('Registration lock: off\n');
-  });
+  }, 120_000); // a dozen CLI processes in turn, each loading the core and unlocking its vault
 
   it('asks for a code it cannot get, and refuses an unknown lock command as a usage error', async () => {
     const relay = await startTestRelay();

@@ -9,7 +9,6 @@ import { startTestRelay } from '../support/relay.js';
 import { finished, type CliRun } from '../support/child-output.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const TSX = join(root, 'node_modules', '.bin', 'tsx');
 const CLI = join(root, 'app', 'cli', 'main.ts');
 const PASSPHRASE = 'correct horse battery staple';
 
@@ -24,7 +23,7 @@ function cliEnv(passphrase: string | null): NodeJS.ProcessEnv {
 }
 
 function startCli(profile: string, args: string[], passphrase: string | null = PASSPHRASE): ChildProcess {
-  return spawn(TSX, [CLI, '--profile', profile, ...args], { cwd: root, env: cliEnv(passphrase), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env: cliEnv(passphrase), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Run one CLI command to completion. */
