@@ -72,8 +72,8 @@ function watch(reply: Promise<unknown>): { readonly settled: () => boolean } {
   return { settled: () => settled };
 }
 
-async function relayWith(disk: Disk): Promise<TestRelay> {
-  const relay = await startTestRelay({}, { wrapStore: disk.wrap });
+async function relayWith(disk: Disk, options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
+  const relay = await startTestRelay(options, { wrapStore: disk.wrap });
   relays.push(relay);
   return relay;
 }
@@ -128,18 +128,43 @@ describe('replies to requests that write', () => {
     }
   });
 
-  it('include the minute\'s purge: it resolves once its flush is done, and the relay answers meanwhile', async () => {
+  it('include the minute\'s purge: one that drops envelopes resolves once its flush is done, one that drops nothing at once', async () => {
+    let time = 1_800_000_000_000;
     const disk = new Disk();
-    const relay = await relayWith(disk);
-    const observer = await WireClient.registered(relay.url, await createIdentity('dave'));
-    clients.push(observer);
+    const relay = await relayWith(disk, { now: () => time, maxTtlMs: 60_000 });
+    await (await WireClient.registered(relay.url, await createIdentity('bob'))).close();
+    const alice = await WireClient.registered(relay.url, await createIdentity('alice'));
+    clients.push(alice);
+    const sent = await alice.request({ name: 'SEND_EXPIRING', to: 'bob', messageId: new Uint8Array(16).fill(7), envelope: Uint8Array.of(1), ttlMs: 1_000 });
+    expect(sent.name).toBe('OK');
+    time += 1_000;
+
     disk.hold();
     const purged = relay.purgeExpired();
     const purging = watch(purged);
-    expect((await observer.request({ name: 'LOOKUP', username: 'dave' })).name).toBe('USER');
+    expect((await alice.request({ name: 'LOOKUP', username: 'bob' })).name).toBe('USER');
     expect(purging.settled()).toBe(false);
     disk.release();
-    expect(await purged).toBe(0);
+    expect(await purged).toBe(1);
+    // Nothing left to drop: nothing to flush, so a held disk does not hold it up.
+    disk.hold();
+    expect(await relay.purgeExpired()).toBe(0);
+    disk.release();
+  });
+
+  it('do not include a live delivery acked in time: its OK goes out while the disk is held, as nothing of it is stored', async () => {
+    const disk = new Disk();
+    const relay = await relayWith(disk);
+    const bob = await WireClient.registered(relay.url, await createIdentity('bob'));
+    const alice = await WireClient.registered(relay.url, await createIdentity('alice'));
+    clients.push(bob, alice);
+    const messageId = new Uint8Array(16).fill(9);
+    disk.hold();
+    const sent = alice.request({ name: 'SEND', to: 'bob', messageId, envelope: Uint8Array.of(1, 2, 3) });
+    expect(await bob.next('DELIVER')).toMatchObject({ messageId });
+    bob.post({ name: 'ACK', messageId });
+    expect((await sent).name).toBe('OK');
+    disk.release();
   });
 
   it('is INTERNAL when the flush fails, and the relay goes on serving', async () => {

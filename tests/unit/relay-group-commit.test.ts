@@ -20,9 +20,12 @@ async function openPair(heldGridMs = 0, sync?: SyncCommitted): Promise<{ db: Dat
   const reader = new Database(join(dir, 'db.sqlite'), { readonly: true });
   let count = 0;
   const transaction = db.transaction((work: () => void) => work());
+  const rowsChanged = db.prepare<[], number>('SELECT total_changes()').pluck();
   const writes = new GroupCommit((work) => {
+    const before = rowsChanged.get();
     transaction(work);
     count++;
+    return rowsChanged.get() !== before;
   }, heldGridMs, sync);
   return { db, reader, commits: () => count, writes };
 }
@@ -278,6 +281,47 @@ describe('group commit', () => {
     disk.finish();
     await idle;
     expect(done).toBe(true);
+    db.close();
+  });
+
+  it('settles a commit that changed no row at once, with no sync, when no earlier commit waits for one', async () => {
+    const disk = manualSync();
+    const { db, commits, writes } = await openPair(0, disk.sync);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('kept');
+    const ignore = db.prepare<[string]>('INSERT OR IGNORE INTO t (v) VALUES (?)');
+    const count = db.prepare<[], number>('SELECT count(*) FROM t').pluck();
+    const told: string[] = [];
+    writes.submit(() => ignore.run('kept').changes, (changes) => void told.push(`ignored, ${changes} changed`), () => void told.push('failed'));
+    writes.submit(() => count.get(), (rows) => void told.push(`read ${rows}`), () => void told.push('failed'));
+    await nextTurn();
+    expect([commits(), disk.started(), told]).toEqual([1, 0, ['ignored, 0 changed', 'read 1']]);
+    db.close();
+  });
+
+  it('settles a commit that changed nothing only with the sync of the earlier commits it may have read, and fails it with that sync', async () => {
+    const disk = manualSync();
+    const { db, writes } = await openPair(0, disk.sync);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const has = db.prepare<[string], number>('SELECT count(*) FROM t WHERE v = ?').pluck();
+    const told: string[] = [];
+    const write = (v: string): void => writes.submit(() => insert.run(v), () => void told.push(`ok ${v}`), (error) => void told.push(`${v}: ${(error as Error).message}`));
+    const read = (v: string): void =>
+      writes.submit(() => has.get(v), (n) => void told.push(`saw ${v} ${n}`), (error) => void told.push(`saw ${v}: ${(error as Error).message}`));
+
+    // While the sync covering 'a' runs, a read of 'a' joins that sync; a read after 'b' (waiting for the next) joins the next.
+    write('a');
+    await nextTurn();
+    read('a');
+    await nextTurn();
+    write('b');
+    await nextTurn();
+    read('b');
+    await nextTurn();
+    expect([disk.started(), told]).toEqual([1, []]);
+    disk.finish();
+    expect([disk.started(), told]).toEqual([2, ['ok a', 'saw a 1']]);
+    disk.finish(new Error('EIO'));
+    expect([disk.started(), told.slice(2)]).toEqual([2, ['b: EIO', 'saw b: EIO']]);
     db.close();
   });
 

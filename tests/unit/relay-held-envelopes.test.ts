@@ -52,8 +52,9 @@ function heldOverStore(sync?: SyncCommitted, hasher?: EnvelopeHasher): { held: H
       fail = false;
       throw new Error('disk full');
     }
-    store.transaction(work);
+    const changed = store.transaction(work);
     count++;
+    return changed;
   }, HOLD_MS, sync);
   const submit = vi.spyOn(writes, 'submit');
   return { held: new HeldEnvelopes(writes, store.queue, HOLD_MS, hasher), commits: () => count, units: () => submit.mock.calls.length, failNextCommit: () => (fail = true) };
@@ -204,6 +205,20 @@ describe('held envelopes', () => {
     expect(store.queue.depth('bob')).toBe(0);
     finishSync?.(undefined);
     expect(alice.told).toEqual(['ok 1']);
+  });
+
+  it('answers a step whose envelopes were all acked in time without waiting for the disk: it wrote nothing to flush', async () => {
+    let syncs = 0;
+    const { held, commits } = heldOverStore(() => void syncs++);
+    const alice = recordingSender();
+    await alignToGrid();
+    const [first, second] = [envelope(), envelope()];
+    held.add('bob', first, alice, 1).ackedAt = Date.now();
+    held.add('bob', second, alice, 2).ackedAt = Date.now();
+    await vi.advanceTimersByTimeAsync(STEP_END);
+    expect([commits(), syncs, alice.told, store.queue.depth('bob')]).toEqual([1, 0, ['ok 1', 'ok 2'], 0]);
+    // Remembered as delivered all the same: a retry of either is a duplicate.
+    expect(store.queue.admit('bob', first.messageId, 100, UNCAPPED, held.pending('bob'))).toBe('duplicate');
   });
 
   it('tells apart envelopes whose hashes collide, by recipient and by id', async () => {

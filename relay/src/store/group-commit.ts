@@ -1,5 +1,5 @@
-/** Runs a unit of work inside one write transaction of the store, committing when it returns. */
-export type Transact = (work: () => void) => void;
+/** Runs a unit of work inside one write transaction of the store, committing when it returns; says whether it changed any row. */
+export type Transact = (work: () => void) => boolean;
 
 /**
  * Makes every transaction committed so far survive a power cut, off the event loop, then calls back (with the error if
@@ -56,6 +56,8 @@ interface Committed {
  * Each write's `then` runs only once its transaction is durable, in submission order, one right after another. With a
  * SyncCommitted, a commit is visible at once but durable only when the next sync after it is done: the loop goes on
  * meanwhile (a disk's flush can take milliseconds), and one sync covers every commit made while the one before ran.
+ * A commit that changed no row needs no sync: an idle relay's writers and the grid steps of envelopes acked in time
+ * flush nothing.
  * Each unit of work must be atomic on its own (one statement or a nested transaction): a unit that throws is
  * reported to its `failed` and the others still commit.
  */
@@ -69,8 +71,8 @@ export class GroupCommit {
   private timerAt = Number.POSITIVE_INFINITY;
   /** Committed, and waiting for a sync to start. */
   private unsynced: Committed[] = [];
-  /** A sync is running; commits made meanwhile wait for the next. */
-  private syncing = false;
+  /** The commits the running sync covers, while one runs; other commits made meanwhile wait for the next. */
+  private syncing: Committed[] | undefined;
   /** Called when nothing committed waits for its sync any more. */
   private idle: Array<() => void> = [];
 
@@ -136,7 +138,7 @@ export class GroupCommit {
 
   /** Resolves once everything committed so far is durable and its writes are settled (for shutdown). */
   settled(): Promise<void> {
-    if (!this.syncing && this.unsynced.length === 0) return Promise.resolve();
+    if (this.syncing === undefined && this.unsynced.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
@@ -189,8 +191,9 @@ export class GroupCommit {
   private commit(batch: readonly Pending[]): void {
     if (batch.length === 0) return;
     const after: Array<() => void> = [];
+    let changed: boolean;
     try {
-      this.transact(() => {
+      changed = this.transact(() => {
         for (const item of batch) {
           try {
             after.push(item.run());
@@ -208,18 +211,35 @@ export class GroupCommit {
       settleAll({ batch, after });
       return;
     }
+    if (!changed) {
+      this.settleUnchanged({ batch, after });
+      return;
+    }
     this.unsynced.push({ batch, after });
-    if (!this.syncing) this.startSync(this.syncCommitted);
+    if (this.syncing === undefined) this.startSync(this.syncCommitted);
+  }
+
+  /**
+   * A commit that changed nothing (a grid step whose envelopes were all acked in time, an ACK of an unknown id) has
+   * nothing to flush. But its writers may have read what earlier commits wrote and no flush has covered yet, so it
+   * settles with the flush those wait for, or at once if none waits.
+   */
+  private settleUnchanged(commit: Committed): void {
+    // Waiting commits make the next sync certain: the first of them changed something.
+    if (this.unsynced.length > 0) this.unsynced.push(commit);
+    else if (this.syncing !== undefined) this.syncing.push(commit);
+    else settleAll(commit);
   }
 
   /** One sync for every commit made so far; those made while it runs wait for the next. */
   private startSync(syncCommitted: SyncCommitted): void {
     const covered = this.unsynced;
     this.unsynced = [];
-    this.syncing = true;
+    this.syncing = covered;
     syncCommitted((error) => {
       try {
-        // Still syncing while the covered writes settle: a commit one of them makes waits for the next sync.
+        // Still syncing while the covered writes settle: a commit one of them makes waits for the next sync, or, if it
+        // changed nothing, joins this one's (for...of reaches it).
         for (const commit of covered) {
           if (error === undefined) settleAll(commit);
           // Visible, but maybe not on disk: each writer hears of it (a sender retries, and is answered as a duplicate).
@@ -227,7 +247,7 @@ export class GroupCommit {
         }
       } finally {
         // Even if a writer's callback threw: later commits must not wait for a sync that never starts.
-        this.syncing = false;
+        this.syncing = undefined;
         if (this.unsynced.length > 0) this.startSync(syncCommitted);
         else for (const resolve of this.idle.splice(0)) resolve();
       }

@@ -121,9 +121,10 @@ export interface RelayStore {
   readonly blobs: BlobStore;
   /**
    * Run work in one write transaction (nested calls become savepoints); the group commit batches writes through it.
-   * The commit is visible at once, but durable only once syncCommitted has run after it.
+   * The commit is visible at once, but durable only once syncCommitted has run after it. Returns whether it changed
+   * any row: one that changed none has nothing to make durable.
    */
-  transaction(work: () => void): void;
+  transaction(work: () => void): boolean;
   /** Run work so that all its writes land or none do (a savepoint inside the group commit's transaction); returns its result. */
   atomically<T>(work: () => T): T;
   /** Make every transaction committed so far durable, off the event loop; calls back when done. */

@@ -280,10 +280,14 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   const walSync = new WalSync(`${db.name}-wal`);
   const noFlushOnCommit = db.prepare('PRAGMA synchronous = NORMAL');
   const flushOnCommit = db.prepare('PRAGMA synchronous = FULL');
-  const transact = (work: () => void): void => {
+  // Rows changed by this connection since it opened, rolled back or not: a commit that leaves it as it was wrote nothing.
+  const rowsChanged = db.prepare<[], number>('SELECT total_changes()').pluck();
+  const transact = (work: () => void): boolean => {
     noFlushOnCommit.run();
     try {
+      const before = rowsChanged.get();
       transaction(work);
+      return rowsChanged.get() !== before;
     } catch (error) {
       // Rolled back: counts taken inside it may not hold.
       usage.forgetAll();
