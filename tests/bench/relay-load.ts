@@ -188,7 +188,8 @@ export async function identities(count: number, prefix: string): Promise<TestIde
 
 /** Senders s0.. and receivers r0.. connected to one relay: pair i sends to r<i>. */
 export interface RelayPairs {
-  send(pair: number): void;
+  /** Send pair's next message; returns its SEND's request id. */
+  send(pair: number): number;
   /** The handler each DELIVER's arrival goes to, by pair. */
   onArrive(handler: (pair: number) => void): void;
   close(): void;
@@ -199,8 +200,8 @@ export function encodeLean(frame: ClientFrame): Uint8Array {
   return encodeFrame(frame, MAX_FRAME_BYTES, Buffer.allocUnsafe);
 }
 
-/** Connect every sender and receiver; receivers acknowledge as Parley's client does (AckCoalescer). */
-export async function connectRelayPairs(url: string, senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<RelayPairs> {
+/** Connect every sender and receiver; receivers acknowledge as Parley's client does (AckCoalescer). Senders' frames (their OKs) go to onSenderFrame. */
+export async function connectRelayPairs(url: string, senders: readonly TestIdentity[], receivers: readonly TestIdentity[], onSenderFrame: (frame: Frame) => void = () => undefined): Promise<RelayPairs> {
   let arrive: (pair: number) => void = () => undefined;
   const acks = receivers.map((_, pair) => new AckCoalescer((frame) => receiverSockets[pair]?.send(encodeLean(frame))));
   const receiverSockets = await Promise.all(
@@ -212,7 +213,7 @@ export async function connectRelayPairs(url: string, senders: readonly TestIdent
       }),
     ),
   );
-  const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, () => undefined)));
+  const senderSockets = await Promise.all(senders.map((identity) => relayClient(url, identity, onSenderFrame)));
   const envelope = new Uint8Array(randomBytes(PAYLOAD_BYTES));
   // Unique ids without a call into the system's random source per message: a random half, then a counter.
   const idBytes = Buffer.alloc(16);
@@ -224,6 +225,7 @@ export async function connectRelayPairs(url: string, senders: readonly TestIdent
       idBytes.writeUInt32BE(idCount++, 12);
       const frame: ClientFrame = { name: 'SEND', requestId: requestId++, to: `r${pair}`, messageId: new Uint8Array(idBytes), envelope };
       senderSockets[pair]?.send(encodeLean(frame));
+      return frame.requestId;
     },
     onArrive(handler) {
       arrive = handler;
