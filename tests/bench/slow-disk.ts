@@ -2,8 +2,8 @@
 // never stored, so their senders' OKs need no flush. Then writers keep the relay writing, so every commit needs a flush
 // of the WAL to disk: first by sending to offline recipients (every envelope is stored), then by publishing prekeys (a
 // directory write each). Meanwhile online pairs exchange messages, one in flight each; the latency to the recipient
-// and the time to the sender's OK are measured. Each kind of writer is run twice: with every flush made slow (SLOW_FLUSH_MS, by a shim
-// preloaded into the relay that waits before each fsync and fdatasync) and with none added.
+// and the time to the sender's OK are measured. Each case is run twice: with every flush made slow (SLOW_FLUSH_MS, by
+// a shim preloaded into the relay that waits before each fsync and fdatasync) and with none added.
 // Run with `npm run -s bench:slow-disk`; it needs gcc for the shim.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
