@@ -47,7 +47,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_MESSAGES = Number(process.env.BENCH_WARMUP ?? 50_000);
 // The paced latency runs: this many pairs, each sending once every BENCH_PACE_MS at most (10,000 msg/s offered by
 // default, about half of what the relay takes at saturation here). BENCH_PACED_PAIRS=0 skips them.
-const PACED_PAIRS = Number(process.env.BENCH_PACED_PAIRS ?? 100);
+/** The pair count the p99 target (< 5 ms) is set at; at any other, the paced p99 is only measured. */
+const PACED_TARGET_PAIRS = 100;
+const PACED_PAIRS = Number(process.env.BENCH_PACED_PAIRS ?? PACED_TARGET_PAIRS);
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
 // Each paced run's length: at 10,000 msg/s, 60,000 messages is 6 s, so its p99 rests on 600 messages and no one stall
 // (a full collection of 10 ms delays about 100) decides it, as it could in a 2 s run.
@@ -355,7 +357,8 @@ async function pacedLatency(total: number): Promise<void> {
   for (const [label, serverRuns] of shown) if (serverRuns.length > 0) console.log(pacedRow(label, median(serverRuns, p99), serverRuns));
   if (runs.relay.length > 0) {
     console.log('');
-    console.log(`paced, ${PACED_PAIRS} pairs: relay p99 = ${p99(median(runs.relay, p99)).toFixed(2)} ms (target < 5)`);
+    const target = PACED_PAIRS === PACED_TARGET_PAIRS ? '(target < 5)' : `(the target, < 5, is set at ${PACED_TARGET_PAIRS} pairs)`;
+    console.log(`paced, ${PACED_PAIRS} pairs: relay p99 = ${p99(median(runs.relay, p99)).toFixed(2)} ms ${target}`);
   }
 }
 
