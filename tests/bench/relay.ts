@@ -72,6 +72,9 @@ interface RunResult extends LoopResult {
   readonly userSeconds: number;
   /** CPU seconds of this load generator over the same phase. */
   readonly loadCpuSeconds: number;
+  /** The server's read and write system calls over the timed phase (its socket reads and writes, and the relay's database writes). */
+  readonly readCalls: number;
+  readonly writeCalls: number;
 }
 
 /** Node flags for a server child: BENCH_PROF=DIR writes a CPU profile of each into DIR. */
@@ -86,11 +89,27 @@ function nodeFlags(): string[] {
 async function measured(pid: number, total: number, run: (messages: number) => Promise<LoopResult>): Promise<RunResult> {
   await run(WARMUP_MESSAGES);
   const cpu0 = cpuTimes(pid);
+  const calls0 = ioCalls(pid);
   const load0 = process.cpuUsage();
   const result = await run(total);
   const load = process.cpuUsage(load0);
   const cpu = cpuTimes(pid);
-  return { ...result, cpuSeconds: cpu.user + cpu.system - cpu0.user - cpu0.system, userSeconds: cpu.user - cpu0.user, loadCpuSeconds: (load.user + load.system) / 1e6 };
+  const calls = ioCalls(pid);
+  return {
+    ...result,
+    cpuSeconds: cpu.user + cpu.system - cpu0.user - cpu0.system,
+    userSeconds: cpu.user - cpu0.user,
+    loadCpuSeconds: (load.user + load.system) / 1e6,
+    readCalls: calls.reads - calls0.reads,
+    writeCalls: calls.writes - calls0.writes,
+  };
+}
+
+/** A process's read and write system calls so far (syscr and syscw), from /proc. */
+function ioCalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const count = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? Number.NaN);
+  return { reads: count('syscr'), writes: count('syscw') };
 }
 
 /** utime and stime of a process, in seconds, from /proc. */
@@ -322,7 +341,8 @@ function row(label: string, pairs: number, result: RunResult, runs: readonly Run
   const busy = (100 * result.cpuSeconds) / result.seconds;
   const loadBusy = (100 * result.loadCpuSeconds) / result.seconds;
   const range = runs.map((run) => per(run) * 1e6);
-  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${userUs.toFixed(1).padStart(7)} ${(cpuUs - userUs).toFixed(1).padStart(6)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
+  const calls = (count: number): string => (count / result.messages).toFixed(2).padStart(6);
+  return `${label.padEnd(10)} ${String(pairs).padStart(5)} ${String(result.messages).padStart(7)} ${rate.toFixed(0).padStart(8)} ${cpuUs.toFixed(1).padStart(9)} ${userUs.toFixed(1).padStart(7)} ${(cpuUs - userUs).toFixed(1).padStart(6)} ${calls(result.readCalls)} ${calls(result.writeCalls)} ${busy.toFixed(0).padStart(5)}% ${loadBusy.toFixed(0).padStart(5)}% ${percentile(result.latenciesMs, 50).toFixed(2).padStart(8)} ${percentile(result.latenciesMs, 99).toFixed(2).padStart(8)}  ${Math.min(...range).toFixed(1)}-${Math.max(...range).toFixed(1)}`;
 }
 
 function pacedRow(label: string, result: RunResult, runs: readonly RunResult[]): string {
@@ -398,10 +418,12 @@ async function main(): Promise<void> {
   console.log(`Server CPU is utime+stime of the server process over the timed phase (/proc, 10 ms ticks), after ${WARMUP_MESSAGES} untimed messages (BENCH_WARMUP).`);
   // core: the server's share of its core over the timed phase; load: the load generator's share of its own. Near 100%,
   // that side is the bottleneck, and latency is mostly queueing there.
+  console.log('reads and writes are the server\'s read and write system calls per message over the same phase (/proc, syscr and syscw).');
   console.log(`Each row is the median by CPU per message of ${ROUNDS} runs taken in turn with the other servers' (BENCH_ROUNDS); the last column is the range of those runs.`);
   // user and kernel: how the CPU per message splits between the server's own code and the kernel's work for it
-  // (mostly its socket reads and writes, alike for every server that moves the same frames).
-  console.log('server     pairs    msgs    msg/s  cpu us/msg   user  kernel  core   load   p50 ms   p99 ms  cpu range');
+  // (mostly its socket reads and writes, alike for every server that moves the same frames). reads and writes: the
+  // server's read and write system calls per message, so a row's kernel time can be set beside the calls it made.
+  console.log('server     pairs    msgs    msg/s  cpu us/msg   user  kernel  reads writes  core   load   p50 ms   p99 ms  cpu range');
   const ratios: string[] = [];
   const frames: string[] = [];
   const compared = SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('mosquitto');
