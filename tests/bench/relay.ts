@@ -324,6 +324,15 @@ async function benchIdle(target: number): Promise<{ held: number; bytesPerConnec
 /** Server CPU seconds per delivered message. */
 const per = (result: RunResult): number => result.cpuSeconds / result.messages;
 
+/** The lowest and highest ratio of two servers' CPU per message within one round (taken minutes apart, rounds drift). */
+function roundRange(runs: readonly RunResult[], baseline: readonly RunResult[]): string {
+  const ratios = runs.map((run, round) => {
+    const base = baseline[round];
+    return base === undefined ? Number.NaN : per(run) / per(base);
+  });
+  return `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+}
+
 /** The run with the median of a measure (the lower middle one of an even count); by default CPU per message. */
 function median(runs: readonly RunResult[], measure: (run: RunResult) => number = per): RunResult {
   const sorted = [...runs].sort((a, b) => measure(a) - measure(b));
@@ -444,17 +453,18 @@ async function main(): Promise<void> {
     if (compared) {
       const [relay, forwarder, mosquitto] = [median(runs.relay), median(runs.forwarder), median(runs.mosquitto)];
       ratios.push(
-        `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5)`,
+        `pairs ${String(pairs).padStart(4)}: relay CPU/msg = ${(per(relay) / per(forwarder)).toFixed(2)}x ws forwarder (target <= 2; rounds ${roundRange(runs.relay, runs.forwarder)}), ${(per(relay) / per(mosquitto)).toFixed(2)}x Mosquitto QoS 1 (target <= 1.5; rounds ${roundRange(runs.relay, runs.mosquitto)})`,
       );
     }
     if (SERVERS.has('relay') && SERVERS.has('ws-fwd') && SERVERS.has('ws-fwd-ack')) {
       const [relay, forwarder, forwarderAcks] = [median(runs.relay), median(runs.forwarder), median(runs.forwarderAcks)];
       frames.push(
-        `pairs ${String(pairs).padStart(4)}: ws-fwd-ack CPU/msg = ${(per(forwarderAcks) / per(forwarder)).toFixed(2)}x ws forwarder; relay = ${(per(relay) / per(forwarderAcks)).toFixed(2)}x ws-fwd-ack`,
+        `pairs ${String(pairs).padStart(4)}: ws-fwd-ack CPU/msg = ${(per(forwarderAcks) / per(forwarder)).toFixed(2)}x ws forwarder; relay = ${(per(relay) / per(forwarderAcks)).toFixed(2)}x ws-fwd-ack (rounds ${roundRange(runs.relay, runs.forwarderAcks)})`,
       );
     }
   }
   console.log('');
+  if (ratios.length > 0) console.log('Each ratio is of the median rows; beside it, the lowest and highest of the same ratio within one round.');
   for (const line of ratios) console.log(line);
   if (frames.length > 0) {
     console.log('');
