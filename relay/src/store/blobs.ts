@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, rmSync, type ReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync, type ReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type Database from 'better-sqlite3-multiple-ciphers';
 
 const BLOB_DIR = 'blobs';
+/** An upload in progress; renamed to its id once complete and fsynced. */
+const PARTIAL_SUFFIX = '.partial';
 /** Blob ids are 32 random bytes, base64url: unguessable, and safe as file names. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -39,6 +41,8 @@ export class BlobStore {
   ) {
     this.dir = join(dataDir, BLOB_DIR);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // Left by a relay that stopped mid-upload; no upload is in progress before the store opens.
+    for (const name of readdirSync(this.dir)) if (name.endsWith(PARTIAL_SUFFIX)) rmSync(join(this.dir, name), { force: true });
   }
 
   /** Bytes of unexpired blobs the owner has stored. */
@@ -56,7 +60,8 @@ export class BlobStore {
   async put(body: Readable, limits: BlobLimits, now: number, ttlMs: number): Promise<StoreBlobResult> {
     const allowance = this.allowance(limits, now);
     const id = randomBytes(32).toString('base64url');
-    const partial = join(this.dir, `${id}.partial`);
+    const partial = join(this.dir, `${id}${PARTIAL_SUFFIX}`);
+    const file = createWriteStream(partial, { mode: 0o600 });
     let size = 0;
     try {
       await pipeline(
@@ -68,13 +73,15 @@ export class BlobStore {
             yield chunk;
           }
         },
-        createWriteStream(partial, { mode: 0o600 }),
+        file,
       );
       const handle = await open(partial, 'r');
       await handle.sync();
       await handle.close();
       await rename(partial, join(this.dir, id));
     } catch (error) {
+      // A pipeline rejects without waiting for its file stream to close, and that stream may still be creating the file.
+      await finished(file).catch(() => undefined);
       await rm(partial, { force: true });
       if (error instanceof BlobTooLarge) return { ok: false, reason: allowance.reason };
       throw error;
