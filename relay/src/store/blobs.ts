@@ -76,8 +76,11 @@ export class BlobStore {
         file,
       );
       const handle = await open(partial, 'r');
-      await handle.sync();
-      await handle.close();
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(partial, join(this.dir, id));
     } catch (error) {
       // A pipeline rejects without waiting for its file stream to close, and that stream may still be creating the file.
