@@ -1,32 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
-import { openCore, type Core } from '../../app/core/index.js';
+import type { Core } from '../../app/core/index.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { freshUsername, nextEvent, openTestCore } from '../support/cores.js';
 import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const cleanups = useCleanups();
 
-const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function nextEvent<E extends EventName>(target: Core, event: E, matches: (payload: EventPayload<E>) => boolean): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const unsubscribe = target.on(event, (payload) => {
-      if (!matches(payload)) return;
-      unsubscribe();
-      resolve(payload);
-    });
-  });
-}
-
-async function core(profileDir: string): Promise<Core> {
-  const opened = await openCore({ profileDir });
-  cleanups.push(() => opened.close());
-  return opened;
-}
+const core = (profileDir: string): Promise<Core> => openTestCore(cleanups, profileDir);
 
 async function relay(): Promise<TestRelay> {
   const started = await startTestRelay();
@@ -37,7 +21,7 @@ async function relay(): Promise<TestRelay> {
 /** Two profiles on one relay; A has B as a contact. */
 async function pair(relayUrl: string): Promise<{ a: Core; b: Core; nameA: string; nameB: string; dirA: string; dirB: string }> {
   const [dirA, dirB] = [await cleanups.tempDir('parley-a-'), await cleanups.tempDir('parley-b-')];
-  const [nameA, nameB] = [username('a'), username('b')];
+  const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
   const [a, b] = [await core(dirA), await core(dirB)];
   value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl }));
   value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl }));

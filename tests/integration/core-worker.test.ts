@@ -4,7 +4,6 @@ import { isMainThread } from 'node:worker_threads';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { ParleyError } from '../../app/shared/errors.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
@@ -12,6 +11,7 @@ import type { KeychainPort } from '../../app/core/vault/keychain.js';
 import { openCoreInWorker, type WorkerCore, type WorkerCoreOptions } from '../../app/core/worker/open-core-in-worker.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { freshUsername, nextEvent } from '../support/cores.js';
 import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
@@ -31,18 +31,6 @@ async function relayForTest(): Promise<TestRelay> {
   const relay = await startTestRelay();
   cleanups.push(() => relay.close());
   return relay;
-}
-
-const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function nextEvent<E extends EventName>(target: WorkerCore, event: E, matches: (payload: EventPayload<E>) => boolean = () => true): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const unsubscribe = target.on(event, (payload) => {
-      if (!matches(payload)) return;
-      unsubscribe();
-      resolve(payload);
-    });
-  });
 }
 
 /** An OS keychain stand-in that records each call and the thread it ran on; XOR with a fixed pad is enough to round-trip. */
@@ -69,7 +57,7 @@ function fakeKeychain(): KeychainPort & { calls: string[] } {
 describe('the core in a worker thread', () => {
   it('exchanges messages through a real relay exactly like the in-process core', async () => {
     const relay = await relayForTest();
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     const a = await workerCore({ profileDir: await tempDir('parley-wa-') });
     const b = await workerCore({ profileDir: await tempDir('parley-wb-') });
     value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl: relay.url }));
@@ -100,7 +88,7 @@ describe('the core in a worker thread', () => {
     const profileDir = await tempDir('parley-wk-');
     const keychain = fakeKeychain();
     let core = await openCoreInWorker({ profileDir, keychain });
-    value(await core.invoke('profile.create', { username: username('k'), passphrase: PASSPHRASE, relayUrl: relay.url }));
+    value(await core.invoke('profile.create', { username: freshUsername('k'), passphrase: PASSPHRASE, relayUrl: relay.url }));
     expect(value(await core.invoke('keychain.enable', { passphrase: PASSPHRASE })).keychain).toMatchObject({ available: true, enabled: true });
     expect(keychain.calls).toContain('seal on host');
     await core.close();
@@ -126,7 +114,7 @@ describe('the core in a worker thread', () => {
     };
     const relay = await relayForTest();
     const core = await workerCore({ profileDir, keychain: refusing });
-    value(await core.invoke('profile.create', { username: username('r'), passphrase: PASSPHRASE, relayUrl: relay.url }));
+    value(await core.invoke('profile.create', { username: freshUsername('r'), passphrase: PASSPHRASE, relayUrl: relay.url }));
     expect(value(await core.invoke('settings.get', {})).keychain).toEqual({ available: false, reason: 'No secret service is running', enabled: false });
     const enabled = await core.invoke('keychain.enable', { passphrase: PASSPHRASE });
     expect(enabled.ok ? undefined : enabled.error.code).toBe('KEYCHAIN_UNAVAILABLE');
@@ -160,7 +148,7 @@ describe('the core in a worker thread', () => {
   it('keeps the host thread free while the worker runs a slow call', async () => {
     const relay = await relayForTest();
     const core = await workerCore({ profileDir: await tempDir('parley-wb-') });
-    value(await core.invoke('profile.create', { username: username('s'), passphrase: PASSPHRASE, relayUrl: relay.url }));
+    value(await core.invoke('profile.create', { username: freshUsername('s'), passphrase: PASSPHRASE, relayUrl: relay.url }));
     value(await core.invoke('profile.lock', {}));
 
     // Unlocking runs Argon2id (128 MiB, synchronous) in the worker. On the host's thread it would stall
@@ -183,7 +171,7 @@ describe('the core in a worker thread', () => {
     await promisify(execFile)(process.execPath, [path.join(repoRoot, 'build', 'bundle-electron.mjs')], { cwd: repoRoot });
     const relay = await relayForTest();
     const core = await workerCore({ profileDir: await tempDir('parley-wd-'), workerEntry: path.join(repoRoot, 'dist', 'main', 'core-worker.cjs') });
-    const name = username('d');
+    const name = freshUsername('d');
     expect(value(await core.invoke('profile.create', { username: name, passphrase: PASSPHRASE, relayUrl: relay.url })).username).toBe(name);
     await core.whenOnline();
     expect(value(await core.invoke('profile.status', {}))).toMatchObject({ state: 'unlocked', username: name });

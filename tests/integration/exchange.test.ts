@@ -1,8 +1,6 @@
 import { cp, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventName, EventPayload } from '../../app/shared/contract.js';
-import type { Result } from '../../app/shared/result.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { openCore, type Core } from '../../app/core/index.js';
@@ -15,7 +13,8 @@ import { WireClient, type TestIdentity } from '../support/wire-client.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
 import { RawSessionSender } from '../support/raw-sender.js';
 import { useCleanups } from '../support/cleanups.js';
-import { value } from '../support/result.js';
+import { freshUsername, nextEvent, openTestCore } from '../support/cores.js';
+import { code, value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 
@@ -23,33 +22,12 @@ const cleanups = useCleanups();
 
 const { tempDir } = cleanups;
 
-async function core(profileDir: string): Promise<Core> {
-  const opened = await openCore({ profileDir });
-  cleanups.push(() => opened.close());
-  return opened;
-}
+const core = (profileDir: string): Promise<Core> => openTestCore(cleanups, profileDir);
 
 async function relayForTest(): Promise<{ current: TestRelay }> {
   const holder = { current: await startTestRelay() };
   cleanups.push(() => holder.current.close());
   return holder;
-}
-
-/** A fresh username per test: relay state never leaks between tests. */
-const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
-
-function code(result: Result<unknown>): string | undefined {
-  return result.ok ? undefined : result.error.code;
-}
-
-function nextEvent<E extends EventName>(target: Core, event: E, matches: (payload: EventPayload<E>) => boolean = () => true): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const unsubscribe = target.on(event, (payload) => {
-      if (!matches(payload)) return;
-      unsubscribe();
-      resolve(payload);
-    });
-  });
 }
 
 /** Bounded polling, for relay state that has no event (the queue shrinking after an ACK). */
@@ -86,7 +64,7 @@ describe('two cores exchanging messages through a real relay', () => {
   it('delivers online and offline, survives a restart of the recipient, and leaves no plaintext on disk', async () => {
     const relay = await relayForTest();
     const [dirA, dirB] = [await tempDir('parley-a-'), await tempDir('parley-b-')];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     const a = await core(dirA);
     let b = await core(dirB);
     await createProfile(a, nameA, relay.current.url);
@@ -98,8 +76,8 @@ describe('two cores exchanging messages through a real relay', () => {
     expect(contactB.identityKey).toMatch(/^[0-9a-f]{64}$/);
     expect(value(await a.invoke('contacts.add', { username: nameB }))).toEqual(contactB);
     expect(code(await a.invoke('contacts.add', { username: nameA }))).toBe('CONTACT_IS_SELF');
-    expect(code(await a.invoke('contacts.add', { username: username('nobody') }))).toBe('CONTACT_UNKNOWN_USER');
-    expect(code(await a.invoke('messages.send', { contact: username('stranger'), text: 'hello?' }))).toBe('CONTACT_NOT_FOUND');
+    expect(code(await a.invoke('contacts.add', { username: freshUsername('nobody') }))).toBe('CONTACT_UNKNOWN_USER');
+    expect(code(await a.invoke('messages.send', { contact: freshUsername('stranger'), text: 'hello?' }))).toBe('CONTACT_NOT_FOUND');
 
     const texts = [`online canary ${toHex(randomBytes(8))}`, `offline canary ${toHex(randomBytes(8))}`, `reply canary ${toHex(randomBytes(8))}`];
 
@@ -167,7 +145,7 @@ describe('two cores exchanging messages through a real relay', () => {
     cleanups.push(() => relay.close());
     const { port, url } = relay;
     const [a, b] = [await core(await tempDir('parley-a-')), await core(await tempDir('parley-b-'))];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     await createProfile(a, nameA, url);
     await createProfile(b, nameB, url);
     value(await a.invoke('contacts.add', { username: nameB }));
@@ -195,7 +173,7 @@ describe('two cores exchanging messages through a real relay', () => {
     const relay = await relayForTest();
     const dir = await tempDir('parley-a-');
     const first = await openCore({ profileDir: dir });
-    await createProfile(first, username('a'), relay.current.url);
+    await createProfile(first, freshUsername('a'), relay.current.url);
     await first.close();
     const copy = await tempDir('parley-copy-');
     await cp(dir, copy, { recursive: true });
@@ -217,7 +195,7 @@ describe('two cores exchanging messages through a real relay', () => {
     const relay = await startTestRelay({ rateLimits: { messages: { points: 3, durationMs: 400 } } });
     cleanups.push(() => relay.close());
     const [a, b] = [await core(await tempDir('parley-a-')), await core(await tempDir('parley-b-'))];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     await createProfile(a, nameA, relay.url);
     await createProfile(b, nameB, relay.url);
     value(await a.invoke('contacts.add', { username: nameB }));
@@ -237,7 +215,7 @@ describe('two cores exchanging messages through a real relay', () => {
 
   it('refuses a taken username and an unreachable relay, leaving no profile behind', async () => {
     const relay = await relayForTest();
-    const taken = username('t');
+    const taken = freshUsername('t');
     const first = await core(await tempDir('parley-a-'));
     await createProfile(first, taken, relay.current.url);
 
@@ -250,21 +228,21 @@ describe('two cores exchanging messages through a real relay', () => {
 
     const down = await startTestRelay();
     await down.close();
-    const unreachable = await second.invoke('profile.create', { username: username('c'), passphrase: PASSPHRASE, relayUrl: down.url });
+    const unreachable = await second.invoke('profile.create', { username: freshUsername('c'), passphrase: PASSPHRASE, relayUrl: down.url });
     expect(code(unreachable)).toBe('RELAY_UNREACHABLE');
     expect(await readdir(secondDir)).toEqual([]);
     expect(value(await second.invoke('profile.status', {})).state).toBe('none');
 
     // The user can try again once the relay answers.
-    value(await second.invoke('profile.create', { username: username('c'), passphrase: PASSPHRASE, relayUrl: relay.current.url }));
-    expect(code(await second.invoke('profile.create', { username: username('d'), passphrase: PASSPHRASE, relayUrl: relay.current.url }))).toBe('VAULT_PROFILE_EXISTS');
+    value(await second.invoke('profile.create', { username: freshUsername('c'), passphrase: PASSPHRASE, relayUrl: relay.current.url }));
+    expect(code(await second.invoke('profile.create', { username: freshUsername('d'), passphrase: PASSPHRASE, relayUrl: relay.current.url }))).toBe('VAULT_PROFILE_EXISTS');
   });
 
   it('acknowledges and drops envelopes that fail to open or verify, and adds a new sender after a lookup', async () => {
     const relay = await relayForTest();
     const sodium = await loadSodium();
     const [dirA, dirB] = [await tempDir('parley-a-'), await tempDir('parley-b-')];
-    const [nameA, nameB, nameM] = [username('a'), username('b'), username('m')];
+    const [nameA, nameB, nameM] = [freshUsername('a'), freshUsername('b'), freshUsername('m')];
     const a = await core(dirA);
     let b = await core(dirB);
     await createProfile(a, nameA, relay.current.url);

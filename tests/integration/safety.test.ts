@@ -16,6 +16,7 @@ import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useCleanups } from '../support/cleanups.js';
+import { freshUsername } from '../support/cores.js';
 import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
@@ -28,8 +29,6 @@ async function core(): Promise<Core> {
   cleanups.push(() => opened.close());
   return opened;
 }
-
-const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
 
 function asWire(name: string, identity: IdentityKeyPair): TestIdentity {
   const keys = identity.toStored();
@@ -77,7 +76,7 @@ describe('safety numbers and identity changes', () => {
     const relay = await startTestRelay();
     cleanups.push(() => relay.close());
     const [a, b] = [await core(), await core()];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl: relay.url }));
     value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: relay.url }));
     value(await a.invoke('contacts.add', { username: nameB }));
@@ -101,7 +100,7 @@ describe('safety numbers and identity changes', () => {
     const relay = await startTestRelay();
     cleanups.push(() => relay.close());
     const b = await core();
-    const [nameB, nameM] = [username('b'), username('m')];
+    const [nameB, nameM] = [freshUsername('b'), freshUsername('m')];
     value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: relay.url }));
     const first = IdentityKeyPair.generate(sodium);
     const registered = await WireClient.registered(relay.url, asWire(nameM, first));

@@ -8,14 +8,13 @@ import { deriveSubkey } from '../../app/core/crypto/kdf.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import type { SessionPayload } from '../../app/core/crypto/session-envelope.js';
 import { loadSodium } from '../../app/core/crypto/sodium.js';
-import { openCore, type Core } from '../../app/core/index.js';
+import type { Core } from '../../app/core/index.js';
 import { PROFILE_FILES } from '../../app/core/services/account.js';
 import { openDatabase } from '../../app/core/store/db.js';
 import { PrekeysRepository } from '../../app/core/store/prekeys-repo.js';
 import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { readVaultFile } from '../../app/core/vault/vault-file.js';
 import type { Message } from '../../app/shared/domain.js';
-import type { EventName, EventPayload } from '../../app/shared/contract.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { startMitmProxy } from '../support/mitm-proxy.js';
 import { prekeyBundleFromFrame } from '../../app/core/net/prekey-bundle.js';
@@ -23,6 +22,7 @@ import { RawSessionSender } from '../support/raw-sender.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient } from '../support/wire-client.js';
 import { useCleanups } from '../support/cleanups.js';
+import { freshUsername, nextEvent, openTestCore } from '../support/cores.js';
 import { value } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
@@ -30,13 +30,7 @@ const cleanups = useCleanups();
 
 const { tempDir } = cleanups;
 
-async function core(profileDir: string): Promise<Core> {
-  const opened = await openCore({ profileDir });
-  cleanups.push(() => opened.close());
-  return opened;
-}
-
-const username = (prefix: string): string => `${prefix}${toHex(randomBytes(5))}`;
+const core = (profileDir: string): Promise<Core> => openTestCore(cleanups, profileDir);
 
 /** Resolves when `count` distinct messages matching `matches` have been added on `target`. */
 function collect(target: Core, count: number, matches: (message: Message) => boolean): Promise<Message[]> {
@@ -48,16 +42,6 @@ function collect(target: Core, count: number, matches: (message: Message) => boo
       if (seen.size < count) return;
       unsubscribe();
       resolve([...seen.values()]);
-    });
-  });
-}
-
-function nextEvent<E extends EventName>(target: Core, event: E, matches: (payload: EventPayload<E>) => boolean = () => true): Promise<EventPayload<E>> {
-  return new Promise((resolve) => {
-    const unsubscribe = target.on(event, (payload) => {
-      if (!matches(payload)) return;
-      unsubscribe();
-      resolve(payload);
     });
   });
 }
@@ -101,7 +85,7 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     const proxy = await startMitmProxy(relay.url);
     cleanups.push(() => proxy.close());
     const [dirA, dirB] = [await tempDir('parley-sa-'), await tempDir('parley-sb-')];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     const a = await core(dirA);
     let b = await core(dirB);
     value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl: proxy.url }));
@@ -163,7 +147,7 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     const proxy = await startMitmProxy(relay.url);
     cleanups.push(() => proxy.close());
     const [a, b] = [await core(await tempDir('parley-sa-')), await core(await tempDir('parley-sb-'))];
-    const [nameA, nameB] = [username('a'), username('b')];
+    const [nameA, nameB] = [freshUsername('a'), freshUsername('b')];
     value(await a.invoke('profile.create', { username: nameA, passphrase: PASSPHRASE, relayUrl: proxy.url }));
     value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: proxy.url }));
     value(await a.invoke('contacts.add', { username: nameB }));
@@ -199,7 +183,7 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     cleanups.push(() => relay.close());
     const sodium = await loadSodium();
     const dirB = await tempDir('parley-sb-');
-    const [nameB, nameM] = [username('b'), username('m')];
+    const [nameB, nameM] = [freshUsername('b'), freshUsername('m')];
     const b = await core(dirB);
     value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: relay.url }));
 
@@ -247,7 +231,7 @@ describe('sessions between two cores through a relay, behind a proxy that reorde
     cleanups.push(() => relay.close());
     const sodium = await loadSodium();
     const b = await core(await tempDir('parley-sb-'));
-    const [nameB, nameM] = [username('b'), username('m')];
+    const [nameB, nameM] = [freshUsername('b'), freshUsername('m')];
     value(await b.invoke('profile.create', { username: nameB, passphrase: PASSPHRASE, relayUrl: relay.url }));
     const old = IdentityKeyPair.generate(sodium);
     const keys = old.toStored();

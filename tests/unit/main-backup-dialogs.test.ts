@@ -3,22 +3,19 @@ import path from 'node:path';
 import type { Dialog, OpenDialogReturnValue, SaveDialogReturnValue } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
 import { withBackupDialogs } from '../../app/main/backup-dialogs.js';
-import { openCore, type Core } from '../../app/core/index.js';
+import type { Core } from '../../app/core/index.js';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { startTestRelay } from '../support/relay.js';
 import { useCleanups } from '../support/cleanups.js';
+import { openTestCore } from '../support/cores.js';
 import { value, code } from '../support/result.js';
 
 const PASSPHRASE = 'a long enough passphrase';
 const BACKUP_PASSPHRASE = 'seven lanterns over a quiet harbour';
 const cleanups = useCleanups();
 
-async function core(profileDir: string): Promise<Core> {
-  const opened = await openCore({ profileDir });
-  cleanups.push(() => opened.close());
-  return opened;
-}
+const core = (profileDir: string): Promise<Core> => openTestCore(cleanups, profileDir);
 
 /** Electron's dialog module, mocked: each test says what the user does in the dialog. */
 function mockDialog() {
