@@ -5,12 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../app/core/crypto/bytes.js';
 import { randomBytes } from '../../app/core/crypto/random.js';
 import { finished, type CliRun } from '../support/child-output.js';
+import { useBundledCli } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
 import { STEP_MS, codeAt, wrongCode } from '../support/totp.js';
 import { startTestRelay } from '../support/relay.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const CLI = join(root, 'app', 'cli', 'main.ts');
+const cliBundle = useBundledCli();
 const PASSPHRASE = 'correct horse battery staple';
 const cleanups = useCleanups();
 
@@ -20,7 +21,7 @@ function startCli(profile: string, args: string[], totpCode?: string): ChildProc
   delete env.PARLEY_RELAY_URL;
   delete env.PARLEY_TOTP_CODE;
   if (totpCode !== undefined) env.PARLEY_TOTP_CODE = totpCode;
-  return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--enable-source-maps', cliBundle(), '--profile', profile, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 

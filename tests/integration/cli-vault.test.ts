@@ -14,9 +14,10 @@ import { openWithPassphrase } from '../../app/core/vault/keyring.js';
 import { readVaultFile } from '../../app/core/vault/vault-file.js';
 import { startTestRelay } from '../support/relay.js';
 import { finished, type CliRun } from '../support/child-output.js';
+import { useBundledCli } from '../support/cli-bundle.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const CLI = join(root, 'app', 'cli', 'main.ts');
+const cliBundle = useBundledCli();
 const PASSPHRASE = 'correct horse battery staple';
 const NEW_PASSPHRASE = 'violet harbour lanterns at dusk';
 const BACKUP_PASSPHRASE = 'a separate backup passphrase here';
@@ -27,8 +28,8 @@ function startCli(profile: string, args: string[], env: Env = {}): ChildProcess 
   // Only the variables a test sets reach the CLI, so a developer's own PARLEY_* settings cannot interfere.
   const base: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PARLEY_')));
   base.PARLEY_PASSPHRASE = PASSPHRASE;
-  // One process (node with tsx's loader, not the tsx wrapper that forks): kill -9 must hit the CLI itself.
-  return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // One process, node itself (no wrapper that forks): kill -9 must hit the CLI itself.
+  return spawn(process.execPath, ['--enable-source-maps', cliBundle(), '--profile', profile, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 function runCli(profile: string, args: string[], env: Env = {}): Promise<CliRun> {

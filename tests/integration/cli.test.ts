@@ -7,9 +7,10 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay } from '../support/relay.js';
 import { finished, type CliRun } from '../support/child-output.js';
+import { useBundledCli } from '../support/cli-bundle.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const CLI = join(root, 'app', 'cli', 'main.ts');
+const cliBundle = useBundledCli();
 const PASSPHRASE = 'correct horse battery staple';
 
 
@@ -23,7 +24,7 @@ function cliEnv(passphrase: string | null): NodeJS.ProcessEnv {
 }
 
 function startCli(profile: string, args: string[], passphrase: string | null = PASSPHRASE): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, '--profile', profile, ...args], { cwd: root, env: cliEnv(passphrase), stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--enable-source-maps', cliBundle(), '--profile', profile, ...args], { cwd: root, env: cliEnv(passphrase), stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Run one CLI command to completion. */
