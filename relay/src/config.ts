@@ -28,6 +28,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'hashUsernames', flag: 'hash-usernames', kind: 'boolean', help: 'log a salted hash instead of usernames (false)' },
   { key: 'maxFrameBytes', flag: 'max-frame-bytes', kind: 'integer', help: 'largest frame accepted (262144)' },
   { key: 'authTimeoutMs', flag: 'auth-timeout-ms', kind: 'integer', help: 'unauthenticated sockets closed after (10000)' },
+  { key: 'handshakeTimeoutMs', flag: 'handshake-timeout-ms', kind: 'integer', help: 'new sockets without a request by then are dropped (10000)' },
+  { key: 'maxHandshakesPerIp', flag: 'max-handshakes-per-ip', kind: 'integer', help: 'sockets per client address still before their first request (32)' },
   { key: 'pingIntervalMs', flag: 'ping-interval-ms', kind: 'integer', help: 'ping interval; no pong by the next: cut off (30000)' },
   { key: 'maxBufferedBytes', flag: 'max-buffered-bytes', kind: 'integer', help: 'unsent bytes before a slow reader is cut off (8388608)' },
   { key: 'holdMs', flag: 'hold-ms', kind: 'integer', help: 'how long a pushed envelope waits for its ACK before it is written anyway (25; up to 8 times that while recipients ack later)' },

@@ -13,7 +13,8 @@ export interface RelayMetrics {
   readonly rateLimited: Counter<'limit'>;
   readonly cutOff: Counter<'reason'>;
   readonly purged: Counter;
-  countLimited(name: RateLimitName): void;
+  /** A rate limit or connection cap refused something; 'handshakes': a socket past maxHandshakesPerIp. */
+  countLimited(name: RateLimitName | 'handshakes'): void;
 }
 
 /**

@@ -56,6 +56,14 @@ export interface RelayOptions {
   maxFrameBytes?: number;
   /** Unauthenticated sockets are closed after this many milliseconds. Default 10_000. */
   authTimeoutMs?: number;
+  /**
+   * A new TCP connection must send the headers of its first request (the WebSocket upgrade, or an HTTP request) within
+   * this many milliseconds, or it is dropped; later requests on a kept-alive connection get as long for theirs.
+   * Default 10_000, at most 300_000 (Node's time for a whole request).
+   */
+  handshakeTimeoutMs?: number;
+  /** TCP connections from one address still waiting to send their first request; past it new ones are dropped at once. Trusted proxies are not counted. Default 32. */
+  maxHandshakesPerIp?: number;
   /** Envelopes a single user may have waiting in the queue. Default 10_000. */
   maxQueuedPerUser?: number;
   /** Bytes of envelopes a single user may have waiting in the queue. Default 256 MiB. */
@@ -117,6 +125,10 @@ export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 't
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7733;
 export const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Node's requestTimeout: the time for a whole request, which the time for its headers may not exceed. */
+export const MAX_HANDSHAKE_TIMEOUT_MS = 300_000;
+export const DEFAULT_MAX_HANDSHAKES_PER_IP = 32;
 export const DEFAULT_MAX_QUEUED_PER_USER = 10_000;
 export const DEFAULT_MAX_QUEUED_BYTES_PER_USER = 256 * 1024 * 1024;
 export const DAY_MS = 24 * 60 * 60 * 1000;
@@ -208,6 +220,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     // Clients never accept frames over MAX_FRAME_BYTES, so the relay may only lower the limit.
     maxFrameBytes: integerIn('maxFrameBytes', options.maxFrameBytes ?? MAX_FRAME_BYTES, MIN_FRAME_BYTES, MAX_FRAME_BYTES),
     authTimeoutMs: integerIn('authTimeoutMs', options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS, 1, MAX_TIMER_MS),
+    handshakeTimeoutMs: integerIn('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, 1, MAX_HANDSHAKE_TIMEOUT_MS),
+    maxHandshakesPerIp: integerIn('maxHandshakesPerIp', options.maxHandshakesPerIp ?? DEFAULT_MAX_HANDSHAKES_PER_IP, 1, 2 ** 31 - 1),
     maxQueuedPerUser: integerIn('maxQueuedPerUser', options.maxQueuedPerUser ?? DEFAULT_MAX_QUEUED_PER_USER, 1, 2 ** 31 - 1),
     maxQueuedBytesPerUser: integerIn(
       'maxQueuedBytesPerUser',

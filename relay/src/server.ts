@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
@@ -8,6 +9,7 @@ import { OkPacer } from './ok-pacer.js';
 import { startHeartbeat } from './heartbeat.js';
 import { handleHttp } from './http/routes.js';
 import { IpConnections } from './limits/ip-connections.js';
+import { PendingHandshakes } from './limits/pending-handshakes.js';
 import { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
@@ -55,6 +57,8 @@ export interface StartRelayExtras {
 const DELIVERED_FLUSH_MS = 100;
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
 const SHUTDOWN_GRACE_MS = 2_000;
+/** How often Node looks for requests past their time (headers of a kept-alive connection's later requests, whole requests). */
+const REQUEST_CHECK_MS = 1_000;
 
 /** Shared by every socket: an 'error' listener so none is ever unhandled (the Connection logs its own). */
 function ignoreError(): void {}
@@ -152,16 +156,25 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let nextConnectionId = 1;
   let closing: Promise<void> | undefined;
 
+  const handshakes = new PendingHandshakes(resolved.handshakeTimeoutMs, resolved.maxHandshakesPerIp, addressFilter('trustedProxies', resolved.trustedProxies), (reason) => {
+    if (reason === 'cap') metrics.countLimited('handshakes');
+    else metrics.cutOff.inc({ reason: 'handshake_timeout' });
+  });
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
+    handshakes.finished(request.socket);
     handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader });
   };
   let http: Server;
   try {
-    http = tlsFiles === undefined ? createServer(onHttp) : createTlsServer(tlsFiles, onHttp);
+    const timeouts = { headersTimeout: resolved.handshakeTimeoutMs, connectionsCheckingInterval: REQUEST_CHECK_MS };
+    http = tlsFiles === undefined ? createServer(timeouts, onHttp) : createTlsServer({ ...tlsFiles, ...timeouts }, onHttp);
   } catch (error) {
     store.close();
     throw error;
   }
+  // 'connection' is the TCP socket for TLS too, so a stalled TLS handshake is timed and counted like a silent socket.
+  http.on('connection', (socket: Socket) => handshakes.accepted(socket));
+  http.on('upgrade', (request: IncomingMessage) => handshakes.finished(request.socket));
   // Compression stays off: it would let a small frame inflate past maxPayload's intent.
   // clientTracking off: the relay keeps its own set of connections, and each socket is one closure and set entry lighter.
   const wss = new WebSocketServer({ server: http, maxPayload: resolved.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
@@ -287,6 +300,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     await allClosed;
     await new Promise<void>((resolve) => wss.close(() => resolve()));
     http.closeAllConnections();
+    handshakes.dropAll();
     await stopped;
     // ACKs still waiting for their group commit, and the delivered ids, are written before the database closes.
     writes.flush();

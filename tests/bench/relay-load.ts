@@ -155,6 +155,7 @@ export const RELAY_OPTIONS = {
   host: '127.0.0.1',
   port: 0,
   maxConnectionsPerIp: 1_000_000,
+  maxHandshakesPerIp: 1_000_000,
   rateLimits: { connections: { points: 1_000_000, durationMs: 60_000 }, messages: { points: 1_000_000, durationMs: 1_000 } },
 };
 

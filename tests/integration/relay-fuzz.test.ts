@@ -13,6 +13,7 @@ beforeAll(async () => {
   // Generous limits: the fuzzer opens many connections from one address and must reach the frame handlers.
   r = await startTestRelay({
     maxConnectionsPerIp: 10_000,
+    maxHandshakesPerIp: 10_000,
     rateLimits: { connections: { points: 100_000, durationMs: 60_000 }, messages: { points: 100_000, durationMs: 1_000 } },
   });
   [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES, type Frame } from '../../relay/protocol/index.js';
@@ -28,11 +29,30 @@ function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (
   return { now: () => time, advance: (ms) => (time += ms) };
 }
 
-/** The relay's count of connections cut off for this reason, read from /metrics. */
-async function cutOffs(r: TestRelay, reason: string): Promise<number> {
+/** A series' value from the relay's /metrics (0 while it has none). */
+async function metric(r: TestRelay, series: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`parley_connections_cut_total{reason="${reason}"}`));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
+/** The relay's count of connections cut off for this reason. */
+function cutOffs(r: TestRelay, reason: string): Promise<number> {
+  return metric(r, `parley_connections_cut_total{reason="${reason}"}`);
+}
+
+/** A bare TCP connection to the relay that sends nothing unless told to; resolves once connected. */
+function rawSocket(port: number): Promise<{ socket: Socket; closed: Promise<void>; isOpen: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let open = true;
+    const closed = new Promise<void>((done) => socket.once('close', () => done(void (open = false))));
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.on('error', () => undefined); // the relay dropping it is the expected end
+      resolve({ socket, closed, isOpen: () => open });
+    });
+  });
 }
 
 async function registerOffline(url: string, ...identities: TestIdentity[]): Promise<void> {
@@ -119,6 +139,48 @@ describe('relay limits: connections', () => {
     track(await WireClient.connect(direct.url, forwardedFor('203.0.113.5')));
     const spoofed = track(await WireClient.open(direct.url, forwardedFor('198.51.100.7')));
     expect(errorOf(await spoofed.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+  });
+
+  it('drops a socket that sends no request within handshakeTimeoutMs, and one that dribbles its headers; finished handshakes stay', async () => {
+    const r = await relay({ handshakeTimeoutMs: 300 });
+    const alice = await createIdentity('alice');
+    // Connected first: its timer, had it not been cleared by the upgrade, would fire before the others'.
+    const early = await registered(r.url, alice);
+    const silent = await rawSocket(r.port);
+    const dribbling = await rawSocket(r.port);
+    dribbling.socket.write('GET /healthz HTTP/1.1\r\n');
+    const drip = setInterval(() => dribbling.socket.write('X-Slow: 1\r\n'), 50);
+    await Promise.all([silent.closed, dribbling.closed]);
+    clearInterval(drip);
+
+    expect(await cutOffs(r, 'handshake_timeout')).toBe(2);
+    expect(await early.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+    expect((await fetch(`http://127.0.0.1:${r.port}/healthz`)).status).toBe(200);
+  });
+
+  it('drops sockets past maxHandshakesPerIp at once, not counting upgraded ones, and accepts again once pending ones go', async () => {
+    const r = await relay({ maxHandshakesPerIp: 2, handshakeTimeoutMs: 1_000 });
+    // Upgraded connections are no longer pending: more of them than the cap connect one after another.
+    for (let i = 0; i < 3; i++) track(await WireClient.connect(r.url));
+    const first = await rawSocket(r.port);
+    const second = await rawSocket(r.port);
+    const third = await rawSocket(r.port);
+    await third.closed;
+    // Dropped on arrival, not timed out: the two before it are still waiting.
+    expect([first.isOpen(), second.isOpen()]).toEqual([true, true]);
+    await expect(WireClient.open(r.url)).rejects.toThrow();
+
+    await Promise.all([first.closed, second.closed]);
+    expect(track(await WireClient.connect(r.url)).nonce).toHaveLength(32);
+    expect(await metric(r, 'parley_rate_limited_total{limit="handshakes"}')).toBe(2);
+    expect(await cutOffs(r, 'handshake_timeout')).toBe(2);
+  });
+
+  it('does not count a trusted proxy\'s sockets against maxHandshakesPerIp', async () => {
+    const behindProxy = await relay({ maxHandshakesPerIp: 1, handshakeTimeoutMs: 60_000, trustedProxies: ['loopback'] });
+    const silent = await rawSocket(behindProxy.port);
+    expect(track(await WireClient.connect(behindProxy.url)).nonce).toHaveLength(32);
+    silent.socket.destroy();
   });
 
   it('refuses to start with a trusted proxy that is not an address, a range or a known name', async () => {

@@ -1,6 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { get } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +56,32 @@ describe('relay operation', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('with TLS, drops a socket that never starts its TLS handshake, and keeps a wss client that finished its own', async () => {
+    const relay = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath, handshakeTimeoutMs: 300 });
+    try {
+      const client = await WireClient.connect(relay.url, { ca: cert });
+      const silent = connect(relay.port, '127.0.0.1');
+      await once(silent, 'connect');
+      await once(silent, 'close');
+      // Upgraded before the silent socket came, its timer (cleared through the TLS socket) would have fired first.
+      await expectOk(client.register(await createIdentity('alice')));
+      await client.close();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('with TLS, stops at once with a socket still before its TLS handshake', async () => {
+    const relay = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath, handshakeTimeoutMs: 60_000 });
+    const silent = connect(relay.port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await once(silent, 'connect');
+    const dropped = once(silent, 'close');
+    // The HTTP server closes only the connections it has seen; this one is not its yet.
+    await relay.close();
+    await dropped;
   });
 
   it('refuses certificate and key files it cannot use, at start, naming the option', async () => {
