@@ -49,6 +49,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'rateLimits.messages', flag: 'rate-messages', kind: 'rate', help: 'SENDs per user, POINTS/MS (50/1000)' },
   { key: 'rateLimits.registrations', flag: 'rate-registrations', kind: 'rate', help: 'new usernames per IP, POINTS/MS (10/3600000)' },
   { key: 'rateLimits.totp', flag: 'rate-totp', kind: 'rate', help: 'registration-lock codes per user, POINTS/MS (5/900000)' },
+  { key: 'rateLimits.lookups', flag: 'rate-lookups', kind: 'rate', help: 'username lookups per user, POINTS/MS (200/900000)' },
+  { key: 'rateLimits.prekeyFetches', flag: 'rate-prekey-fetches', kind: 'rate', help: 'prekey bundles per user and target, POINTS/MS (6/600000)' },
 ];
 
 export function envName(flag: string): string {

@@ -353,8 +353,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
     switch (frame.name) {
       case 'LOOKUP':
-        this.send(handleLookup(frame, this.deps.store.users));
-        return undefined;
+        return this.onLookup(frame, username);
       case 'TOTP_SETUP':
         return this.answerCommitted(() => handleTotpSetup(frame, username, this.deps.store.locks));
       case 'TOTP_ENABLE':
@@ -401,9 +400,22 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
   }
 
-  /** FETCH_PREKEYS hands out one-time keys, so it shares the per-identity message rate limit: nobody drains a stock at wire speed. */
+  /** LOOKUP answers whether a name exists, so it has a limit of its own: nobody walks the directory name by name. */
+  private async onLookup(frame: FrameOf<'LOOKUP'>, username: string): Promise<void> {
+    const retryAfterMs = await this.deps.limiter.take('lookups', username);
+    this.send(retryAfterMs > 0 ? errorFrame(frame.requestId, 'RATE_LIMITED', 'too many usernames looked up', retryAfterMs) : handleLookup(frame, this.deps.store.users));
+  }
+
+  /**
+   * FETCH_PREKEYS hands out one of the target's one-time keys: limited per target (nobody drains another's stock) and
+   * within the per-identity message limit (nobody sweeps everyone's at wire speed).
+   */
   private async onFetchPrekeys(frame: FrameOf<'FETCH_PREKEYS'>, username: string): Promise<void> {
-    const retryAfterMs = await this.deps.limiter.take('messages', username);
+    const [perTarget, overall] = await Promise.all([
+      this.deps.limiter.take('prekeyFetches', `${username} ${frame.username}`),
+      this.deps.limiter.take('messages', username),
+    ]);
+    const retryAfterMs = Math.max(perTarget, overall);
     if (retryAfterMs > 0) {
       this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many prekey bundles fetched', retryAfterMs));
       return;

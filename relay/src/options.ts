@@ -19,6 +19,13 @@ export interface RateLimits {
   readonly registrations: RateLimit;
   /** Registration-lock codes tried (TOTP_ENABLE, TOTP_DISABLE, REGISTER_LOCKED), per username. Default 5 per 15 minutes. */
   readonly totp: RateLimit;
+  /** LOOKUP (a username's keys) per authenticated user, so the directory cannot be walked name by name. Default 200 per 15 minutes. */
+  readonly lookups: RateLimit;
+  /**
+   * FETCH_PREKEYS per authenticated user and target: each hands out one of the target's one-time keys, so one account
+   * cannot drain another's stock. Default 6 per 10 minutes (FETCH_PREKEYS also counts against `messages`).
+   */
+  readonly prekeyFetches: RateLimit;
 }
 
 export type RateLimitName = keyof RateLimits;
@@ -146,6 +153,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   messages: { points: 50, durationMs: 1_000 },
   registrations: { points: 10, durationMs: 60 * 60_000 },
   totp: { points: 5, durationMs: 15 * 60_000 },
+  lookups: { points: 200, durationMs: 15 * 60_000 },
+  prekeyFetches: { points: 6, durationMs: 10 * 60_000 },
 };
 export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
@@ -244,6 +253,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       messages: rateLimit('messages', limits.messages),
       registrations: rateLimit('registrations', limits.registrations),
       totp: rateLimit('totp', limits.totp),
+      lookups: rateLimit('lookups', limits.lookups),
+      prekeyFetches: rateLimit('prekeyFetches', limits.prekeyFetches),
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,

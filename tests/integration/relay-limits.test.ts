@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { MAX_ENVELOPE_BYTES, type Frame } from '../../relay/protocol/index.js';
+import { MAX_ENVELOPE_BYTES, decodeOneTimePrekeys, type Frame } from '../../relay/protocol/index.js';
 import { DEFAULT_MAX_QUEUE_AGE_MS } from '../../relay/src/options.js';
 import type { TestRelay } from '../support/relay.js';
+import { publishAll } from '../support/prekeys.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useRelayHarness } from '../support/relay-harness.js';
 
@@ -100,7 +101,8 @@ describe('relay limits: hostile and slow clients', () => {
   });
 
   it('handles a flood of pipelined requests in order without reading past maxPipelinedFrames', async () => {
-    const r = await relay({ maxPipelinedFrames: 4 });
+    // A lookup budget above the flood: each LOOKUP waits for the limiter, so every one of them passes through the backlog.
+    const r = await relay({ maxPipelinedFrames: 4, rateLimits: { lookups: { points: 1_000, durationMs: 60_000 } } });
     const client = await registered(r.url, await createIdentity('alice'));
     const names = Array.from({ length: 300 }, (_, i) => `nobody-${i}`);
     const replies = await Promise.all(names.map((username) => client.request({ name: 'LOOKUP', username })));
@@ -223,6 +225,48 @@ describe('relay limits: rate limits on requests', () => {
     await delay(refusal.retryAfterMs);
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: bytes(8) }));
     expect(r.queueDepth('bob')).toBe(5);
+  });
+
+  it('rate-limits LOOKUP per identity with RATE_LIMITED and a retryAfterMs, and answers again after it', async () => {
+    const r = await relay({ rateLimits: { lookups: { points: 2, durationMs: 400 } } });
+    const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
+    await registerOffline(r.url, bob);
+    const walker = await registered(r.url, alice);
+    expect(await walker.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
+    expect(errorOf(await walker.request({ name: 'LOOKUP', username: 'nobody' })).code).toBe('USER_NOT_FOUND');
+
+    // Past the budget, a name that exists and one that does not get the same answer: nothing is learnt.
+    const refusals = [errorOf(await walker.request({ name: 'LOOKUP', username: 'bob' })), errorOf(await walker.request({ name: 'LOOKUP', username: 'nobody' }))];
+    expect(refusals.map((refusal) => refusal.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    expect(refusals[0]?.retryAfterMs).toBeGreaterThan(0);
+    // The budget is per identity.
+    const other = await registered(r.url, carol);
+    expect(await other.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
+
+    await delay(Math.max(...refusals.map((refusal) => refusal.retryAfterMs)));
+    expect(await walker.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
+  });
+
+  it('rate-limits FETCH_PREKEYS per identity and target, so no one-time key is handed out past it, and serves again after retryAfterMs', async () => {
+    const r = await relay({ rateLimits: { prekeyFetches: { points: 1, durationMs: 400 } } });
+    const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
+    await publishAll(await registered(r.url, bob), bob);
+    await publishAll(await registered(r.url, carol), carol);
+    const fetcher = await registered(r.url, alice);
+    const oneTimeKeyOf = async (username: string): Promise<number[] | string> => {
+      const reply = await fetcher.request({ name: 'FETCH_PREKEYS', username });
+      return reply.name === 'PREKEY_BUNDLE' ? (decodeOneTimePrekeys(reply.oneTimePrekey) ?? []).map((entry) => entry.keyId) : errorOf(reply).code;
+    };
+    expect(await oneTimeKeyOf('bob')).toEqual([11]);
+    const refusal = errorOf(await fetcher.request({ name: 'FETCH_PREKEYS', username: 'bob' }));
+    expect(refusal.code).toBe('RATE_LIMITED');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    // Another target has a budget of its own.
+    expect(await oneTimeKeyOf('carol')).toEqual([11]);
+
+    await delay(refusal.retryAfterMs);
+    // The refused fetch took nothing: bob's second key is the next one handed out.
+    expect(await oneTimeKeyOf('bob')).toEqual([12]);
   });
 
   it('rate-limits new registrations per IP, not logins, and registers again after retryAfterMs', async () => {

@@ -31,7 +31,7 @@ export class ContactsService {
     try {
       reply = await this.ctx.relay.request({ name: 'LOOKUP', username });
     } catch (error) {
-      throw relayFailure(error, { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER', USERNAME_INVALID: 'CONTACT_UNKNOWN_USER' });
+      throw relayFailure(error, { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER', USERNAME_INVALID: 'CONTACT_UNKNOWN_USER', RATE_LIMITED: 'RELAY_RATE_LIMITED' });
     }
     if (reply.name !== 'USER' || reply.username !== username) {
       throw new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay answered the lookup with something else');

@@ -47,7 +47,7 @@ export class SessionService {
     try {
       reply = await this.ctx.relay.request({ name: 'FETCH_PREKEYS', username: contact.username });
     } catch (error) {
-      throw relayFailure(error, { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER', PREKEYS_UNAVAILABLE: 'SESSION_NOT_READY' });
+      throw relayFailure(error, { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER', PREKEYS_UNAVAILABLE: 'SESSION_NOT_READY', RATE_LIMITED: 'RELAY_RATE_LIMITED' });
     }
     if (reply.name !== 'PREKEY_BUNDLE' || reply.username !== contact.username) throw failed('RELAY_PROTOCOL_ERROR', 'The relay answered with something else');
     const bundle = prekeyBundleFromFrame(reply);

@@ -73,7 +73,14 @@ export class RelayRateLimiter {
         return Math.max(1, Math.ceil(refusal.msBeforeNext));
       },
     });
-    this.limits = { connections: make('connections'), messages: make('messages'), registrations: make('registrations'), totp: make('totp') };
+    this.limits = {
+      connections: make('connections'),
+      messages: make('messages'),
+      registrations: make('registrations'),
+      totp: make('totp'),
+      lookups: make('lookups'),
+      prekeyFetches: make('prekeyFetches'),
+    };
   }
 
   /** Count one action for key; the wait before it may be retried if it is over budget. */
