@@ -26,6 +26,11 @@ export interface RateLimits {
    * cannot drain another's stock. Default 6 per 10 minutes (FETCH_PREKEYS also counts against `messages`).
    */
   readonly prekeyFetches: RateLimit;
+  /**
+   * HTTP requests to /v1/ (blobs, whoami) per client IP, counted before the Bearer token is checked: forged tokens
+   * cost a signature check each. The probes and /metrics are not counted. Default 600 per minute.
+   */
+  readonly http: RateLimit;
 }
 
 export type RateLimitName = keyof RateLimits;
@@ -155,6 +160,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   totp: { points: 5, durationMs: 15 * 60_000 },
   lookups: { points: 200, durationMs: 15 * 60_000 },
   prekeyFetches: { points: 6, durationMs: 10 * 60_000 },
+  http: { points: 600, durationMs: 60_000 },
 };
 export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
 export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
@@ -255,6 +261,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       totp: rateLimit('totp', limits.totp),
       lookups: rateLimit('lookups', limits.lookups),
       prekeyFetches: rateLimit('prekeyFetches', limits.prekeyFetches),
+      http: rateLimit('http', limits.http),
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
     registration,

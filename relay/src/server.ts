@@ -162,7 +162,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   });
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
     handshakes.finished(request.socket);
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader, limiter });
   };
   let http: Server;
   try {

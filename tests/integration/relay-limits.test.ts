@@ -269,6 +269,29 @@ describe('relay limits: rate limits on requests', () => {
     expect(await oneTimeKeyOf('bob')).toEqual([12]);
   });
 
+  it('rate-limits /v1/ HTTP requests per IP with 429, Retry-After and RATE_LIMITED, before any token check; the probes are not counted', async () => {
+    const r = await relay({ rateLimits: { http: { points: 2, durationMs: 1_000 } } });
+    const whoami = (): Promise<Response> => fetch(`http://127.0.0.1:${r.port}/v1/whoami`, { headers: { authorization: 'Bearer not.a.token' } });
+    expect([(await whoami()).status, (await whoami()).status]).toEqual([401, 401]);
+
+    const limited = await whoami();
+    expect(limited.status).toBe(429);
+    const refusal = (await limited.json()) as { code: string; retryAfterMs: number };
+    expect(refusal.code).toBe('RATE_LIMITED');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    expect(refusal.retryAfterMs).toBeLessThanOrEqual(1_000);
+    expect(Number(limited.headers.get('retry-after'))).toBe(Math.ceil(refusal.retryAfterMs / 1_000));
+    // A refused upload's unread body takes its connection with it; a bodiless request keeps its own.
+    expect(limited.headers.get('connection')).not.toBe('close');
+    const upload = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, { method: 'PUT', body: new Uint8Array(64 * 1024), headers: { authorization: 'Bearer not.a.token' } });
+    expect([upload.status, upload.headers.get('connection')]).toEqual([429, 'close']);
+    expect((await fetch(`http://127.0.0.1:${r.port}/healthz`)).status).toBe(200);
+    expect(await metric(r, 'parley_rate_limited_total{limit="http"}')).toBe(2);
+
+    await delay(refusal.retryAfterMs);
+    expect((await whoami()).status).toBe(401);
+  });
+
   it('rate-limits new registrations per IP, not logins, and registers again after retryAfterMs', async () => {
     const r = await relay({ rateLimits: { registrations: { points: 1, durationMs: 400 } } });
     const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);

@@ -8,6 +8,7 @@ import { BLOB_PATH, handleBlobs } from './blobs.js';
 import type { RelayStore } from '../store/ports.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import type { TokenService } from '../tokens.js';
+import type { RelayRateLimiter } from '../limits/rate-limiter.js';
 import { authorize, sendJson } from './bearer.js';
 
 export interface HttpDeps {
@@ -23,7 +24,11 @@ export interface HttpDeps {
   readonly addressOf: ClientAddress;
   /** Whether an address may read /metrics (metricsFrom). */
   readonly metricsReader: AddressFilter;
+  readonly limiter: RelayRateLimiter;
 }
+
+/** The API's prefix: its requests count against rateLimits.http; the probes and /metrics do not. */
+const API_PREFIX = '/v1/';
 
 /** A request id from a proxy's X-Request-Id if it looks like one, else a fresh one; echoed in the response. */
 function requestId(request: IncomingMessage): string {
@@ -36,10 +41,36 @@ function reply(response: ServerResponse, status: number, body: string, id: strin
   response.end(body);
 }
 
-/** Plain HTTP on the WebSocket port: liveness, readiness, Prometheus metrics; anything else is told to upgrade. */
+/** Plain HTTP on the WebSocket port: liveness, readiness, Prometheus metrics, the /v1/ API; anything else is told to upgrade. */
 export function handleHttp(request: IncomingMessage, response: ServerResponse, deps: HttpDeps): void {
   const id = requestId(request);
   const path = (request.url ?? '/').split('?')[0] ?? '/';
+  if (!path.startsWith(API_PREFIX)) {
+    route(request, response, path, id, deps);
+    return;
+  }
+  deps.limiter.take('http', deps.addressOf(request)).then(
+    (retryAfterMs) => {
+      if (retryAfterMs === 0) return route(request, response, path, id, deps);
+      response.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+      // A refused upload's body is not read: its connection goes with the answer. Others stay, as reconnecting costs more.
+      if (hasBody(request)) response.setHeader('connection', 'close');
+      sendJson(response, 429, { code: 'RATE_LIMITED', message: 'too many requests from this address', retryAfterMs }, id);
+      request.resume();
+    },
+    (error: unknown) => {
+      deps.log('internal_error', { req: id, ...describeError(error) });
+      sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
+    },
+  );
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function route(request: IncomingMessage, response: ServerResponse, path: string, id: string, deps: HttpDeps): void {
   if (path === BLOB_PATH || path.startsWith(`${BLOB_PATH}/`)) {
     handleBlobs(request, response, path, id, deps).catch((error: unknown) => {
       deps.log('blob_failed', { req: id, ...describeError(error) });
