@@ -51,6 +51,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'rateLimits.totp', flag: 'rate-totp', kind: 'rate', help: 'registration-lock codes per user, POINTS/MS (5/900000)' },
   { key: 'rateLimits.lookups', flag: 'rate-lookups', kind: 'rate', help: 'username lookups per user, POINTS/MS (200/900000)' },
   { key: 'rateLimits.prekeyFetches', flag: 'rate-prekey-fetches', kind: 'rate', help: 'prekey bundles per user and target, POINTS/MS (6/600000)' },
+  { key: 'rateLimits.requests', flag: 'rate-requests', kind: 'rate', help: 'token requests, prekey publishes and TOTP setups per user, POINTS/MS (60/60000)' },
   { key: 'rateLimits.http', flag: 'rate-http', kind: 'rate', help: 'HTTP requests to /v1/ per IP, POINTS/MS (600/60000)' },
 ];
 

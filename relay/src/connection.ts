@@ -22,7 +22,7 @@ import type { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
 import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
-import type { ResolvedRelayOptions } from './options.js';
+import type { RateLimitName, ResolvedRelayOptions } from './options.js';
 import type { OkPacer } from './ok-pacer.js';
 import { Outbox, type Transport } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
@@ -63,6 +63,14 @@ type State =
 
 type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
+
+/** The per-user budgets a request is counted against before it is handled, and what a refused one is told. */
+type UserBudget = Extract<RateLimitName, 'lookups' | 'requests' | 'totp'>;
+const REFUSED: Readonly<Record<UserBudget, string>> = {
+  lookups: 'too many usernames looked up',
+  requests: 'too many requests',
+  totp: 'too many registration-lock codes tried',
+};
 
 /** The received bytes. ws hands each message memory of its own, so decoded fields may be views into it. */
 function toBytes(data: RawData): Uint8Array {
@@ -353,14 +361,17 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
     switch (frame.name) {
       case 'LOOKUP':
-        return this.onLookup(frame, username);
+        // It answers whether a name exists: a budget of its own, so nobody walks the directory name by name.
+        return this.limited('lookups', username, frame.requestId, () => void this.send(handleLookup(frame, this.deps.store.users)));
       case 'TOTP_SETUP':
-        return this.answerCommitted(() => handleTotpSetup(frame, username, this.deps.store.locks));
+        return this.limited('requests', username, frame.requestId, () => this.answerCommitted(() => handleTotpSetup(frame, username, this.deps.store.locks)));
       case 'TOTP_ENABLE':
       case 'TOTP_DISABLE':
-        return this.onTotp(frame, username);
+        // A code tried.
+        return this.limited('totp', username, frame.requestId, () => this.onTotp(frame, username));
       case 'TOKEN_REQUEST':
-        return this.deps.tokens.issue(username).then(({ token, expiresAt }) => {
+        return this.limited('requests', username, frame.requestId, async () => {
+          const { token, expiresAt } = await this.deps.tokens.issue(username);
           this.send({ name: 'TOKEN', requestId: frame.requestId, token, expiresAt });
         });
       case 'SEND':
@@ -374,11 +385,11 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
         this.onAcks(frame, username);
         return undefined;
       case 'PUBLISH_SIGNED_PREKEY':
-        return this.answerCommitted(() => handlePublishSignedPrekey(frame, username, this.deps.store, Date.now()));
+        return this.limited('requests', username, frame.requestId, () => this.answerCommitted(() => handlePublishSignedPrekey(frame, username, this.deps.store, Date.now())));
       case 'PUBLISH_ONE_TIME_PREKEYS':
-        return this.answerCommitted(() => handlePublishOneTimePrekeys(frame, username, this.deps.store));
+        return this.limited('requests', username, frame.requestId, () => this.answerCommitted(() => handlePublishOneTimePrekeys(frame, username, this.deps.store)));
       case 'PUBLISH_PQ_PREKEYS':
-        return this.answerCommitted(() => handlePublishPqPrekeys(frame, username, this.deps.store));
+        return this.limited('requests', username, frame.requestId, () => this.answerCommitted(() => handlePublishPqPrekeys(frame, username, this.deps.store)));
       case 'FETCH_PREKEYS':
         return this.onFetchPrekeys(frame, username);
       case 'CHALLENGE':
@@ -400,10 +411,11 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
   }
 
-  /** LOOKUP answers whether a name exists, so it has a limit of its own: nobody walks the directory name by name. */
-  private async onLookup(frame: FrameOf<'LOOKUP'>, username: string): Promise<void> {
-    const retryAfterMs = await this.deps.limiter.take('lookups', username);
-    this.send(retryAfterMs > 0 ? errorFrame(frame.requestId, 'RATE_LIMITED', 'too many usernames looked up', retryAfterMs) : handleLookup(frame, this.deps.store.users));
+  /** Count a request against one of the user's budgets, then handle it; past the budget it is answered RATE_LIMITED and not handled. */
+  private async limited(budget: UserBudget, username: string, requestId: number, handle: () => Promise<void> | void): Promise<void> {
+    const retryAfterMs = await this.deps.limiter.take(budget, username);
+    if (retryAfterMs > 0) this.send(errorFrame(requestId, 'RATE_LIMITED', REFUSED[budget], retryAfterMs));
+    else await handle();
   }
 
   /**
@@ -425,13 +437,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     if (outcome.notify !== undefined) this.deps.router.get(outcome.notify.to)?.notify(outcome.notify.frame);
   }
 
-  /** TOTP_ENABLE or TOTP_DISABLE: a code tried, so it counts against the user's totp rate limit. */
+  /** TOTP_ENABLE or TOTP_DISABLE, within the user's totp budget. */
   private async onTotp(frame: FrameOf<'TOTP_ENABLE'> | FrameOf<'TOTP_DISABLE'>, username: string): Promise<void> {
-    const retryAfterMs = await this.deps.limiter.take('totp', username);
-    if (retryAfterMs > 0) {
-      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many registration-lock codes tried', retryAfterMs));
-      return;
-    }
     const { locks } = this.deps.store;
     const now = this.deps.options.now();
     this.send(await this.committed(() => (frame.name === 'TOTP_ENABLE' ? handleTotpEnable(frame, username, locks, now) : handleTotpDisable(frame, username, locks, now))));

@@ -26,6 +26,8 @@ export interface RateLimits {
    * cannot drain another's stock. Default 6 per 10 minutes (FETCH_PREKEYS also counts against `messages`).
    */
   readonly prekeyFetches: RateLimit;
+  /** TOKEN_REQUEST, PUBLISH_* and TOTP_SETUP per authenticated user: each signs or writes. Default 60 per minute. */
+  readonly requests: RateLimit;
   /**
    * HTTP requests to /v1/ (blobs, whoami) per client IP, counted before the Bearer token is checked: forged tokens
    * cost a signature check each. The probes and /metrics are not counted. Default 600 per minute.
@@ -160,6 +162,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   totp: { points: 5, durationMs: 15 * 60_000 },
   lookups: { points: 200, durationMs: 15 * 60_000 },
   prekeyFetches: { points: 6, durationMs: 10 * 60_000 },
+  requests: { points: 60, durationMs: 60_000 },
   http: { points: 600, durationMs: 60_000 },
 };
 export const DEFAULT_MAX_BLOB_BYTES = 25 * 1024 * 1024;
@@ -261,6 +264,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       totp: rateLimit('totp', limits.totp),
       lookups: rateLimit('lookups', limits.lookups),
       prekeyFetches: rateLimit('prekeyFetches', limits.prekeyFetches),
+      requests: rateLimit('requests', limits.requests),
       http: rateLimit('http', limits.http),
     },
     tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },

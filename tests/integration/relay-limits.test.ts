@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { MAX_ENVELOPE_BYTES, decodeOneTimePrekeys, type Frame } from '../../relay/protocol/index.js';
+import { MAX_ENVELOPE_BYTES, decodeOneTimePrekeys, encodeOneTimePrekeys, encodePqPrekeys, signedPrekeyTranscript, type Frame } from '../../relay/protocol/index.js';
 import { DEFAULT_MAX_QUEUE_AGE_MS } from '../../relay/src/options.js';
 import type { TestRelay } from '../support/relay.js';
-import { publishAll } from '../support/prekeys.js';
+import { key, pqEntry, publishAll, sign } from '../support/prekeys.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useRelayHarness } from '../support/relay-harness.js';
 
@@ -267,6 +267,35 @@ describe('relay limits: rate limits on requests', () => {
     await delay(refusal.retryAfterMs);
     // The refused fetch took nothing: bob's second key is the next one handed out.
     expect(await oneTimeKeyOf('bob')).toEqual([12]);
+  });
+
+  it('rate-limits token requests, prekey publishes and TOTP setups together per identity, and serves them again after retryAfterMs', async () => {
+    const r = await relay({ rateLimits: { requests: { points: 2, durationMs: 400 } } });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const client = await registered(r.url, alice);
+    expect((await client.request({ name: 'TOKEN_REQUEST' })).name).toBe('TOKEN');
+    await expectOk(client.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys([{ keyId: 1, publicKey: bytes(32) }]) }));
+
+    // One budget for all three: the third request of any of them is refused, and not carried out.
+    const refusals = [
+      errorOf(await client.request({ name: 'TOTP_SETUP' })),
+      errorOf(await client.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys([{ keyId: 2, publicKey: bytes(32) }]) })),
+      errorOf(await client.request({ name: 'TOKEN_REQUEST' })),
+    ];
+    expect(refusals.map((refusal) => refusal.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(await metric(r, 'parley_rate_limited_total{limit="requests"}')).toBe(3);
+
+    await delay(Math.max(...refusals.map((refusal) => refusal.retryAfterMs)));
+    await expectOk(client.request({ name: 'PUBLISH_SIGNED_PREKEY', keyId: 5, publicKey: key(5), signature: sign(alice, signedPrekeyTranscript(5, key(5))) }));
+    await expectOk(client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: encodePqPrekeys([pqEntry(alice, 29, true)]) }));
+    // The refused publish stored nothing: key 1 is handed out, then none.
+    const fetcher = await registered(r.url, bob);
+    const oneTimeKeys = async (): Promise<number[]> => {
+      const reply = await fetcher.request({ name: 'FETCH_PREKEYS', username: 'alice' });
+      if (reply.name !== 'PREKEY_BUNDLE') throw new Error(`expected a bundle, got ${errorOf(reply).code}`);
+      return (decodeOneTimePrekeys(reply.oneTimePrekey) ?? []).map((entry) => entry.keyId);
+    };
+    expect([await oneTimeKeys(), await oneTimeKeys()]).toEqual([[1], []]);
   });
 
   it('rate-limits /v1/ HTTP requests per IP with 429, Retry-After and RATE_LIMITED, before any token check; the probes are not counted', async () => {

@@ -80,6 +80,7 @@ export class RelayRateLimiter {
       totp: make('totp'),
       lookups: make('lookups'),
       prekeyFetches: make('prekeyFetches'),
+      requests: make('requests'),
       http: make('http'),
     };
   }
