@@ -64,6 +64,9 @@ type State =
 type CredentialFrame = FrameOf<'REGISTER'> | FrameOf<'REGISTER_INVITE'> | FrameOf<'REGISTER_LOCKED'> | FrameOf<'AUTH'> | FrameOf<'RESUME'>;
 type RequestFrame = Exclude<Frame, CredentialFrame>;
 
+/** Longest a connection goes unread after a rate-limit refusal. */
+const REFUSAL_PAUSE_MS = 1_000;
+
 /** The per-user budgets a request is counted against before it is handled, and what a refused one is told. */
 type UserBudget = Extract<RateLimitName, 'lookups' | 'requests' | 'totp'>;
 const REFUSED: Readonly<Record<UserBudget, string>> = {
@@ -96,6 +99,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   private pumped: Promise<void> | undefined;
   /** Paused by the relay (backlog full or shutting down), not by the client. */
   private readingPaused = false;
+  /** Set while reading waits after a rate-limit refusal (see rateLimited). */
+  private refusalPause: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Cleared on each ping, set by the pong (or any frame): a socket still false at the next ping is gone. */
   private alive = true;
@@ -226,9 +231,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       for (let next = this.backlog?.shift(); next !== undefined; next = this.backlog?.shift()) {
         const pending = this.handle(next[0], next[1]);
         if (pending !== undefined) await pending;
-        if (this.readingPaused && !this.stopped && (this.backlog?.length ?? 0) < this.deps.options.maxPipelinedFrames / 2) {
+        if (this.readingPaused && (this.backlog?.length ?? 0) < this.deps.options.maxPipelinedFrames / 2) {
           this.readingPaused = false;
-          this.socket.resume();
+          this.resumeReading();
         }
       }
     } finally {
@@ -414,8 +419,29 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   /** Count a request against one of the user's budgets, then handle it; past the budget it is answered RATE_LIMITED and not handled. */
   private async limited(budget: UserBudget, username: string, requestId: number, handle: () => Promise<void> | void): Promise<void> {
     const retryAfterMs = await this.deps.limiter.take(budget, username);
-    if (retryAfterMs > 0) this.send(errorFrame(requestId, 'RATE_LIMITED', REFUSED[budget], retryAfterMs));
+    if (retryAfterMs > 0) this.rateLimited(requestId, REFUSED[budget], retryAfterMs);
     else await handle();
+  }
+
+  /**
+   * Answer a request refused by a rate limit, and read nothing more from this socket for a while (up to
+   * REFUSAL_PAUSE_MS): a refusal is cheap and immediate, so a client that keeps sending would otherwise have the relay
+   * answering refusals as fast as it can send them. A client that waits as it is told loses nothing.
+   */
+  private rateLimited(requestId: number, message: string, retryAfterMs: number): void {
+    this.send(errorFrame(requestId, 'RATE_LIMITED', message, retryAfterMs));
+    if (this.refusalPause !== undefined || this.state.kind === 'closed') return;
+    this.socket.pause();
+    this.refusalPause = setTimeout(() => {
+      this.refusalPause = undefined;
+      this.resumeReading();
+    }, Math.min(retryAfterMs, REFUSAL_PAUSE_MS));
+  }
+
+  /** Read again, unless something else still holds reading back. */
+  private resumeReading(): void {
+    if (this.readingPaused || this.stopped || this.refusalPause !== undefined || this.state.kind === 'closed') return;
+    this.socket.resume();
   }
 
   /**
@@ -429,7 +455,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     ]);
     const retryAfterMs = Math.max(perTarget, overall);
     if (retryAfterMs > 0) {
-      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many prekey bundles fetched', retryAfterMs));
+      this.rateLimited(frame.requestId, 'too many prekey bundles fetched', retryAfterMs);
       return;
     }
     const outcome = await this.committed(() => handleFetchPrekeys(frame, this.deps.store));
@@ -529,7 +555,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   private onSendAllowed(frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {
     if (retryAfterMs > 0) {
-      this.send(errorFrame(frame.requestId, 'RATE_LIMITED', 'too many messages; retry later', retryAfterMs));
+      this.rateLimited(frame.requestId, 'too many messages; retry later', retryAfterMs);
       return undefined;
     }
     const { store, options, router } = this.deps;
@@ -668,6 +694,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
 
   /** Leave the online map and stop the auth timer; safe to call more than once. */
   private release(): void {
+    clearTimeout(this.refusalPause);
     const state = this.state;
     if (state.kind === 'awaiting-auth') clearTimeout(state.timer);
     if (state.kind === 'authenticated') this.deps.router.detach(state.username, this);

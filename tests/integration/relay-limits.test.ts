@@ -228,7 +228,8 @@ describe('relay limits: rate limits on requests', () => {
   });
 
   it('rate-limits LOOKUP per identity with RATE_LIMITED and a retryAfterMs, and answers again after it', async () => {
-    const r = await relay({ rateLimits: { lookups: { points: 2, durationMs: 400 } } });
+    // A window longer than the relay's pause in reading after a refusal, so the request after a refused one still falls in it.
+    const r = await relay({ rateLimits: { lookups: { points: 2, durationMs: 2_500 } } });
     const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
     await registerOffline(r.url, bob);
     const walker = await registered(r.url, alice);
@@ -270,7 +271,8 @@ describe('relay limits: rate limits on requests', () => {
   });
 
   it('rate-limits token requests, prekey publishes and TOTP setups together per identity, and serves them again after retryAfterMs', async () => {
-    const r = await relay({ rateLimits: { requests: { points: 2, durationMs: 400 } } });
+    // Longer than the three pauses in reading that follow the refusals, so all three requests fall in it.
+    const r = await relay({ rateLimits: { requests: { points: 2, durationMs: 4_000 } } });
     const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
     const client = await registered(r.url, alice);
     expect((await client.request({ name: 'TOKEN_REQUEST' })).name).toBe('TOKEN');
@@ -296,6 +298,19 @@ describe('relay limits: rate limits on requests', () => {
       return (decodeOneTimePrekeys(reply.oneTimePrekey) ?? []).map((entry) => entry.keyId);
     };
     expect([await oneTimeKeys(), await oneTimeKeys()]).toEqual([[1], []]);
+  });
+
+  it('reads nothing more from a client for a second after refusing it for a rate limit, so a client that floods waits in TCP', async () => {
+    const r = await relay({ rateLimits: { requests: { points: 1, durationMs: 60_000 } } });
+    const client = await registered(r.url, await createIdentity('alice'));
+    expect((await client.request({ name: 'TOKEN_REQUEST' })).name).toBe('TOKEN');
+    expect(errorOf(await client.request({ name: 'TOKEN_REQUEST' })).code).toBe('RATE_LIMITED');
+    const refusedAt = performance.now();
+
+    // Sent during the pause, in its own TCP write: read, and answered, only once the pause is over.
+    const lookup = await client.request({ name: 'LOOKUP', username: 'alice' });
+    expect(lookup).toMatchObject({ name: 'USER' });
+    expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(900);
   });
 
   it('rate-limits /v1/ HTTP requests per IP with 429, Retry-After and RATE_LIMITED, before any token check; the probes are not counted', async () => {
