@@ -33,6 +33,7 @@ export const WIRE_ERROR_CODES = [
   'TOTP_INVALID',
   'TOTP_NOT_PENDING',
   'TOTP_NOT_ENABLED',
+  'STORAGE_FULL',
 ] as const;
 
 export type WireErrorCode = (typeof WIRE_ERROR_CODES)[number];

@@ -29,6 +29,7 @@ import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
 import { LAZY_COMMIT_MS, within, type GroupCommit } from './store/group-commit.js';
+import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from './store/storage-full.js';
 import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
@@ -49,6 +50,8 @@ export interface ConnectionDeps {
   readonly okPacer: OkPacer;
   /** The queue caps and longest ttl every SEND is checked against (from the options). */
   readonly sendLimits: SendLimits;
+  /** Counts and logs writes refused because the disk or the database's cap is full. */
+  readonly storage: StorageAlarm;
   /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */
   onClosed(connection: Connection): void;
 }
@@ -264,11 +267,26 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
   }
 
-  /** A handler threw: the client gets INTERNAL for that request (and a connection not yet authenticated is closed). */
+  /** A handler threw: the client is told why for that request (and a connection not yet authenticated is closed). */
   private failed(requestId: number, error: unknown): void {
+    const full = this.answerFailure(requestId, error);
+    if (this.state.kind !== 'awaiting-auth') return;
+    if (full) this.close(CloseCode.TRY_AGAIN_LATER, 'storage full');
+    else this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+  }
+
+  /**
+   * A request's work failed: STORAGE_FULL, with when to try again, if the disk or the database's cap is full (nothing
+   * was stored); INTERNAL, logged, for anything else. True for STORAGE_FULL.
+   */
+  private answerFailure(requestId: number, error: unknown): boolean {
+    if (this.deps.storage.refused(error)) {
+      this.send(errorFrame(requestId, 'STORAGE_FULL', 'the relay is out of storage; try again later', STORAGE_FULL_RETRY_MS));
+      return true;
+    }
     this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
     this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-    if (this.state.kind === 'awaiting-auth') this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+    return false;
   }
 
   /** The frame, or undefined after answering bytes that are not one (ERROR with the codec's code, then close). */
@@ -522,10 +540,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
           receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId, ackedAt: now });
         }
       },
-      (error) => {
-        this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
-        this.send(errorFrame(requestId, 'INTERNAL', 'internal error'));
-      },
+      (error) => void this.answerFailure(requestId, error),
       within(LAZY_COMMIT_MS),
     );
   }
@@ -619,9 +634,13 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   }
 
   heldFailed(requestId: number, error: unknown, delivered: boolean): void {
-    this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+    if (!delivered) {
+      this.answerFailure(requestId, error);
+      return;
+    }
     // Acked, the envelope is with its recipient whatever became of the write: the sender may count it sent.
-    this.send(delivered ? okFrame(requestId) : errorFrame(requestId, 'INTERNAL', 'internal error'));
+    if (!this.deps.storage.refused(error)) this.deps.log('internal_error', { conn: this.id, req: requestId, ...describeError(error) });
+    this.send(okFrame(requestId));
   }
 
   /**

@@ -25,7 +25,7 @@ export const REDACTED_FIELDS = [
 const USER_FIELD = 'user';
 const SALT_FILE = 'log-salt';
 /** Events that report something going wrong log at warn; the rest at info. */
-const WARNING_EVENT = /_(error|failed|rejected)$/;
+const WARNING_EVENT = /_(error|failed|rejected|full)$/;
 
 export interface LoggerOptions {
   readonly level: LogLevel;

@@ -13,6 +13,8 @@ export interface RelayMetrics {
   readonly rateLimited: Counter<'limit'>;
   readonly cutOff: Counter<'reason'>;
   readonly purged: Counter;
+  /** Writes refused because the disk or the database's cap was full. */
+  readonly storageFull: Counter;
   /** A rate limit or connection cap refused something; 'handshakes': a socket past maxHandshakesPerIp. */
   countLimited(name: RateLimitName | 'handshakes'): void;
 }
@@ -97,6 +99,7 @@ export function createMetrics(queueDepth: () => number, held: HeldGauges = NOTHI
       registers,
     }),
     purged: new Counter({ name: 'parley_envelopes_purged_total', help: 'Envelopes dropped unread by age or ttl', registers }),
+    storageFull: new Counter({ name: 'parley_storage_full_total', help: 'Writes refused because the disk or maxDatabaseBytes was full', registers }),
     countLimited: (name) => rateLimited.inc({ limit: name }),
   };
 }

@@ -120,6 +120,11 @@ export interface RelayOptions {
   maxBlobBytesPerUser?: number;
   /** Blobs are deleted this long after upload. Default 30 days. */
   blobTtlMs?: number;
+  /**
+   * The database file never grows past this many bytes (its write-ahead log and the blobs' files aside): past it, writes
+   * are refused with STORAGE_FULL, as on a full disk. Default 0: no cap but the disk's.
+   */
+  maxDatabaseBytes?: number;
   /** Rate limits; each field replaces that limit's default. */
   rateLimits?: Partial<RateLimits>;
   /** Log threshold for the JSON log on stderr. Default 'info'. */
@@ -276,6 +281,7 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),
     maxBlobBytesPerUser: integerIn('maxBlobBytesPerUser', options.maxBlobBytesPerUser ?? DEFAULT_MAX_BLOB_BYTES_PER_USER, 1, Number.MAX_SAFE_INTEGER),
     blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
+    maxDatabaseBytes: integerIn('maxDatabaseBytes', options.maxDatabaseBytes ?? 0, 0, Number.MAX_SAFE_INTEGER),
     logLevel,
     hashUsernames: options.hashUsernames ?? false,
     now: options.now ?? Date.now,

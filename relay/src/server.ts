@@ -22,6 +22,7 @@ import { loadTlsFiles } from './tls.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { StorageAlarm } from './store/storage-full.js';
 import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
 import { addressFilter, clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
@@ -113,7 +114,12 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const resolved = resolveOptions(options);
   // Checked before anything is opened or created: unusable TLS files stop the relay with the data folder untouched.
   const tlsFiles = resolved.tls === undefined ? undefined : loadTlsFiles(resolved.tls);
-  const opened = openSqliteStore(resolved.dataDir, resolved.maxDeliveredIds, (error) => log('checkpointer_failed', describeError(error)));
+  const opened = openSqliteStore(resolved.dataDir, {
+    maxDeliveredIds: resolved.maxDeliveredIds,
+    maxDatabaseBytes: resolved.maxDatabaseBytes,
+    onCheckpointerFailed: (error) => log('checkpointer_failed', describeError(error)),
+    onCheckpointFailed: (error) => log('checkpoint_failed', describeError(error)),
+  });
   const store = extras.wrapStore?.(opened) ?? opened;
   const log =
     extras.log ??
@@ -123,9 +129,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       destination: extras.logDestination,
     });
   // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
-  const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted);
+  const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted, store.inTransaction);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
   const metrics = createMetrics(() => store.queue.totalDepth(), held);
+  const storage = new StorageAlarm(log, () => metrics.storageFull.inc());
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
@@ -148,6 +155,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     held,
     okPacer: new OkPacer(),
     sendLimits: { caps: { count: resolved.maxQueuedPerUser, bytes: resolved.maxQueuedBytesPerUser }, maxTtlMs: resolved.maxTtlMs },
+    storage,
     onClosed(connection) {
       connections.delete(connection);
       metrics.connections.dec();
@@ -162,7 +170,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   });
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
     handshakes.finished(request.socket);
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader, limiter });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader, limiter, storage });
   };
   let http: Server;
   try {
@@ -268,7 +276,9 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       );
     });
   const purger = setInterval(() => {
-    purgeExpired().catch((error: unknown) => log('purge_failed', describeError(error)));
+    purgeExpired().catch((error: unknown) => {
+      if (!storage.refused(error)) log('purge_failed', describeError(error));
+    });
   }, resolved.purgeIntervalMs);
 
   // Delivered ids gather in memory and are written every DELIVERED_FLUSH_MS, in one batch with whatever commits next.
@@ -276,7 +286,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     writes.submit(
       () => store.queue.flushDelivered(),
       () => undefined,
-      (error) => log('internal_error', describeError(error)),
+      // Not lost: the ids wait in memory for the next append.
+      (error) => {
+        if (!storage.refused(error)) log('internal_error', describeError(error));
+      },
       within(LAZY_COMMIT_MS),
     );
   }, DELIVERED_FLUSH_MS);

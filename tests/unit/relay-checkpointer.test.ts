@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
@@ -27,11 +27,12 @@ function commitRows(db: Database.Database, count: number): void {
 const never = (): void => {
   throw new Error('the checkpointer failed');
 };
+const quiet = { onFailure: never, onCheckpointFailed: never };
 
 describe('checkpointer', () => {
   it('moves every committed page of the log into the database from its worker, and the next write starts the log over', async () => {
     const db = await walDatabase();
-    const checkpointer = new Checkpointer(db.name, never, 3_600_000);
+    const checkpointer = new Checkpointer(db.name, quiet, 3_600_000);
     commitRows(db, 2_000);
     const walBytes = statSync(`${db.name}-wal`).size;
     expect(statSync(db.name).size).toBeLessThan(100_000);
@@ -51,7 +52,7 @@ describe('checkpointer', () => {
 
   it('closes its own connection first, so the owner closes last and removes the log', async () => {
     const db = await walDatabase();
-    const checkpointer = new Checkpointer(db.name, never, 3_600_000);
+    const checkpointer = new Checkpointer(db.name, quiet, 3_600_000);
     commitRows(db, 10);
     await checkpointer.checkpoint();
     checkpointer.close();
@@ -66,9 +67,12 @@ describe('checkpointer', () => {
     let told: () => void = () => undefined;
     const failed = new Promise<void>((resolve) => (told = resolve));
     // No such folder: the worker cannot open the database.
-    const checkpointer = new Checkpointer(join(dir, 'missing', 'db.sqlite'), (error) => {
-      failures.push(error);
-      told();
+    const checkpointer = new Checkpointer(join(dir, 'missing', 'db.sqlite'), {
+      onFailure(error) {
+        failures.push(error);
+        told();
+      },
+      onCheckpointFailed: never,
     });
     const first = checkpointer.checkpoint();
     await failed;
@@ -77,5 +81,46 @@ describe('checkpointer', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]?.message).toMatch(/directory does not exist|unable to open/);
     checkpointer.close();
+  });
+
+  it('keeps its worker after a checkpoint fails, tells the first failure of a run once, and checkpoints again once it can', async () => {
+    const dir = await cleanups.tempDir('parley-checkpointer-');
+    const path = join(dir, 'db.sqlite');
+    // Not a database yet: the worker opens the file, and each checkpoint fails on it.
+    writeFileSync(path, Buffer.alloc(8192, 7));
+    const checkpointFailures: Error[] = [];
+    let told: () => void = () => undefined;
+    const failed = new Promise<void>((resolve) => (told = resolve));
+    const checkpointer = new Checkpointer(
+      path,
+      {
+        onFailure: never,
+        onCheckpointFailed(error) {
+          checkpointFailures.push(error);
+          told();
+        },
+      },
+      1,
+    );
+    await failed;
+    for (let i = 0; i < 5; i++) await expect(checkpointer.checkpoint()).rejects.toThrow(/not a database/);
+    expect(checkpointFailures).toHaveLength(1);
+
+    // The same file becomes a WAL database with rows in it: the next checkpoint goes through on the same worker.
+    const source = new Database(join(dir, 'source.sqlite'));
+    source.pragma('journal_mode = WAL');
+    source.exec('CREATE TABLE t (v BLOB)');
+    commitRows(source, 3);
+    source.close();
+    copyFileSync(join(dir, 'source.sqlite'), path);
+    const db = new Database(path);
+    db.pragma('wal_autocheckpoint = 0');
+    commitRows(db, 100);
+    const result = await checkpointer.checkpoint();
+    expect(result.checkpointed).toBe(result.log);
+    expect(result.log).toBeGreaterThan(20);
+    checkpointer.close();
+    expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(103);
+    db.close();
   });
 });

@@ -138,4 +138,28 @@ describe('delivered ids: batches', () => {
       expect(acked.every((messageId) => restarted.has(`batch${size}`, messageId))).toBe(true);
     }
   });
+
+  it('appends again the ids of an append whose transaction rolled back, with those acked since', () => {
+    const db = database();
+    const ids = new DeliveredIds(db, 1_000);
+    const first = Array.from({ length: 40 }, id);
+    first.forEach((messageId) => ids.add('bob', messageId, 1_000));
+    // Appended inside a transaction that then fails (as a commit does on a full disk): none of its rows stay.
+    expect(() =>
+      db.transaction(() => {
+        ids.flush();
+        throw new Error('the commit failed');
+      })(),
+    ).toThrow('the commit failed');
+    ids.rolledBack();
+    expect(db.prepare('SELECT count(*) FROM delivered_log').pluck().get()).toBe(0);
+
+    const later = id();
+    ids.add('carol', later, 2_000);
+    db.transaction(() => ids.flush())();
+    ids.committed();
+    const restarted = memory();
+    expect(restarted.size).toBe(41);
+    expect(first.every((messageId) => restarted.has('bob', messageId)) && restarted.has('carol', later)).toBe(true);
+  });
 });

@@ -21,12 +21,17 @@ async function openPair(heldGridMs = 0, sync?: SyncCommitted): Promise<{ db: Dat
   let count = 0;
   const transaction = db.transaction((work: () => void) => work());
   const rowsChanged = db.prepare<[], number>('SELECT total_changes()').pluck();
-  const writes = new GroupCommit((work) => {
-    const before = rowsChanged.get();
-    transaction(work);
-    count++;
-    return rowsChanged.get() !== before;
-  }, heldGridMs, sync);
+  const writes = new GroupCommit(
+    (work) => {
+      const before = rowsChanged.get();
+      transaction(work);
+      count++;
+      return rowsChanged.get() !== before;
+    },
+    heldGridMs,
+    sync,
+    () => db.inTransaction,
+  );
   return { db, reader, commits: () => count, writes };
 }
 
@@ -81,6 +86,35 @@ describe('group commit', () => {
     const results = await Promise.all([outcome('x'), outcome('x'), outcome('y')]);
     expect(results).toEqual(['ok', 'failed', 'ok']);
     expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['x', 'y']);
+    db.close();
+    reader.close();
+  });
+
+  it('fails every write of the batch, and runs none after it, when one write\'s failure ends the transaction (a full database)', async () => {
+    const { db, reader, writes } = await openPair();
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true }))}`);
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const ran: string[] = [];
+    const outcome = (v: string): Promise<string> =>
+      new Promise((resolve) =>
+        writes.submit(
+          () => {
+            ran.push(v);
+            return insert.run(v);
+          },
+          () => resolve('ok'),
+          (error) => resolve(error instanceof Error && 'code' in error ? String(error.code) : 'odd'),
+        ),
+      );
+    // The long value needs pages the database may not have: SQLite then rolls the whole transaction back.
+    const results = await Promise.all([outcome('a'), outcome('b'.repeat(20_000)), outcome('c')]);
+    expect(results).toEqual(['SQLITE_FULL', 'SQLITE_FULL', 'SQLITE_FULL']);
+    expect(ran).toHaveLength(2);
+    expect(reader.prepare('SELECT count(*) FROM t').pluck().get()).toBe(0);
+
+    // Nothing is left half done: the next batch commits.
+    expect(await Promise.all([outcome('d'), outcome('e')])).toEqual(['ok', 'ok']);
+    expect(reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all()).toEqual(['d', 'e']);
     db.close();
     reader.close();
   });

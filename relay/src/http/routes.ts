@@ -9,6 +9,7 @@ import type { RelayStore } from '../store/ports.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import type { TokenService } from '../tokens.js';
 import type { RelayRateLimiter } from '../limits/rate-limiter.js';
+import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from '../store/storage-full.js';
 import { authorize, sendJson } from './bearer.js';
 
 export interface HttpDeps {
@@ -25,6 +26,8 @@ export interface HttpDeps {
   /** Whether an address may read /metrics (metricsFrom). */
   readonly metricsReader: AddressFilter;
   readonly limiter: RelayRateLimiter;
+  /** Counts and logs writes refused because the disk or the database's cap is full. */
+  readonly storage: StorageAlarm;
 }
 
 /** The API's prefix: its requests count against rateLimits.http; the probes and /metrics do not. */
@@ -65,6 +68,13 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
   );
 }
 
+/** 507: the upload was not stored for want of space; what is left of its body is not read, so its connection goes too. */
+function refuseForStorage(response: ServerResponse, id: string): void {
+  response.setHeader('retry-after', String(STORAGE_FULL_RETRY_MS / 1000));
+  response.setHeader('connection', 'close');
+  sendJson(response, 507, { code: 'STORAGE_FULL', message: 'the relay is out of storage; try again later', retryAfterMs: STORAGE_FULL_RETRY_MS }, id);
+}
+
 function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -73,9 +83,11 @@ function hasBody(request: IncomingMessage): boolean {
 function route(request: IncomingMessage, response: ServerResponse, path: string, id: string, deps: HttpDeps): void {
   if (path === BLOB_PATH || path.startsWith(`${BLOB_PATH}/`)) {
     handleBlobs(request, response, path, id, deps).catch((error: unknown) => {
-      deps.log('blob_failed', { req: id, ...describeError(error) });
-      if (!response.headersSent) sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
-      else response.destroy();
+      const full = deps.storage.refused(error);
+      if (!full) deps.log('blob_failed', { req: id, ...describeError(error) });
+      if (response.headersSent) response.destroy();
+      else if (full) refuseForStorage(response, id);
+      else sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
     });
     return;
   }

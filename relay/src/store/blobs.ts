@@ -95,7 +95,13 @@ export class BlobStore {
       return { ok: false, reason: 'quota' };
     }
     const expiresAt = now + ttlMs;
-    this.db.prepare('INSERT INTO blobs (id, size, created_at, expires_at, owner) VALUES (?, ?, ?, ?, ?)').run(id, size, now, expiresAt, limits.owner);
+    try {
+      this.db.prepare('INSERT INTO blobs (id, size, created_at, expires_at, owner) VALUES (?, ?, ?, ?, ?)').run(id, size, now, expiresAt, limits.owner);
+    } catch (error) {
+      // A file without its row would never be served or purged.
+      await rm(join(this.dir, id), { force: true });
+      throw error;
+    }
     return { ok: true, id, expiresAt };
   }
 

@@ -40,11 +40,18 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** What the owner of a Checkpointer hears. */
+export interface CheckpointerEvents {
+  /** The worker is gone (told once): the owner should turn its connection's automatic checkpoints back on. */
+  readonly onFailure: (error: Error) => void;
+  /** A checkpoint failed (a full disk, say): told for the first of a run of failures; the next runs on time all the same. */
+  readonly onCheckpointFailed: (error: Error) => void;
+}
+
 /**
  * Checkpoints a WAL database from a worker thread with a connection of its own, so the relay's event loop never waits
  * for the two flushes and the copy a checkpoint costs (SQLite's automatic one runs inside the commit that fills the
- * log). The owner turns its connection's automatic checkpoints off while this runs; if the worker fails, onFailure
- * is told once, and should turn them back on.
+ * log). The owner turns its connection's automatic checkpoints off while this runs, and back on if the worker fails.
  */
 export class Checkpointer {
   private readonly worker: Worker;
@@ -53,10 +60,12 @@ export class Checkpointer {
   private readonly waiting: Array<(reply: WorkerReply) => void> = [];
   private failed = false;
   private stopped = false;
+  /** The last checkpoint failed; the next failure is not told again. */
+  private failing = false;
 
   constructor(
     path: string,
-    private readonly onFailure: (error: Error) => void,
+    private readonly events: CheckpointerEvents,
     everyMs = CHECKPOINT_EVERY_MS,
   ) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3-multiple-ciphers');
@@ -66,7 +75,7 @@ export class Checkpointer {
     this.worker.on('exit', (code) => {
       if (!this.stopped) this.fail(new Error(`the checkpoint worker exited with ${code}`));
     });
-    this.timer = setInterval(() => void this.checkpoint().catch((error: unknown) => this.fail(error)), everyMs);
+    this.timer = setInterval(() => this.checkpointOnTime(), everyMs);
     this.timer.unref();
     this.worker.unref();
   }
@@ -78,6 +87,18 @@ export class Checkpointer {
       this.waiting.push((reply) => ('result' in reply ? resolve(reply.result) : reject(new Error(reply.error))));
       this.worker.postMessage('checkpoint');
     });
+  }
+
+  private checkpointOnTime(): void {
+    this.checkpoint().then(
+      () => (this.failing = false),
+      (error: unknown) => {
+        // A worker that failed has told its owner already.
+        if (this.failed || this.stopped || this.failing) return;
+        this.failing = true;
+        this.events.onCheckpointFailed(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   /** Close the worker's connection before the owner closes its own (so the owner's, the last, checkpoints and removes the log). */
@@ -97,6 +118,6 @@ export class Checkpointer {
     this.failed = true;
     clearInterval(this.timer);
     for (const answer of this.waiting.splice(0)) answer({ error: 'the checkpoint worker failed' });
-    this.onFailure(error instanceof Error ? error : new Error(String(error)));
+    this.events.onFailure(error instanceof Error ? error : new Error(String(error)));
   }
 }

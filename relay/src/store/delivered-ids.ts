@@ -27,11 +27,16 @@ export class DeliveredIds {
   private readonly remembered: DeliveredIdTable;
   /** How many of the newest ids are not in the log yet. */
   private unlogged = 0;
+  /** Ids appended inside a transaction still open: should it roll back (a full disk), they wait for the next append again. */
+  private uncommitted = 0;
   /** Append the table's entries from `first` on, up to its newest. */
   private readonly appendAll: (first: number) => void;
   private readonly forgetLogged: Database.Statement<[number]>;
 
-  constructor(db: Database.Database, maxIds: number) {
+  constructor(
+    private readonly db: Database.Database,
+    maxIds: number,
+  ) {
     this.remembered = new DeliveredIdTable(maxIds);
     const insert = (rows: number): Database.Statement<unknown[]> =>
       db.prepare(`INSERT OR IGNORE INTO delivered_log (acked_at, recipient, message_id) VALUES ${Array<string>(rows).fill('(?, ?, ?)').join(', ')}`);
@@ -88,9 +93,20 @@ export class DeliveredIds {
     // Waiting ids the window has already let go of need no row: a restart would not load them.
     const size = this.remembered.size;
     const waiting = Math.min(this.unlogged, size);
+    if (waiting > 0) this.appendAll(size - waiting);
     this.unlogged = 0;
-    if (waiting === 0) return;
-    this.appendAll(size - waiting);
+    if (this.db.inTransaction) this.uncommitted += waiting;
+  }
+
+  /** The transaction around the latest appends committed: those ids are in the log. */
+  committed(): void {
+    this.uncommitted = 0;
+  }
+
+  /** The transaction around the latest appends rolled back: those ids are the newest still, and wait for the next append. */
+  rolledBack(): void {
+    this.unlogged += this.uncommitted;
+    this.uncommitted = 0;
   }
 
   /** Forget the ids acked before `before`, in memory and in the log. */

@@ -59,7 +59,8 @@ interface Committed {
  * A commit that changed no row needs no sync: an idle relay's writers and the grid steps of envelopes acked in time
  * flush nothing.
  * Each unit of work must be atomic on its own (one statement or a nested transaction): a unit that throws is
- * reported to its `failed` and the others still commit.
+ * reported to its `failed` and the others still commit, unless its failure ended the whole transaction (SQLite may, on
+ * a full disk): then every write of the batch is told of that failure, and none is stored.
  */
 export class GroupCommit {
   private pending: Pending[] = [];
@@ -86,6 +87,8 @@ export class GroupCommit {
     private readonly heldGridMs = 0,
     /** Makes commits durable after the fact; without it each commit is durable when it returns. */
     private readonly syncCommitted?: SyncCommitted,
+    /** Whether the transaction is still open after a unit failed: a failure that ended it fails the whole batch. */
+    private readonly stillOpen: () => boolean = () => true,
   ) {}
 
   submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
@@ -198,6 +201,8 @@ export class GroupCommit {
           try {
             after.push(item.run());
           } catch (error) {
+            // The units after it would run outside any transaction, and the commit would fail for want of one.
+            if (!this.stillOpen()) throw error;
             after.push(() => item.failed(error));
           }
         }

@@ -125,6 +125,8 @@ export interface RelayStore {
    * any row: one that changed none has nothing to make durable.
    */
   transaction(work: () => void): boolean;
+  /** Whether the transaction a unit of work ran in is still open: SQLite ends it whole on some failures (a full disk). */
+  inTransaction(): boolean;
   /** Run work so that all its writes land or none do (a savepoint inside the group commit's transaction); returns its result. */
   atomically<T>(work: () => T): T;
   /** Make every transaction committed so far durable, off the event loop; calls back when done. */

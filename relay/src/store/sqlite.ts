@@ -87,9 +87,8 @@ export const PURGE_QUEUE_SQL = 'DELETE FROM queue WHERE received_at < ? OR expir
 /** Receipts older than the queue's age cap, by the receipts_acked_at index (migration 11). */
 export const PURGE_RECEIPTS_SQL = 'DELETE FROM receipts WHERE acked_at < ?';
 
-function sqliteQueue(db: Database.Database, usage: QueueUsage, maxDeliveredIds: number): QueueStore {
+function sqliteQueue(db: Database.Database, usage: QueueUsage, deliveredIds: DeliveredIds): QueueStore {
   const queued = db.prepare<[string, Uint8Array], number>('SELECT 1 FROM queue WHERE recipient = ? AND message_id = ?').pluck();
-  const deliveredIds = new DeliveredIds(db, maxDeliveredIds);
   const total = db.prepare<[], number>('SELECT count(*) FROM queue').pluck();
   // The queue's UNIQUE (recipient, message_id) doubles as the duplicate check: no row inserted means already queued.
   const insert = db.prepare<[string, Uint8Array, Uint8Array, number, number | null, Uint8Array | null]>(
@@ -269,11 +268,31 @@ export function openDatabase(dataDir: string, { create = true }: { readonly crea
   }
 }
 
+/** SQLite's max_page_count from a byte cap; it never goes below the pages the database already has. */
+function capDatabase(db: Database.Database, maxBytes: number): void {
+  if (maxBytes <= 0) return;
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+}
+
+export interface SqliteStoreOptions {
+  /** Most delivered ids remembered. Default DEFAULT_MAX_DELIVERED_IDS. */
+  readonly maxDeliveredIds?: number;
+  /** The database file never grows past this (its write-ahead log aside); writes that would are refused with SQLITE_FULL. 0: no cap. */
+  readonly maxDatabaseBytes?: number;
+  /** The checkpoint worker is gone: SQLite's own checkpoints have taken over. */
+  readonly onCheckpointerFailed?: (error: Error) => void;
+  /** A checkpoint failed (the first of a run of failures); the worker tries again. */
+  readonly onCheckpointFailed?: (error: Error) => void;
+}
+
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
-export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_DELIVERED_IDS, onCheckpointerFailed: (error: Error) => void = () => undefined): RelayStore {
+export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): RelayStore {
   const db = openDatabase(dataDir);
+  capDatabase(db, options.maxDatabaseBytes ?? 0);
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
+  const deliveredIds = new DeliveredIds(db, options.maxDeliveredIds ?? DEFAULT_MAX_DELIVERED_IDS);
   const transaction = db.transaction((work: () => void) => work());
   const atomic = db.transaction((work: () => unknown) => work());
   // Group commits leave the log's flush to walSync, off the loop; every other write still waits for it (FULL).
@@ -287,10 +306,12 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
     try {
       const before = rowsChanged.get();
       transaction(work);
+      deliveredIds.committed();
       return rowsChanged.get() !== before;
     } catch (error) {
-      // Rolled back: counts taken inside it may not hold.
+      // Rolled back: counts taken inside it may not hold, and the ids it appended are waiting again.
       usage.forgetAll();
+      deliveredIds.rolledBack();
       throw error;
     } finally {
       flushOnCommit.run();
@@ -298,9 +319,12 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   };
   // Checkpoints run in a worker; should it fail, SQLite's own (inside the commit that fills the log) take over again.
   db.pragma('wal_autocheckpoint = 0');
-  const checkpointer = new Checkpointer(db.name, (error) => {
-    db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-    onCheckpointerFailed(error);
+  const checkpointer = new Checkpointer(db.name, {
+    onFailure(error) {
+      db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+      options.onCheckpointerFailed?.(error);
+    },
+    onCheckpointFailed: (error) => options.onCheckpointFailed?.(error),
   });
   const close = (): void => {
     checkpointer.close();
@@ -309,10 +333,11 @@ export function openSqliteStore(dataDir: string, maxDeliveredIds = DEFAULT_MAX_D
   };
   return {
     transaction: transact,
+    inTransaction: () => db.inTransaction,
     atomically: <T>(work: () => T): T => atomic(work) as T,
     syncCommitted: (done) => walSync.sync(done),
     users: sqliteUsers(db, foreign),
-    queue: sqliteQueue(db, usage, maxDeliveredIds),
+    queue: sqliteQueue(db, usage, deliveredIds),
     prekeys: sqlitePrekeys(db),
     invites: sqliteInvites(db),
     receipts: sqliteReceipts(db),
