@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   'REGLOCK_NOT_ENABLED',
   'CORE_WORKER_EXITED',
   'BACKUP_CANCELLED',
+  'RELAY_STORAGE_FULL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

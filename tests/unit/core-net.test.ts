@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ParleyError } from '../../app/shared/errors.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../app/core/net/backoff.js';
 import { Outbox } from '../../app/core/net/outbox.js';
+import { RelayReplyError, relayFailure } from '../../app/core/net/errors.js';
 
 describe('reconnect backoff', () => {
   it('grows exponentially between half and all of each step, capped', () => {
@@ -89,5 +90,18 @@ describe('outbox flushing', () => {
     releaseFirst();
     await Promise.all([first, second]);
     expect(sent).toEqual(['a', 'b']);
+  });
+});
+
+describe('relay refusals as app errors', () => {
+  const refusal = (code: string): RelayReplyError => RelayReplyError.fromFrame({ code, message: 'refused', retryAfterMs: 60_000 });
+  const codeOf = (error: ParleyError): string => error.code;
+
+  it('maps the codes a caller expects, STORAGE_FULL whatever was asked, and anything else to RELAY_PROTOCOL_ERROR', () => {
+    expect(codeOf(relayFailure(refusal('USER_NOT_FOUND'), { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER' }))).toBe('CONTACT_UNKNOWN_USER');
+    expect(codeOf(relayFailure(refusal('STORAGE_FULL')))).toBe('RELAY_STORAGE_FULL');
+    expect(codeOf(relayFailure(refusal('STORAGE_FULL'), { USER_NOT_FOUND: 'CONTACT_UNKNOWN_USER' }))).toBe('RELAY_STORAGE_FULL');
+    expect(codeOf(relayFailure(refusal('QUEUE_FULL')))).toBe('RELAY_PROTOCOL_ERROR');
+    expect(codeOf(relayFailure(refusal('SOMETHING_NEW')))).toBe('RELAY_PROTOCOL_ERROR');
   });
 });

@@ -19,11 +19,16 @@ export class RelayReplyError extends Error {
 
 export const unreachable = (message = 'The relay cannot be reached'): ParleyError => new ParleyError('RELAY_UNREACHABLE', message);
 
+/** Wire refusals that mean the same whatever was asked. */
+const ANY_REQUEST: Partial<Record<WireErrorCode, ErrorCode>> = {
+  STORAGE_FULL: 'RELAY_STORAGE_FULL',
+};
+
 /** Map anything a relay exchange threw to a ParleyError; `known` maps the wire codes the caller expects. */
 export function relayFailure(error: unknown, known: Partial<Record<WireErrorCode, ErrorCode>> = {}): ParleyError {
   if (error instanceof ParleyError) return error;
   if (error instanceof RelayReplyError) {
-    const mapped = error.code === 'UNKNOWN' ? undefined : known[error.code];
+    const mapped = error.code === 'UNKNOWN' ? undefined : (known[error.code] ?? ANY_REQUEST[error.code]);
     if (mapped !== undefined) return new ParleyError(mapped, error.message);
     return new ParleyError('RELAY_PROTOCOL_ERROR', `The relay refused the request (${error.code})`);
   }

@@ -210,6 +210,9 @@ export class MessagesService {
         if (error instanceof RelayReplyError && error.code === 'RATE_LIMITED') {
           throw new ParleyError('RELAY_RATE_LIMITED', 'The relay is limiting how fast this account sends; the message will go later');
         }
+        if (error instanceof RelayReplyError && error.code === 'STORAGE_FULL') {
+          throw new ParleyError('RELAY_STORAGE_FULL', 'The relay is out of storage; the message stays pending');
+        }
         throw error instanceof ParleyError ? error : new ParleyError('RELAY_PROTOCOL_ERROR', 'The relay did not accept the message');
       }
     }

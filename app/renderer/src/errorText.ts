@@ -16,6 +16,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   REGLOCK_NOT_PENDING: 'Start again: turn on the registration lock to get a new QR code.',
   REGLOCK_NOT_ENABLED: 'The relay has no registration lock for this username.',
   RELAY_RATE_LIMITED: 'Too many attempts. Wait a while and try again.',
+  RELAY_STORAGE_FULL: 'The relay is out of storage space. Try again later, or tell whoever runs it.',
   BACKUP_WRONG_KEY: 'That backup passphrase does not open this backup. Nothing was changed.',
   BACKUP_CORRUPT: 'This backup file is damaged or incomplete, so it cannot be restored. Nothing was changed.',
   BACKUP_NOT_OURS: 'That file is not a Parley backup, or it cannot be read. Nothing was changed.',
