@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ParleyError } from '../../app/shared/errors.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../app/core/net/backoff.js';
 import { Outbox } from '../../app/core/net/outbox.js';
@@ -49,6 +49,51 @@ describe('outbox', () => {
     );
     await outbox.flush();
     expect(tried).toEqual(['a', 'b', 'c']);
+    outbox.stop();
+  });
+
+  it('tries a refused message again after a backoff, with no reconnect, until it goes', async () => {
+    let pending = ['a'];
+    const attempts: string[] = [];
+    let sent: () => void = () => undefined;
+    const wentOut = new Promise<void>((resolve) => (sent = resolve));
+    const outbox = new Outbox(
+      () => pending,
+      async (id) => {
+        attempts.push(id);
+        if (attempts.length < 3) throw new ParleyError('RELAY_STORAGE_FULL', 'the relay is out of storage');
+        pending = [];
+        sent();
+      },
+      { baseMs: 1, maxMs: 2 },
+    );
+    await expect(outbox.send('a')).rejects.toThrow('the relay is out of storage');
+    await wentOut;
+    expect(attempts).toEqual(['a', 'a', 'a']);
+    outbox.stop();
+  });
+
+  it('leaves an unreachable relay to the next connection, keeps one retry however many refusals, and none once stopped', async () => {
+    vi.useFakeTimers();
+    try {
+      const outbox = new Outbox(
+        () => ['a', 'b'],
+        async (id) => {
+          throw new ParleyError(id === 'a' ? 'RELAY_UNREACHABLE' : 'RELAY_PROTOCOL_ERROR', 'no');
+        },
+      );
+      await expect(outbox.send('a')).rejects.toThrow('no');
+      expect(vi.getTimerCount()).toBe(0);
+      await expect(outbox.send('b')).rejects.toThrow('no');
+      await expect(outbox.send('b')).rejects.toThrow('no');
+      expect(vi.getTimerCount()).toBe(1);
+      outbox.stop();
+      expect(vi.getTimerCount()).toBe(0);
+      await expect(outbox.send('b')).rejects.toThrow('no');
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -133,6 +133,7 @@ export class ProfileSession {
   async close(): Promise<void> {
     await this.context.relay.stop();
     await this.#deliveries.idle();
+    this.messages.outbox.stop();
     await this.messages.outbox.idle();
     await this.#publishing.idle();
     this.context.db.close();
