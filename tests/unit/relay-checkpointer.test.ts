@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../relay/src/store/checkpointer.js';
+import { WAL_SIZE_LIMIT_BYTES, openDatabase } from '../../relay/src/store/sqlite.js';
 import { useCleanups } from '../support/cleanups.js';
 
 const cleanups = useCleanups();
@@ -46,6 +47,28 @@ describe('checkpointer', () => {
     commitRows(db, 2_000);
     expect(statSync(`${db.name}-wal`).size).toBe(walBytes);
     expect(db.prepare('SELECT count(*) FROM t').pluck().get()).toBe(4_000);
+    checkpointer.close();
+    db.close();
+  });
+
+  it("cuts the relay database's log back to its limit when the log starts over after a burst", async () => {
+    const db = openDatabase(await cleanups.tempDir('parley-wal-limit-'));
+    db.pragma('wal_autocheckpoint = 0');
+    const checkpointer = new Checkpointer(db.name, quiet, 3_600_000);
+    db.exec('CREATE TABLE burst (v BLOB)');
+    const insert = db.prepare('INSERT INTO burst VALUES (?)');
+    const rows = Math.ceil((WAL_SIZE_LIMIT_BYTES * 1.25) / 65_536);
+    db.transaction(() => {
+      for (let i = 0; i < rows; i++) insert.run(Buffer.alloc(65_536, i));
+    })();
+    expect(statSync(`${db.name}-wal`).size).toBeGreaterThan(WAL_SIZE_LIMIT_BYTES * 1.2);
+
+    const result = await checkpointer.checkpoint();
+    expect(result.checkpointed).toBe(result.log);
+    // The next commit starts the log over, and cuts the file back.
+    insert.run(Buffer.alloc(100));
+    expect(statSync(`${db.name}-wal`).size).toBe(WAL_SIZE_LIMIT_BYTES);
+    expect(db.prepare('SELECT count(*) FROM burst').pluck().get()).toBe(rows + 1);
     checkpointer.close();
     db.close();
   });

@@ -249,12 +249,20 @@ function backfillSkeletons(db: Database.Database): void {
 /** SQLite's default: an automatic checkpoint once the log holds this many pages. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 
+/**
+ * The write-ahead log is cut back to this when it starts over after a checkpoint. The log keeps the size it grew to,
+ * so without a limit a burst (a flood of envelopes for offline users, a full disk) would hold its disk for good. A
+ * second's writes at full load stay well under it.
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /** Open the relay database in dataDir and migrate it; `create: false` opens only one that exists (the admin tool). */
 export function openDatabase(dataDir: string, { create = true }: { readonly create?: boolean } = {}): Database.Database {
   if (create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = new Database(join(dataDir, DATABASE_FILE), { fileMustExist: !create });
   try {
     db.pragma('journal_mode = WAL');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     // FULL: an OK for a SEND promises the envelope survives a power cut, not just a crash.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
