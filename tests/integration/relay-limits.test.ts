@@ -8,6 +8,7 @@ import type { TestRelay } from '../support/relay.js';
 import { key, pqEntry, publishAll, sign } from '../support/prekeys.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useRelayHarness } from '../support/relay-harness.js';
+import { metric } from '../support/metrics.js';
 
 const { relay, restart, track, registered, authenticated } = useRelayHarness();
 
@@ -28,13 +29,6 @@ function errorOf(frame: Frame): { code: string; retryAfterMs: number } {
 function manualClock(start = 1_800_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;
   return { now: () => time, advance: (ms) => (time += ms) };
-}
-
-/** A series' value from the relay's /metrics (0 while it has none). */
-async function metric(r: TestRelay, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
 /** The relay's count of connections cut off for this reason. */

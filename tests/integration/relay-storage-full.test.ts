@@ -6,6 +6,7 @@ import type { Frame } from '../../relay/protocol/index.js';
 import type { LogFields } from '../../relay/src/log.js';
 import { STORAGE_FULL_RETRY_MS } from '../../relay/src/store/storage-full.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { metric } from '../support/metrics.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 
 /** Room for a few dozen 16 KiB envelopes once the schema's pages are in. */
@@ -53,12 +54,6 @@ function messageId(): Uint8Array {
 function errorOf(frame: Frame): { code: string; retryAfterMs: number } {
   if (frame.name !== 'ERROR') throw new Error(`expected an ERROR, got ${frame.name}`);
   return { code: frame.code, retryAfterMs: frame.retryAfterMs };
-}
-
-async function metric(r: TestRelay, series: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
 /** Register bob and leave him offline; alice sends him envelopes until the relay refuses one. */
