@@ -318,8 +318,14 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     // ACKs still waiting for their group commit, and the delivered ids, are written before the database closes.
     writes.flush();
     await writes.settled();
-    store.queue.flushDelivered();
-    store.close();
+    try {
+      store.queue.flushDelivered();
+    } catch (error) {
+      // The ids are forgotten, as by a crash: a late retry of one is delivered again, and its recipient drops it.
+      if (!storage.refused(error)) log('internal_error', describeError(error));
+    } finally {
+      store.close();
+    }
   }
 
   return {

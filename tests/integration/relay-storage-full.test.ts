@@ -106,6 +106,44 @@ describe('relay storage full', () => {
     expect((await recipient.next('DELIVER')).envelope).toHaveLength(ENVELOPE_BYTES);
   });
 
+  it('refuses with STORAGE_FULL the envelopes pushed live that their recipient did not ack before they had to be stored', async () => {
+    const { relay: r, events } = await cappedRelay();
+    const bob = await client(WireClient.registered(r.url, await createIdentity('bob')));
+    const { alice } = await fillUp(r, await createIdentity('carol'));
+    // One hold's envelopes share a commit; the first that finds no room may end SQLite's transaction for them all.
+    const sent = Array.from({ length: 3 }, () => alice.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: new Uint8Array(randomBytes(ENVELOPE_BYTES)) }));
+    for (let n = 0; n < 3; n++) expect((await bob.next('DELIVER')).envelope).toHaveLength(ENVELOPE_BYTES);
+    expect((await Promise.all(sent)).map((reply) => errorOf(reply).code)).toEqual(['STORAGE_FULL', 'STORAGE_FULL', 'STORAGE_FULL']);
+    expect(events.filter((e) => e.event === 'internal_error')).toEqual([]);
+  });
+
+  it('stops cleanly with acked ids it has no room to log, and starts again on the same data with nothing queued lost', async () => {
+    const { relay: r, events } = await cappedRelay();
+    const bob = await client(WireClient.registered(r.url, await createIdentity('bob')));
+    const carol = await createIdentity('carol');
+    const { alice, accepted } = await fillUp(r, carol);
+
+    // Delivered live and acked in time, these are never stored; only their ids are, and those need pages.
+    const replies: Frame[] = [];
+    for (let wave = 0; wave < 40; wave++) {
+      const sent = Array.from({ length: 50 }, () => alice.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: new Uint8Array(64) }));
+      const ids: Uint8Array[] = [];
+      while (ids.length < 50) ids.push((await bob.next('DELIVER')).messageId);
+      bob.post({ name: 'ACKS', messageIds: Buffer.concat(ids) });
+      replies.push(...(await Promise.all(sent)));
+    }
+    expect(replies.filter((reply) => reply.name === 'OK').length).toBeGreaterThan(1_900);
+    const refusedBeforeStop = await metric(r, 'parley_storage_full_total');
+
+    // Stops (its last append of ids refused), then starts again on the same folder.
+    const restarted = await r.restart();
+    relays.push(restarted);
+    expect(events.some((e) => e.event === 'storage_full')).toBe(true);
+    expect(events.filter((e) => e.event === 'internal_error')).toEqual([]);
+    expect(refusedBeforeStop).toBeGreaterThan(1);
+    expect(restarted.queueDepth(carol.username)).toBe(accepted.length);
+  });
+
   it('refuses a registration it has no room for with STORAGE_FULL, closes with 1013, and stores nothing of it', async () => {
     const { relay: r } = await cappedRelay();
     const { alice } = await fillUp(r, await createIdentity('bob'));

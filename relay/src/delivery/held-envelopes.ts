@@ -200,6 +200,8 @@ export class HeldEnvelopes {
         if (envelope.ackedAt !== undefined) this.queue.delivered(recipient, item.messageId, envelope.ackedAt, item.receiptBox);
         else this.queue.enqueue(recipient, item, UNCAPPED);
       } catch (error) {
+        // SQLite ended the whole transaction (a full disk): the rest would run outside it, so the batch fails whole.
+        if (!this.writes.transactionOpen()) throw error;
         envelope.failure = { error };
       }
       this.release(envelope);

@@ -91,6 +91,11 @@ export class GroupCommit {
     private readonly stillOpen: () => boolean = () => true,
   ) {}
 
+  /** For a unit that catches its own statements' failures: false once one of them has ended the whole transaction. */
+  transactionOpen(): boolean {
+    return this.stillOpen();
+  }
+
   submit<T>(work: () => T, then: (result: T) => void, failed: (error: unknown) => void, wait: Wait = NOW): void {
     const dueAt = this.dueAt(wait);
     this.pending.push({
