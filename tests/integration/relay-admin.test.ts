@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,7 +132,27 @@ describe('relay:admin', () => {
       ['bob', 'active', 'queued 1'],
     ]);
     expect(rows[0]?.[1]).toMatch(/^registered \d{4}-\d\d-\d\dT/);
-    expect(admin(r, 'stats')).toEqual(['users 2', 'banned 0', 'queued envelopes 1', 'queued bytes 2', 'active invites 0']);
+    expect(admin(r, 'stats').slice(0, 5)).toEqual(['users 2', 'banned 0', 'queued envelopes 1', 'queued bytes 2', 'active invites 0']);
+  });
+
+  it("stats shows the database's size, the unexpired blobs' bytes and the space left on the data folder's disk", async () => {
+    const r = await relay();
+    const client = await connect(r.url);
+    await expectOk(client.register(await createIdentity('alice')));
+    const token = await client.request({ name: 'TOKEN_REQUEST' });
+    if (token.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${token.name}`);
+    const put = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, { method: 'PUT', headers: { authorization: `Bearer ${token.token}` }, body: new Uint8Array(1_000) });
+    expect(put.status).toBe(201);
+
+    const lines = admin(r, 'stats');
+    expect(lines.slice(5, 7).map((line) => line.replace(/\d+$/, 'N'))).toEqual(['database bytes N', 'blob bytes N']);
+    const value = (name: string): number => Number(lines.find((line) => line.startsWith(`${name} `))?.slice(name.length + 1));
+    // Whole pages, and at least what the database file holds (more while pages wait in its write-ahead log).
+    expect(value('database bytes') % 4_096).toBe(0);
+    expect(value('database bytes')).toBeGreaterThanOrEqual(statSync(join(r.dataDir, 'relay.sqlite')).size);
+    expect(value('blob bytes')).toBe(1_000);
+    const { bavail, bsize } = statfsSync(r.dataDir);
+    expect(Math.abs(value('disk free bytes') - bavail * bsize)).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('users ban refuses the user with AUTH_BANNED (also on a live connection), and unban lets them back', async () => {
@@ -226,7 +246,7 @@ describe('relay:admin', () => {
     const run = (...args: string[]) => spawnSync('npm', ['run', '-s', 'relay:admin', '--', '--data', r.dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
     const stats = run('stats');
     expect(stats.status).toBe(0);
-    expect(stats.stdout).toBe('users 0\nbanned 0\nqueued envelopes 0\nqueued bytes 0\nactive invites 0\n');
+    expect(stats.stdout).toMatch(/^users 0\nbanned 0\nqueued envelopes 0\nqueued bytes 0\nactive invites 0\ndatabase bytes \d+\nblob bytes 0\ndisk free bytes \d+\n$/);
     const missing = run('users', 'ban', 'nobody');
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/^relay:admin: error USER_NOT_FOUND: no user nobody$/m);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3-multiple-ciphers';
@@ -119,7 +119,7 @@ function openRelayDatabase(data: string): Database.Database {
   return openDatabase(data, { create: false });
 }
 
-function execute(db: Database.Database, command: Command, now: number): string[] {
+function execute(db: Database.Database, command: Command, now: number, data: string): string[] {
   switch (command.kind) {
     case 'invites create': {
       const expiresAt = command.ttlMs === null ? null : now + command.ttlMs;
@@ -153,11 +153,20 @@ function execute(db: Database.Database, command: Command, now: number): string[]
         `queued envelopes ${stats.queuedEnvelopes}`,
         `queued bytes ${stats.queuedBytes}`,
         `active invites ${stats.activeInvites}`,
+        `database bytes ${stats.databaseBytes}`,
+        `blob bytes ${stats.blobBytes}`,
+        `disk free bytes ${diskFree(data)}`,
       ];
     }
     default:
       throw missingCaseError(command);
   }
+}
+
+/** Bytes an unprivileged process may still write on the disk that holds the data folder. */
+function diskFree(data: string): number {
+  const { bavail, bsize } = statfsSync(data);
+  return bavail * bsize;
 }
 
 /** Run one admin command; returns the lines to print. Throws UsageError or AdminError. `dataDir`: when --data is left out. */
@@ -166,7 +175,7 @@ export function runAdmin(args: readonly string[], now: number = Date.now(), data
   if (parsed === 'help') return [USAGE];
   const db = openRelayDatabase(parsed.data);
   try {
-    return execute(db, parsed.command, now);
+    return execute(db, parsed.command, now, parsed.data);
   } finally {
     db.close();
   }

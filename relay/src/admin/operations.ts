@@ -27,6 +27,10 @@ export interface RelayStats {
   readonly queuedEnvelopes: number;
   readonly queuedBytes: number;
   readonly activeInvites: number;
+  /** The database's pages, including those still in its write-ahead log: what maxDatabaseBytes caps. */
+  readonly databaseBytes: number;
+  /** Attachment blobs not yet expired. */
+  readonly blobBytes: number;
 }
 
 /** What a delete removed, table by table. */
@@ -140,5 +144,7 @@ export function relayStats(db: Database.Database, now: number): RelayStats {
       'SELECT count(*) FROM invites WHERE revoked_at IS NULL AND uses < max_uses AND (expires_at IS NULL OR expires_at > ?)',
       now,
     ),
+    databaseBytes: one<number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()'),
+    blobBytes: one<number>('SELECT coalesce(sum(size), 0) FROM blobs WHERE expires_at > ?', now),
   };
 }
