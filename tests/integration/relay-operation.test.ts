@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay } from '../../relay/src/server.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
@@ -40,6 +41,14 @@ function httpsStatus(url: string): Promise<number> {
       resolve(response.statusCode ?? 0);
     }).on('error', reject);
   });
+}
+
+/** The bundle `npm run relay` runs, built once for this file's tests. */
+let relayBundled = false;
+function buildRelayBundle(): void {
+  if (relayBundled) return;
+  execFileSync(process.execPath, ['build/bundle-relay.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  relayBundled = true;
 }
 
 describe('relay operation', () => {
@@ -126,11 +135,62 @@ describe('relay operation', () => {
     }
   });
 
+  it('runs one relay per data folder: a second is refused, in the same process or another, and the first serves on', async () => {
+    const first = await startTestRelay();
+    const options = { dataDir: first.dataDir, host: '127.0.0.1', port: 0, logLevel: 'silent' } as const;
+    try {
+      const alice = await createIdentity('alice');
+      const client = await WireClient.connect(first.url);
+      await expectOk(client.register(alice));
+      await expect(startRelay(options)).rejects.toMatchObject({ code: 'DATA_FOLDER_IN_USE' });
+      buildRelayBundle();
+      const refused = spawnSync(process.execPath, ['dist/relay/cli.mjs', '--data', first.dataDir, '--port', '0', '--log-level', 'silent'], { cwd: REPO_ROOT, encoding: 'utf8' });
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toBe(`relay: another relay is running with the data folder ${first.dataDir}; stop it first, or give this relay a data folder of its own\n`);
+      // The first relay's client was never disturbed, and its account is still there for the next relay.
+      expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+      await client.close();
+      const next = await first.restart();
+      try {
+        const again = await WireClient.connect(next.url);
+        await expectOk(again.auth(alice));
+        await again.close();
+      } finally {
+        await next.close();
+      }
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('leaves no stale lock on its data folder when killed', async () => {
+    const dataDir = join(dir, 'killed-data');
+    buildRelayBundle();
+    const child = spawn(process.execPath, ['dist/relay/cli.mjs', '--data', dataDir, '--port', '0', '--log-level', 'silent'], { cwd: REPO_ROOT });
+    const exited = once(child, 'exit');
+    try {
+      let stdout = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('listening on ')) resolve();
+        });
+        void exited.then(() => reject(new Error('relay exited early')));
+      });
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await exited;
+    const relay = await startRelay({ dataDir, host: '127.0.0.1', port: 0, logLevel: 'silent' });
+    await relay.close();
+  });
+
   it('the shipped command line (the bundle `npm run relay` builds) takes a config file, PARLEY_RELAY_* variables and flags, and stops cleanly on SIGTERM', async () => {
     const dataDir = join(dir, 'cli-data');
     const configPath = join(dir, 'relay.json');
     await writeFile(configPath, JSON.stringify({ dataDir, port: 7, tlsCertPath: certPath, tlsKeyPath: keyPath, logLevel: 'info' }));
-    execFileSync(process.execPath, ['build/bundle-relay.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    buildRelayBundle();
     const child = spawn(process.execPath, ['--enable-source-maps', 'dist/relay/cli.mjs', '--log-level', 'silent'], {
       cwd: REPO_ROOT,
       // The environment's port (0) wins over the file's (7); the flag's log level over the file's.

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { Checkpointer } from './checkpointer.js';
+import { lockDataFolder, type ReleaseDataFolder } from './data-folder-lock.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
 import { DEFAULT_MAX_DELIVERED_IDS, DeliveredIds } from './delivered-ids.js';
@@ -296,7 +297,21 @@ export interface SqliteStoreOptions {
 
 /** The relay's store over its database. Holds only public keys and ciphertext, so it is not encrypted. */
 export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {}): RelayStore {
-  const db = openDatabase(dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Before the database is migrated or the blob folder swept: both belong to one relay at a time.
+  const releaseFolder = lockDataFolder(dataDir);
+  let db: Database.Database | undefined;
+  try {
+    db = openDatabase(dataDir);
+    return sqliteStore(dataDir, db, releaseFolder, options);
+  } catch (error) {
+    if (db?.open === true) db.close();
+    releaseFolder();
+    throw error;
+  }
+}
+
+function sqliteStore(dataDir: string, db: Database.Database, releaseFolder: ReleaseDataFolder, options: SqliteStoreOptions): RelayStore {
   capDatabase(db, options.maxDatabaseBytes ?? 0);
   const foreign = new ForeignCommits(db);
   const usage = new QueueUsage(db, foreign);
@@ -335,9 +350,13 @@ export function openSqliteStore(dataDir: string, options: SqliteStoreOptions = {
     onCheckpointFailed: (error) => options.onCheckpointFailed?.(error),
   });
   const close = (): void => {
-    checkpointer.close();
-    db.close();
-    walSync.close();
+    try {
+      checkpointer.close();
+      db.close();
+      walSync.close();
+    } finally {
+      releaseFolder();
+    }
   };
   return {
     transaction: transact,
