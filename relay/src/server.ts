@@ -23,6 +23,7 @@ import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { StorageAlarm } from './store/storage-full.js';
+import { explainOpenFailure } from './store/open-failure.js';
 import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
 import { addressFilter, clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
@@ -114,12 +115,17 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const resolved = resolveOptions(options);
   // Checked before anything is opened or created: unusable TLS files stop the relay with the data folder untouched.
   const tlsFiles = resolved.tls === undefined ? undefined : loadTlsFiles(resolved.tls);
-  const opened = openSqliteStore(resolved.dataDir, {
-    maxDeliveredIds: resolved.maxDeliveredIds,
-    maxDatabaseBytes: resolved.maxDatabaseBytes,
-    onCheckpointerFailed: (error) => log('checkpointer_failed', describeError(error)),
-    onCheckpointFailed: (error) => log('checkpoint_failed', describeError(error)),
-  });
+  let opened: RelayStore;
+  try {
+    opened = openSqliteStore(resolved.dataDir, {
+      maxDeliveredIds: resolved.maxDeliveredIds,
+      maxDatabaseBytes: resolved.maxDatabaseBytes,
+      onCheckpointerFailed: (error) => log('checkpointer_failed', describeError(error)),
+      onCheckpointFailed: (error) => log('checkpoint_failed', describeError(error)),
+    });
+  } catch (error) {
+    throw explainOpenFailure(error, resolved.dataDir);
+  }
   const store = extras.wrapStore?.(opened) ?? opened;
   const log =
     extras.log ??
