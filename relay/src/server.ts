@@ -24,6 +24,7 @@ import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { StorageAlarm } from './store/storage-full.js';
 import { explainOpenFailure } from './store/open-failure.js';
+import { diskFreeBytes } from './store/storage-usage.js';
 import { GroupCommit, LAZY_COMMIT_MS, within } from './store/group-commit.js';
 import { addressFilter, clientAddress } from './client-address.js';
 import { HeldEnvelopes } from './delivery/held-envelopes.js';
@@ -137,7 +138,15 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
   const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted, store.inTransaction);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
-  const metrics = createMetrics(() => store.queue.totalDepth(), held);
+  const metrics = createMetrics({
+    queueDepth: () => store.queue.totalDepth(),
+    held,
+    storage: {
+      databaseBytes: () => store.storage.databaseBytes(),
+      diskFreeBytes: () => diskFreeBytes(resolved.dataDir),
+      maxDatabaseBytes: resolved.maxDatabaseBytes,
+    },
+  });
   const storage = new StorageAlarm(log, () => metrics.storageFull.inc());
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);

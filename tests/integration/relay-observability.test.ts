@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +147,7 @@ describe('relay HTTP endpoints', () => {
     expect(posted.headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('serves Prometheus metrics: connections, frames, queue depth, delivery latency, rate-limit hits', async () => {
+  it('serves Prometheus metrics: connections, frames, queue depth, delivery latency, rate-limit hits, storage', async () => {
     const relay = await testRelay({ rateLimits: { messages: { points: 2, durationMs: 60_000 } } });
     const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
     const sender = await WireClient.registered(relay.url, alice);
@@ -178,6 +179,13 @@ describe('relay HTTP endpoints', () => {
     expect(metricValue(text, 'parley_hold_seconds')).toBe(0.025);
     expect(metricValue(text, 'parley_delivery_latency_seconds_count')).toBe(1);
     expect(metricValue(text, 'parley_rate_limited_total{limit="messages"}')).toBe(1);
+    // Storage: whole pages, at least what the database file holds; the disk's free space; no cap, so no cap's gauge.
+    const databaseBytes = metricValue(text, 'parley_database_bytes') ?? 0;
+    expect(databaseBytes % 4_096).toBe(0);
+    expect(databaseBytes).toBeGreaterThanOrEqual(statSync(join(relay.dataDir, 'relay.sqlite')).size);
+    const { bavail, bsize } = statfsSync(relay.dataDir);
+    expect(Math.abs((metricValue(text, 'parley_disk_free_bytes') ?? 0) - bavail * bsize)).toBeLessThan(64 * 1024 * 1024);
+    expect(metricValue(text, 'parley_database_max_bytes')).toBeUndefined();
   });
 
   it('keeps metrics per relay: two relays in one process do not share counters', async () => {

@@ -89,6 +89,11 @@ describe('relay storage full', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]?.fields).toMatchObject({ refused: 1, error: 'SqliteError', detail: 'database or disk is full' });
     expect(events.filter((e) => e.event === 'internal_error')).toEqual([]);
+    // What an operator alerts on: the database at its cap, short of it by less than the refused envelope's pages.
+    expect(await metric(r, 'parley_database_max_bytes')).toBe(MAX_DATABASE_BYTES);
+    const databaseBytes = await metric(r, 'parley_database_bytes');
+    expect(databaseBytes).toBeLessThanOrEqual(MAX_DATABASE_BYTES);
+    expect(databaseBytes).toBeGreaterThan(MAX_DATABASE_BYTES - 2 * ENVELOPE_BYTES);
 
     // Everything accepted is delivered, in order; acking it frees its pages.
     const recipient = await client(WireClient.authenticated(r.url, bob));

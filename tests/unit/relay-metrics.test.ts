@@ -8,7 +8,7 @@ async function sample(metrics: ReturnType<typeof createMetrics>, name: string, t
 
 describe('relay frame counters', () => {
   it('keep counting across scrapes, each frame once', async () => {
-    const metrics = createMetrics(() => 0);
+    const metrics = createMetrics({ queueDepth: () => 0 });
     metrics.frameIn('SEND');
     metrics.frameIn('SEND');
     metrics.frameOut('OK');

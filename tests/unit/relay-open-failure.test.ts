@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LOW_DISK_BYTES, StorageFullAtStartError, diskFreeBytes, explainOpenFailure } from '../../relay/src/store/open-failure.js';
+import { LOW_DISK_BYTES, StorageFullAtStartError, explainOpenFailure } from '../../relay/src/store/open-failure.js';
+import { diskFreeBytes } from '../../relay/src/store/storage-usage.js';
 
 /** An error as better-sqlite3 throws it: SQLite's extended code on `code`. */
 function sqliteError(code: string, message: string): Error {

@@ -34,7 +34,7 @@ class RecordingSocket implements OutboxSocket {
 function outboxFor(socket: RecordingSocket, maxBufferedBytes = 1 << 20, okPacer = new OkPacer()): { outbox: Outbox; terminated: () => number; logged: string[] } {
   let terminations = 0;
   const logged: string[] = [];
-  const deps = { log: (event: string) => void logged.push(event), metrics: createMetrics(() => 0), options: { maxBufferedBytes }, okPacer };
+  const deps = { log: (event: string) => void logged.push(event), metrics: createMetrics({ queueDepth: () => 0 }), options: { maxBufferedBytes }, okPacer };
   const outbox = new Outbox(socket, socket.transport, deps, { id: 7, terminate: () => void terminations++ });
   return { outbox, terminated: () => terminations, logged };
 }

@@ -1,9 +1,10 @@
-import { existsSync, statfsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { missingCaseError } from '../missing-case.js';
 import { DATABASE_FILE, openDatabase } from '../store/sqlite.js';
+import { diskFreeBytes } from '../store/storage-usage.js';
 import {
   AdminError,
   banUser,
@@ -155,18 +156,12 @@ function execute(db: Database.Database, command: Command, now: number, data: str
         `active invites ${stats.activeInvites}`,
         `database bytes ${stats.databaseBytes}`,
         `blob bytes ${stats.blobBytes}`,
-        `disk free bytes ${diskFree(data)}`,
+        `disk free bytes ${diskFreeBytes(data) ?? 'unknown'}`,
       ];
     }
     default:
       throw missingCaseError(command);
   }
-}
-
-/** Bytes an unprivileged process may still write on the disk that holds the data folder. */
-function diskFree(data: string): number {
-  const { bavail, bsize } = statfsSync(data);
-  return bavail * bsize;
 }
 
 /** Run one admin command; returns the lines to print. Throws UsageError or AdminError. `dataDir`: when --data is left out. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { inviteCodeHash } from '../store/sqlite.js';
+import { sqliteStorageUsage } from '../store/storage-usage.js';
 
 /** What the operator's tool does to a relay's database. The relay may be running: SQLite (WAL) serialises the writes. */
 
@@ -135,6 +136,7 @@ export function deleteUser(db: Database.Database, username: string): Deleted {
 
 export function relayStats(db: Database.Database, now: number): RelayStats {
   const one = <T>(sql: string, ...params: unknown[]): T => db.prepare(sql).pluck().get(...params) as T;
+  const storage = sqliteStorageUsage(db);
   return {
     users: one<number>('SELECT count(*) FROM users'),
     banned: one<number>('SELECT count(*) FROM users WHERE banned_at IS NOT NULL'),
@@ -144,7 +146,7 @@ export function relayStats(db: Database.Database, now: number): RelayStats {
       'SELECT count(*) FROM invites WHERE revoked_at IS NULL AND uses < max_uses AND (expires_at IS NULL OR expires_at > ?)',
       now,
     ),
-    databaseBytes: one<number>('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()'),
-    blobBytes: one<number>('SELECT coalesce(sum(size), 0) FROM blobs WHERE expires_at > ?', now),
+    databaseBytes: storage.databaseBytes(),
+    blobBytes: storage.blobBytes(now),
   };
 }

@@ -1,5 +1,5 @@
-import { statfsSync } from 'node:fs';
 import { isStorageFull } from './storage-full.js';
+import { diskFreeBytes } from './storage-usage.js';
 
 /** With less free space than this, a database that fails to open with an I/O error is put down to a full disk. */
 export const LOW_DISK_BYTES = 1024 * 1024;
@@ -11,16 +11,6 @@ export class StorageFullAtStartError extends Error {
 
   constructor(dataDir: string, freeBytes: number, cause: Error) {
     super(`cannot open the database in ${dataDir}: the disk holding it is full (${freeBytes} bytes free; ${cause.message})`, { cause });
-  }
-}
-
-/** Free bytes on the disk holding dir, as an unprivileged process may use them; undefined if it cannot be read. */
-export function diskFreeBytes(dir: string): number | undefined {
-  try {
-    const { bavail, bsize } = statfsSync(dir);
-    return bavail * bsize;
-  } catch {
-    return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { usernameSkeleton } from '../usernames.js';
 import { BlobStore } from './blobs.js';
 import { Checkpointer } from './checkpointer.js';
 import { lockDataFolder, type ReleaseDataFolder } from './data-folder-lock.js';
+import { sqliteStorageUsage } from './storage-usage.js';
 import { migrate } from './migrations.js';
 import { sqlitePrekeys } from './prekeys-sqlite.js';
 import { DEFAULT_MAX_DELIVERED_IDS, DeliveredIds } from './delivered-ids.js';
@@ -363,6 +364,7 @@ function sqliteStore(dataDir: string, db: Database.Database, releaseFolder: Rele
     inTransaction: () => db.inTransaction,
     atomically: <T>(work: () => T): T => atomic(work) as T,
     syncCommitted: (done) => walSync.sync(done),
+    storage: sqliteStorageUsage(db),
     users: sqliteUsers(db, foreign),
     queue: sqliteQueue(db, usage, deliveredIds),
     prekeys: sqlitePrekeys(db),
