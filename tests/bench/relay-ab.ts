@@ -19,6 +19,8 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 10);
 const SLICE_MESSAGES = Number(process.env.BENCH_MESSAGES ?? 6_000);
 /** Extra environment for one side's relay, as NAME=VALUE pairs: compares one checkout with itself under two settings. */
 const SIDE_ENV = { A: sideEnv(process.env.BENCH_ENV_A), B: sideEnv(process.env.BENCH_ENV_B) } as const;
+/** Extra Node flags for one side's relay, space-separated: V8's flags that NODE_OPTIONS refuses (--single-threaded-gc). */
+const SIDE_FLAGS = { A: sideFlags(process.env.BENCH_FLAGS_A), B: sideFlags(process.env.BENCH_FLAGS_B) } as const;
 /** Between slices: the acks, commits and OKs of the last one settle before the other relay's slice starts. */
 const SETTLE_MS = 60;
 
@@ -30,6 +32,10 @@ function sideEnv(pairs: string | undefined): NodeJS.ProcessEnv {
     env[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
   return env;
+}
+
+function sideFlags(flags: string | undefined): string[] {
+  return (flags ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** On-CPU nanoseconds of every thread of a process. */
@@ -52,11 +58,11 @@ interface Side {
   readonly load: RelayPairs;
 }
 
-async function launch(dir: string, env: NodeJS.ProcessEnv, senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<Side> {
+async function launch(dir: string, env: NodeJS.ProcessEnv, flags: readonly string[], senders: readonly TestIdentity[], receivers: readonly TestIdentity[]): Promise<Side> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bench-ab-'));
   seedUsers(dataDir, [...senders, ...receivers]);
   seedDelivered(dataDir, receivers);
-  const { child, line: url } = await startPinned(process.execPath, [...RELAY_NODE_FLAGS, join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir, env);
+  const { child, line: url } = await startPinned(process.execPath, [...RELAY_NODE_FLAGS, ...flags, join(dir, 'dist/bench/relay-server.mjs'), JSON.stringify({ ...RELAY_OPTIONS, dataDir })], dir, env);
   return { dir, child, dataDir, load: await connectRelayPairs(url, senders, receivers) };
 }
 
@@ -82,13 +88,13 @@ async function main(): Promise<void> {
   const senders = await identities(PAIRS, 's');
   const receivers = await identities(PAIRS, 'r');
   console.log(`Parley relay A/B: ${PAIRS} pairs, ${LAUNCHES} launches of ${SLICES} slices of ${SLICE_MESSAGES} messages per relay`);
-  console.log(`A ${dirA} ${process.env.BENCH_ENV_A ?? ''}\nB ${dirB} ${process.env.BENCH_ENV_B ?? ''}`);
+  console.log(`A ${dirA} ${process.env.BENCH_ENV_A ?? ''} ${SIDE_FLAGS.A.join(' ')}\nB ${dirB} ${process.env.BENCH_ENV_B ?? ''} ${SIDE_FLAGS.B.join(' ')}`);
   const ratios: number[] = [];
   for (let round = 0; round < LAUNCHES; round++) {
     // Started, warmed and sliced in alternating order, so neither relay always goes first.
     const aFirst = round % 2 === 0;
-    const first = aFirst ? await launch(dirA, SIDE_ENV.A, senders, receivers) : await launch(dirB, SIDE_ENV.B, senders, receivers);
-    const second = aFirst ? await launch(dirB, SIDE_ENV.B, senders, receivers) : await launch(dirA, SIDE_ENV.A, senders, receivers);
+    const first = aFirst ? await launch(dirA, SIDE_ENV.A, SIDE_FLAGS.A, senders, receivers) : await launch(dirB, SIDE_ENV.B, SIDE_FLAGS.B, senders, receivers);
+    const second = aFirst ? await launch(dirB, SIDE_ENV.B, SIDE_FLAGS.B, senders, receivers) : await launch(dirA, SIDE_ENV.A, SIDE_FLAGS.A, senders, receivers);
     const started = [first, second];
     const [a, b] = aFirst ? [first, second] : [second, first];
     for (const side of started) await slice(side);
