@@ -23,7 +23,7 @@ export const REDACTED_FIELDS = [
 
 /** The field that names a user; hashed when hashUsernames is on. */
 const USER_FIELD = 'user';
-const SALT_FILE = 'log-salt';
+export const SALT_FILE = 'log-salt';
 /** Events that report something going wrong log at warn; the rest at info. */
 const WARNING_EVENT = /_(error|failed|rejected|full)$/;
 

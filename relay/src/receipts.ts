@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameOf } from '../protocol/index.js';
 
-const RECEIPT_KEY_FILE = 'receipt-key';
+export const RECEIPT_KEY_FILE = 'receipt-key';
 const BOX_BYTES = 16;
 
 /**

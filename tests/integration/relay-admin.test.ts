@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, statSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
 import { UsageError, runAdmin } from '../../relay/src/admin/cli.js';
 import { AdminError } from '../../relay/src/admin/operations.js';
+import { startRelay } from '../../relay/src/server.js';
 import { RESERVED_USERNAMES, usernameProblem, usernameSkeleton } from '../../relay/src/usernames.js';
 import type { TestRelay } from '../support/relay.js';
 import { publishAll } from '../support/prekeys.js';
@@ -15,7 +17,7 @@ import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity 
 import { useRelayHarness } from '../support/relay-harness.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const { relay, connect } = useRelayHarness();
+const { relay, connect, registered, authenticated } = useRelayHarness();
 
 function admin(r: TestRelay, ...args: string[]): string[] {
   return runAdmin(['--data', r.dataDir, ...args]);
@@ -211,6 +213,44 @@ describe('relay:admin', () => {
     const invite = newInvite(r);
     admin(r, 'invites', 'revoke', invite.id);
     expect(adminCode('invites', 'revoke', invite.id)).toBe('ALREADY');
+  });
+
+  it('backup copies a running relay: one started on the copy has its accounts, queue, blobs and keys, and nothing written after', async () => {
+    const r = await relay();
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await (await WireClient.registered(r.url, bob)).close();
+    const sender = await registered(r.url, alice);
+    const queued = new Uint8Array(16).fill(1);
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: queued, envelope: Uint8Array.of(1) }));
+    const token = await sender.request({ name: 'TOKEN_REQUEST' });
+    if (token.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${token.name}`);
+    const blob = randomBytes(1_000);
+    const put = await fetch(`http://127.0.0.1:${r.port}/v1/blobs`, { method: 'PUT', headers: { authorization: `Bearer ${token.token}` }, body: blob });
+    const { id: blobId } = (await put.json()) as { id: string };
+
+    const base = await mkdtemp(join(tmpdir(), 'parley-admin-'));
+    onTestFinished(() => rm(base, { recursive: true, force: true }));
+    const dest = join(base, 'backup');
+    const printed = admin(r, 'backup', dest);
+    expect(printed[0]).toBe(`backed up ${r.dataDir} into ${dest}`);
+    expect(printed[1]).toMatch(/^database \d+ bytes, 2 key files, 1 blobs$/);
+    // Sent after the snapshot: the copy does not have it.
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(2), envelope: Uint8Array.of(2) }));
+    expect(statSync(dest).mode & 0o777).toBe(0o700);
+    for (const file of ['relay.sqlite', 'token-key.pem', 'receipt-key', join('blobs', blobId)]) expect(statSync(join(dest, file)).mode & 0o777).toBe(0o600);
+    // Never into a folder that holds something.
+    expect(() => admin(r, 'backup', dest)).toThrow(expect.objectContaining({ code: 'BACKUP_DESTINATION_NOT_EMPTY' }));
+    expect(() => runAdmin(['--data', r.dataDir, 'backup'])).toThrow(UsageError);
+
+    const restored = await startRelay({ dataDir: dest, host: '127.0.0.1', port: 0, logLevel: 'silent' });
+    onTestFinished(() => restored.close());
+    const recipient = await authenticated(restored.url, bob);
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: queued, envelope: Uint8Array.of(1) });
+    expect(await recipient.next()).toMatchObject({ name: 'DRAINED', count: 1 });
+    // The token signed by the original relay still opens the blob: the copy has its key, and the blob's bytes.
+    const got = await fetch(`http://127.0.0.1:${restored.port}/v1/blobs/${blobId}`, { headers: { authorization: `Bearer ${token.token}` } });
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(blob)).toBe(true);
   });
 
   it('refuses a folder with no relay database (NO_RELAY_DATA), and creates nothing there', async () => {

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3-multiple-ciphers';
 import { missingCaseError } from '../missing-case.js';
 import { DATABASE_FILE, openDatabase } from '../store/sqlite.js';
 import { diskFreeBytes } from '../store/storage-usage.js';
+import { backupRelay } from './backup.js';
 import {
   AdminError,
   banUser,
@@ -26,7 +27,8 @@ export const USAGE = `usage: relay:admin --data DIR COMMAND   (DIR: the relay's 
   users ban NAME [--reason TEXT]                                       refuse their connections from now on
   users unban NAME
   users delete NAME                                                    remove the account, its prekeys and its queue
-  stats`;
+  stats
+  backup DEST                                                          copy the data folder into DEST (new or empty), the relay running or not`;
 
 export class UsageError extends Error {}
 
@@ -61,7 +63,8 @@ type Command =
   | { readonly kind: 'users ban'; readonly name: string; readonly reason: string | null }
   | { readonly kind: 'users unban'; readonly name: string }
   | { readonly kind: 'users delete'; readonly name: string }
-  | { readonly kind: 'stats' };
+  | { readonly kind: 'stats' }
+  | { readonly kind: 'backup'; readonly dest: string };
 
 interface Parsed {
   readonly data: string;
@@ -85,6 +88,10 @@ function parseCommand(args: readonly string[], dataDir: string | undefined): Par
   const data = values.data ?? dataDir;
   if (data === undefined || data === '') throw new UsageError('--data DIR (or PARLEY_RELAY_DATA) is required');
   const [group, command, target] = positionals;
+  if (group === 'backup') {
+    if (command === undefined || command === '' || target !== undefined) throw new UsageError('backup needs one destination folder');
+    return { data, command: { kind: 'backup', dest: command } };
+  }
   const name = `${group ?? ''} ${command ?? ''}`.trim();
   const needTarget = (): string => {
     if (target === undefined || target === '') throw new UsageError(`${name} needs a name or id`);
@@ -158,6 +165,11 @@ function execute(db: Database.Database, command: Command, now: number, data: str
         `blob bytes ${stats.blobBytes}`,
         `disk free bytes ${diskFreeBytes(data) ?? 'unknown'}`,
       ];
+    }
+    case 'backup': {
+      const backup = backupRelay(db, data, command.dest, now);
+      const gone = backup.blobsGone > 0 ? ` (${backup.blobsGone} more expired while copying)` : '';
+      return [`backed up ${data} into ${command.dest}`, `database ${backup.databaseBytes} bytes, ${backup.keyFiles} key files, ${backup.blobs} blobs${gone}`];
     }
     default:
       throw missingCaseError(command);

@@ -39,7 +39,7 @@ export type Deleted = Readonly<Record<string, number>>;
 
 export class AdminError extends Error {
   constructor(
-    readonly code: 'USER_NOT_FOUND' | 'INVITE_NOT_FOUND' | 'ALREADY' | 'NO_RELAY_DATA',
+    readonly code: 'USER_NOT_FOUND' | 'INVITE_NOT_FOUND' | 'ALREADY' | 'NO_RELAY_DATA' | 'BACKUP_DESTINATION_NOT_EMPTY',
     message: string,
   ) {
     super(message);

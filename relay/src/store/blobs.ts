@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import type Database from 'better-sqlite3-multiple-ciphers';
 
-const BLOB_DIR = 'blobs';
+export const BLOB_DIR = 'blobs';
 /** An upload in progress; renamed to its id once complete and fsynced. */
 const PARTIAL_SUFFIX = '.partial';
 /** Blob ids are 32 random bytes, base64url: unguessable, and safe as file names. */
