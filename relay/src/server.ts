@@ -142,7 +142,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     queueDepth: () => store.queue.totalDepth(),
     held,
     storage: {
-      databaseBytes: () => store.storage.databaseBytes(),
+      databaseBytes: () => store.databaseBytes(),
       diskFreeBytes: () => diskFreeBytes(resolved.dataDir),
       maxDatabaseBytes: resolved.maxDatabaseBytes,
     },

@@ -1,6 +1,5 @@
 import type { PrekeyStore } from './prekeys.js';
 import type { BlobStore } from './blobs.js';
-import type { StorageUsage } from './storage-usage.js';
 
 /** A registered user: public keys only, the relay never holds a private key. */
 export interface UserRecord {
@@ -132,8 +131,8 @@ export interface RelayStore {
   atomically<T>(work: () => T): T;
   /** Make every transaction committed so far durable, off the event loop; calls back when done. */
   syncCommitted(done: (error: Error | undefined) => void): void;
-  /** What the database and the unexpired blobs take up. */
-  readonly storage: StorageUsage;
+  /** The database's pages, those in its write-ahead log included: what maxDatabaseBytes caps. */
+  databaseBytes(): number;
   close(): void;
 }
 

@@ -364,7 +364,7 @@ function sqliteStore(dataDir: string, db: Database.Database, releaseFolder: Rele
     inTransaction: () => db.inTransaction,
     atomically: <T>(work: () => T): T => atomic(work) as T,
     syncCommitted: (done) => walSync.sync(done),
-    storage: sqliteStorageUsage(db),
+    databaseBytes: sqliteStorageUsage(db).databaseBytes,
     users: sqliteUsers(db, foreign),
     queue: sqliteQueue(db, usage, deliveredIds),
     prekeys: sqlitePrekeys(db),
