@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, usage } from './config.js';
 import { describeError } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
-import { startRelay } from './server.js';
+import { startRelay, type RelayHandle } from './server.js';
 
 async function main(): Promise<void> {
   let loaded;
@@ -23,7 +23,17 @@ async function main(): Promise<void> {
     level: options.logLevel ?? 'info',
     usernameSalt: options.hashUsernames === true ? loadUsernameSalt(options.dataDir) : undefined,
   });
-  let relay;
+  let relay: RelayHandle | undefined;
+  // `systemctl reload` and certbot's deploy hook: serve a renewed certificate now. Installed first, so a SIGHUP at
+  // any moment is answered rather than taking its default of ending the process.
+  process.on('SIGHUP', () => {
+    if (relay === undefined) {
+      log('reload_skipped', { signal: 'SIGHUP', detail: 'the relay is still starting' });
+      return;
+    }
+    const reloaded = relay.reloadTls();
+    if (!reloaded.ok && reloaded.code === 'TLS_NOT_CONFIGURED') log('reload_skipped', { signal: 'SIGHUP', detail: reloaded.message });
+  });
   try {
     relay = await startRelay(options, { log });
   } catch (error) {
@@ -32,11 +42,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  console.log(`listening on ${relay.url}`);
-
+  const started = relay;
   const stop = (signal: NodeJS.Signals): void => {
     log('relay_stopping', { signal });
-    relay.close().then(
+    started.close().then(
       () => log('relay_stopped'),
       (error: unknown) => {
         log('relay_stop_failed', describeError(error));
@@ -46,6 +55,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Last: whoever waits for this line may signal the relay at once.
+  console.log(`listening on ${relay.url}`);
 }
 
 main().catch((error: unknown) => {

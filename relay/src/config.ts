@@ -19,6 +19,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'port', flag: 'port', kind: 'integer', help: 'port to listen on (7733; 0: any free port)' },
   { key: 'tlsCertPath', flag: 'tls-cert', kind: 'string', help: 'PEM certificate chain: serve wss:// and https:// (with --tls-key)' },
   { key: 'tlsKeyPath', flag: 'tls-key', kind: 'string', help: 'PEM private key for --tls-cert' },
+  { key: 'tlsReloadIntervalMs', flag: 'tls-reload-interval-ms', kind: 'integer', help: 'how often the certificate and key are read again (3600000; 0: only on SIGHUP)' },
   { key: 'trustedProxies', flag: 'trusted-proxies', kind: 'list', help: 'proxies whose X-Forwarded-For is believed: addresses, CIDR, loopback (none)' },
   { key: 'metricsFrom', flag: 'metrics-from', kind: 'list', help: 'who may read /metrics: addresses, CIDR, loopback, uniquelocal (loopback,uniquelocal)' },
   { key: 'registration', flag: 'registration', kind: 'string', help: 'open, or invite: new users need an invite code (open)' },

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RateLimitName } from './options.js';
+import type { CertificateFacts } from './tls.js';
 
 /** The relay's Prometheus metrics, in a registry of its own (several relays may share a process, as in tests). */
 export interface RelayMetrics {
@@ -64,6 +65,8 @@ export interface MetricSources {
   readonly held?: HeldGauges;
   /** Left out: no storage gauges (a relay's parts tested alone). */
   readonly storage?: StorageGauges;
+  /** The certificate served now, when the relay terminates TLS itself. */
+  readonly tlsCertificate?: { readonly certificate: CertificateFacts };
 }
 
 function storageGauges(registers: Registry[], storage: StorageGauges): void {
@@ -89,10 +92,20 @@ function storageGauges(registers: Registry[], storage: StorageGauges): void {
   });
 }
 
-export function createMetrics({ queueDepth, held = NOTHING_HELD, storage }: MetricSources): RelayMetrics {
+export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate }: MetricSources): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
   if (storage !== undefined) storageGauges(registers, storage);
+  if (tlsCertificate !== undefined) {
+    new Gauge({
+      name: 'parley_tls_certificate_expiry_timestamp_seconds',
+      help: 'When the TLS certificate the relay serves expires, in seconds since the epoch (it is read again every tlsReloadIntervalMs and on SIGHUP)',
+      registers,
+      collect() {
+        this.set(tlsCertificate.certificate.expiresAt / 1000);
+      },
+    });
+  }
   new Gauge({
     name: 'parley_queue_depth',
     help: 'Envelopes waiting in all queues',

@@ -2,6 +2,7 @@ import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 import { addressFilter, clientAddress } from './client-address.js';
 import { MAX_TABLE_IDS } from './store/delivered-id-table.js';
 import { DEFAULT_MAX_DELIVERED_IDS } from './store/delivered-ids.js';
+import type { TlsPaths } from './tls.js';
 
 /** A budget of `points` actions per window of `durationMs`, per key (an IP or an identity). */
 export interface RateLimit {
@@ -66,6 +67,8 @@ export interface RelayOptions {
   tlsCertPath?: string;
   /** PEM private key file for tlsCertPath. */
   tlsKeyPath?: string;
+  /** How often the certificate and key are read again, so a renewed certificate is served without a restart (SIGHUP: at once). Default 3600000 (an hour); 0: only on SIGHUP. */
+  tlsReloadIntervalMs?: number;
   /** Largest frame accepted from a client, in bytes (also the ws maxPayload). Default MAX_FRAME_BYTES (256 KiB). */
   maxFrameBytes?: number;
   /** Unauthenticated sockets are closed after this many milliseconds. Default 10_000. */
@@ -135,10 +138,10 @@ export interface RelayOptions {
   now?: () => number;
 }
 
-export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 'tlsCertPath' | 'tlsKeyPath'>> & {
+export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 'tlsCertPath' | 'tlsKeyPath' | 'tlsReloadIntervalMs'>> & {
   readonly rateLimits: RateLimits;
   /** Both paths, or undefined for plain ws://. */
-  readonly tls: { readonly certPath: string; readonly keyPath: string } | undefined;
+  readonly tls: (TlsPaths & { readonly reloadIntervalMs: number }) | undefined;
 };
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -175,6 +178,7 @@ export const DEFAULT_TOKEN_AUDIENCE = 'parley-relay';
 /** Monitoring on this machine or a private network; not the internet. */
 export const DEFAULT_METRICS_FROM: readonly string[] = ['loopback', 'uniquelocal'];
 export const DEFAULT_TOKEN_TTL_MS = 15 * 60_000;
+export const DEFAULT_TLS_RELOAD_INTERVAL_MS = 60 * 60_000;
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Room for a SEND header and recipient name around the largest envelope. */
@@ -272,7 +276,14 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
       requests: rateLimit('requests', limits.requests),
       http: rateLimit('http', limits.http),
     },
-    tls: tlsCertPath === undefined || tlsKeyPath === undefined ? undefined : { certPath: String(tlsCertPath), keyPath: String(tlsKeyPath) },
+    tls:
+      tlsCertPath === undefined || tlsKeyPath === undefined
+        ? undefined
+        : {
+            certPath: String(tlsCertPath),
+            keyPath: String(tlsKeyPath),
+            reloadIntervalMs: integerIn('tlsReloadIntervalMs', options.tlsReloadIntervalMs ?? DEFAULT_TLS_RELOAD_INTERVAL_MS, 0, MAX_TIMER_MS),
+          },
     registration,
     trustedProxies: trustedProxies(options.trustedProxies ?? []),
     metricsFrom: metricsFrom(options.metricsFrom ?? DEFAULT_METRICS_FROM),

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -19,6 +19,7 @@ import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { loadTlsFiles } from './tls.js';
+import { TlsReloader, type TlsReload } from './tls-reload.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -43,6 +44,8 @@ export interface RelayHandle {
    * the next commit (it also runs every purgeIntervalMs); resolves with how many envelopes and blobs went, once durable.
    */
   purgeExpired(): Promise<number>;
+  /** Read the TLS certificate and key again and serve them to new connections if they changed and belong together (what SIGHUP does). */
+  reloadTls(): TlsReload;
   /** Stop accepting, finish the frames already read, close every connection, stop listening, close the database. Safe to call more than once. */
   close(): Promise<void>;
 }
@@ -138,6 +141,11 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   // Held envelopes are committed on a grid of their hold (holdMs, stretched when recipients ack later): each waits one to two holds, and their senders' OKs leave in fewer writes.
   const writes = new GroupCommit(store.transaction, resolved.holdMs, store.syncCommitted, store.inTransaction);
   const held = new HeldEnvelopes(writes, store.queue, resolved.holdMs);
+  let tlsServer: TlsServer | undefined;
+  const tls =
+    resolved.tls === undefined || tlsFiles === undefined
+      ? undefined
+      : new TlsReloader(resolved.tls, tlsFiles, (files) => tlsServer?.setSecureContext({ cert: files.cert, key: files.key }), log);
   const metrics = createMetrics({
     queueDepth: () => store.queue.totalDepth(),
     held,
@@ -146,6 +154,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       diskFreeBytes: () => diskFreeBytes(resolved.dataDir),
       maxDatabaseBytes: resolved.maxDatabaseBytes,
     },
+    tlsCertificate: tls,
   });
   const storage = new StorageAlarm(log, () => metrics.storageFull.inc());
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
@@ -190,7 +199,8 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   let http: Server;
   try {
     const timeouts = { headersTimeout: resolved.handshakeTimeoutMs, connectionsCheckingInterval: REQUEST_CHECK_MS };
-    http = tlsFiles === undefined ? createServer(timeouts, onHttp) : createTlsServer({ ...tlsFiles, ...timeouts }, onHttp);
+    if (tlsFiles === undefined) http = createServer(timeouts, onHttp);
+    else http = tlsServer = createTlsServer({ cert: tlsFiles.cert, key: tlsFiles.key, ...timeouts }, onHttp);
   } catch (error) {
     store.close();
     throw error;
@@ -264,6 +274,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     host: resolved.host,
     port,
     tls: resolved.tls !== undefined,
+    ...(tls === undefined ? {} : { tlsExpiresAt: new Date(tls.certificate.expiresAt).toISOString() }),
     registration: resolved.registration,
     trustedProxies: resolved.trustedProxies.join(','),
     metricsFrom: resolved.metricsFrom.join(','),
@@ -271,6 +282,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   });
 
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
+  // A renewed certificate is picked up without a restart, even when no one sends SIGHUP.
+  const tlsRecheck = tls !== undefined && resolved.tls !== undefined && resolved.tls.reloadIntervalMs > 0
+    ? setInterval(() => tls.reload('interval'), resolved.tls.reloadIntervalMs)
+    : undefined;
   // A unit of the group commit, like every steady-state write: its flush runs off the event loop.
   const purgeExpired = (): Promise<number> =>
     new Promise<number>((resolve, reject) => {
@@ -311,6 +326,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
 
   async function shutdown(): Promise<void> {
     stopHeartbeat();
+    clearInterval(tlsRecheck);
     clearInterval(purger);
     clearInterval(deliveredWriter);
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
@@ -349,6 +365,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     port,
     queueDepth: (username) => store.queue.depth(username),
     purgeExpired,
+    reloadTls: () => tls?.reload('signal') ?? { ok: false, code: 'TLS_NOT_CONFIGURED', message: 'the relay serves plain ws:// (no tlsCertPath and tlsKeyPath)' },
     close: () => (closing ??= shutdown()),
   };
 }

@@ -3,10 +3,10 @@ import { statSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLog, hashUsername, loadUsernameSalt } from '../../relay/src/logger.js';
 import { startRelay, type RelayHandle, type RelayOptions } from '../../relay/src/server.js';
+import { captureLines, type LogCapture } from '../support/log-capture.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
@@ -16,27 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A pino destination that keeps every line, parsed. */
-function captureLines(): { stream: Writable; lines: Array<Record<string, unknown>>; raw: () => string } {
-  const lines: Array<Record<string, unknown>> = [];
-  let raw = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      raw += chunk.toString();
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { stream, lines, raw: () => raw };
-}
-
 async function testRelay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
   const relay = await startTestRelay(options);
   cleanups.push(() => relay.close());
   return relay;
 }
 
-async function loggingRelay(options: Partial<RelayOptions>): Promise<{ relay: RelayHandle; capture: ReturnType<typeof captureLines> }> {
+async function loggingRelay(options: Partial<RelayOptions>): Promise<{ relay: RelayHandle; capture: LogCapture }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-relay-log-'));
   const capture = captureLines();
   const relay = await startRelay({ dataDir, port: 0, logLevel: 'info', ...options }, { logDestination: capture.stream });
@@ -186,6 +172,8 @@ describe('relay HTTP endpoints', () => {
     const { bavail, bsize } = statfsSync(relay.dataDir);
     expect(Math.abs((metricValue(text, 'parley_disk_free_bytes') ?? 0) - bavail * bsize)).toBeLessThan(64 * 1024 * 1024);
     expect(metricValue(text, 'parley_database_max_bytes')).toBeUndefined();
+    // Plain ws:// (TLS at a proxy): no certificate of its own to report.
+    expect(text).not.toContain('parley_tls_certificate_expiry_timestamp_seconds');
   });
 
   it('keeps metrics per relay: two relays in one process do not share counters', async () => {

@@ -101,6 +101,10 @@ describe('relay configuration', () => {
     const { options } = loadConfig(['--data', '/d', '--port', '70000'], {}, noFile);
     expect(() => resolveOptions(options)).toThrow(/port must be an integer from 0 to 65535/);
     expect(() => resolveOptions({ dataDir: '/d', tlsCertPath: '/cert.pem' })).toThrow(/go together/);
+    const tls = { dataDir: '/d', tlsCertPath: '/cert.pem', tlsKeyPath: '/key.pem' };
+    expect(resolveOptions(tls).tls).toEqual({ certPath: '/cert.pem', keyPath: '/key.pem', reloadIntervalMs: 3_600_000 });
+    expect(resolveOptions({ ...tls, tlsReloadIntervalMs: 0 }).tls?.reloadIntervalMs).toBe(0);
+    expect(() => resolveOptions({ ...tls, tlsReloadIntervalMs: -1 })).toThrow(/tlsReloadIntervalMs must be an integer from 0 to 2147483647/);
     // The delivered-id table's slots must fit one typed array: 100 million ids, about 4 GB, is the most it takes.
     expect(resolveOptions({ dataDir: '/d', maxDeliveredIds: 100_000_000 }).maxDeliveredIds).toBe(100_000_000);
     expect(() => resolveOptions({ dataDir: '/d', maxDeliveredIds: 100_000_001 })).toThrow(/maxDeliveredIds must be an integer from 0 to 100000000/);
