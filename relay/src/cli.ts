@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { checkConfig, type ConfigCheck } from './check.js';
 import { ConfigError, loadConfig, usage } from './config.js';
 import { describeError } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
 import { startRelay, type RelayHandle } from './server.js';
+
+/** Facts on stdout, problems on stderr; exit status 2 when there is a problem, as a start would have. */
+function printCheck({ facts, problems }: ConfigCheck): number {
+  for (const problem of problems) console.error(`relay: ${problem}`);
+  const width = Math.max(0, ...facts.map(([label]) => label.length));
+  console.log([problems.length === 0 ? 'configuration OK' : `configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, ...facts.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)].join('\n'));
+  return problems.length === 0 ? 0 : 2;
+}
 
 async function main(): Promise<void> {
   let loaded;
@@ -19,6 +28,10 @@ async function main(): Promise<void> {
     return;
   }
   const { options } = loaded;
+  if (loaded.check) {
+    process.exitCode = printCheck(checkConfig(options));
+    return;
+  }
   const log = createLog({
     level: options.logLevel ?? 'info',
     usernameSalt: options.hashUsernames === true ? loadUsernameSalt(options.dataDir) : undefined,

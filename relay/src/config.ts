@@ -67,6 +67,7 @@ export function usage(): string {
   const rows = SETTINGS.map((s) => `  --${s.flag.padEnd(26)} ${envName(s.flag).padEnd(40)} ${s.help}`);
   return [
     'usage: relay --data DIR [options]',
+    '       relay --check --data DIR [options]   check the settings, certificate and data folder as a start would, then exit',
     '',
     'Each option is also an environment variable and a key of the JSON file given by --config (or PARLEY_RELAY_CONFIG).',
     'Precedence: flags, then environment, then the config file, then defaults.',
@@ -158,6 +159,8 @@ function fromFlags(flags: Readonly<Record<string, string | boolean | undefined>>
 export interface LoadedConfig {
   readonly options: RelayOptions;
   readonly help: boolean;
+  /** `--check`: check the configuration and exit instead of starting. */
+  readonly check: boolean;
 }
 
 /**
@@ -171,13 +174,14 @@ export function loadConfig(args: readonly string[], env: Readonly<Record<string,
     const options = Object.fromEntries([
       ['config', { type: 'string' }],
       ['help', { type: 'boolean' }],
+      ['check', { type: 'boolean' }],
       ...SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? 'boolean' : 'string' }]),
     ]) as Record<string, { type: 'string' | 'boolean' }>;
     ({ values: flags } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
-  if (flags.help === true) return { options: { dataDir: '' }, help: true };
+  if (flags.help === true) return { options: { dataDir: '' }, help: true, check: false };
 
   const configPath = typeof flags.config === 'string' ? flags.config : env[CONFIG_ENV];
   let file: Values = new Map();
@@ -200,5 +204,5 @@ export function loadConfig(args: readonly string[], env: Readonly<Record<string,
   }
   if (Object.keys(rateLimits).length > 0) options.rateLimits = rateLimits;
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new ConfigError('--data DIR is required');
-  return { options: options as unknown as RelayOptions, help: false };
+  return { options: options as unknown as RelayOptions, help: false, check: flags.check === true };
 }

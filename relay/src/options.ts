@@ -226,6 +226,12 @@ function rateLimit(name: RateLimitName, value: RateLimit | undefined): RateLimit
   };
 }
 
+/** ws://host:port, or wss:// when the relay terminates TLS itself; an IPv6 host in brackets. */
+export function relayUrl(resolved: Pick<ResolvedRelayOptions, 'host' | 'tls'>, port: number): string {
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  return `${resolved.tls === undefined ? 'ws' : 'wss'}://${host}:${port}`;
+}
+
 /** Fill in defaults and reject values the relay cannot run with. Throws RangeError. */
 export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new RangeError('dataDir is required');

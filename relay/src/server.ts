@@ -14,7 +14,7 @@ import { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { resolveOptions, type RelayOptions } from './options.js';
+import { relayUrl, resolveOptions, type RelayOptions } from './options.js';
 import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
@@ -102,10 +102,6 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Turn a socket away before it becomes a Connection: an ERROR with the retry delay, then a close. */
@@ -360,7 +356,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }
 
   return {
-    url: `${resolved.tls === undefined ? 'ws' : 'wss'}://${urlHost(resolved.host)}:${port}`,
+    url: relayUrl(resolved, port),
     host: resolved.host,
     port,
     queueDepth: (username) => store.queue.depth(username),

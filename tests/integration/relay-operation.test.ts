@@ -1,4 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { get } from 'node:https';
@@ -162,6 +163,28 @@ describe('relay operation', () => {
     } finally {
       await first.close();
     }
+  });
+
+  it('the shipped command line checks a configuration with --check: exit 0 with what it found, or 2 with each problem', async () => {
+    buildRelayBundle();
+    const dataDir = join(dir, 'check-data');
+    const check = (...args: string[]) => spawnSync(process.execPath, ['dist/relay/cli.mjs', '--check', '--data', dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const ok = check('--tls-cert', certPath, '--tls-key', keyPath);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/^configuration OK\n {2}listen +wss:\/\/127\.0\.0\.1:7733\n {2}certificate +expires \S+ \(in 0 days\), SHA-256 [0-9A-F:]+\n {2}data folder +\S+check-data \(does not exist yet: the relay creates it\)\n {2}registration +open/);
+    const otherKeyPath = join(dir, 'check-other-key.pem');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyPath], { stdio: 'ignore' });
+    const bad = check('--tls-cert', certPath, '--tls-key', otherKeyPath, '--max-frame-bytes', '1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^relay: maxFrameBytes must be an integer from \d+ to \d+, got 1\n$/);
+    expect(bad.stdout).toBe('configuration has 1 problem\n');
+    const mismatched = check('--tls-cert', certPath, '--tls-key', otherKeyPath);
+    expect(mismatched.status).toBe(2);
+    expect(mismatched.stderr).toMatch(/^relay: tlsCertPath \S+ and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key/);
+    expect(mismatched.stdout).toMatch(/^configuration has 1 problem\n {2}listen/);
+    // A check starts nothing and creates nothing.
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('leaves no stale lock on its data folder when killed', async () => {

@@ -41,3 +41,23 @@ export function lockDataFolder(dataDir: string): ReleaseDataFolder {
     if (db.open) db.close();
   };
 }
+
+/** Whether a relay holds the data folder now; asks without taking the lock or creating anything. */
+export function dataFolderInUse(dataDir: string): boolean {
+  let db: Database.Database;
+  try {
+    db = new Database(join(dataDir, LOCK_FILE), { readonly: true, fileMustExist: true, timeout: 0 });
+  } catch {
+    // No lock file: no relay has run here since the folder was made.
+    return false;
+  }
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return false;
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'SQLITE_BUSY') return true;
+    throw error;
+  } finally {
+    db.close();
+  }
+}
