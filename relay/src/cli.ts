@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, usage } from './config.js';
 import { describeError } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
 import { startRelay, type RelayHandle } from './server.js';
+import { relayVersion } from './version.js';
 
 /** Facts on stdout, problems on stderr; exit status 2 when there is a problem, as a start would have. */
 function printCheck({ facts, problems }: ConfigCheck): number {
@@ -25,6 +26,10 @@ async function main(): Promise<void> {
   }
   if (loaded.help) {
     console.log(usage());
+    return;
+  }
+  if (loaded.version) {
+    console.log(`parley-relay ${relayVersion()}`);
     return;
   }
   const { options } = loaded;

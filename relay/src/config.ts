@@ -68,6 +68,7 @@ export function usage(): string {
   return [
     'usage: relay --data DIR [options]',
     '       relay --check --data DIR [options]   check the settings, certificate and data folder as a start would, then exit',
+    '       relay --version',
     '',
     'Each option is also an environment variable and a key of the JSON file given by --config (or PARLEY_RELAY_CONFIG).',
     'Precedence: flags, then environment, then the config file, then defaults.',
@@ -159,6 +160,8 @@ function fromFlags(flags: Readonly<Record<string, string | boolean | undefined>>
 export interface LoadedConfig {
   readonly options: RelayOptions;
   readonly help: boolean;
+  /** `--version`: print the release and exit. */
+  readonly version: boolean;
   /** `--check`: check the configuration and exit instead of starting. */
   readonly check: boolean;
 }
@@ -175,13 +178,14 @@ export function loadConfig(args: readonly string[], env: Readonly<Record<string,
       ['config', { type: 'string' }],
       ['help', { type: 'boolean' }],
       ['check', { type: 'boolean' }],
+      ['version', { type: 'boolean' }],
       ...SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? 'boolean' : 'string' }]),
     ]) as Record<string, { type: 'string' | 'boolean' }>;
     ({ values: flags } = parseArgs({ args: [...args], options, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
-  if (flags.help === true) return { options: { dataDir: '' }, help: true, check: false };
+  if (flags.help === true || flags.version === true) return { options: { dataDir: '' }, help: flags.help === true, version: flags.version === true, check: false };
 
   const configPath = typeof flags.config === 'string' ? flags.config : env[CONFIG_ENV];
   let file: Values = new Map();
@@ -204,5 +208,5 @@ export function loadConfig(args: readonly string[], env: Readonly<Record<string,
   }
   if (Object.keys(rateLimits).length > 0) options.rateLimits = rateLimits;
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new ConfigError('--data DIR is required');
-  return { options: options as unknown as RelayOptions, help: false, check: flags.check === true };
+  return { options: options as unknown as RelayOptions, help: false, version: false, check: flags.check === true };
 }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RateLimitName } from './options.js';
 import type { CertificateFacts } from './tls.js';
+import { relayVersion } from './version.js';
 
 /** The relay's Prometheus metrics, in a registry of its own (several relays may share a process, as in tests). */
 export interface RelayMetrics {
@@ -96,6 +97,8 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
   const registry = new Registry();
   const registers = [registry];
   if (storage !== undefined) storageGauges(registers, storage);
+  // The build_info pattern: a constant 1 whose label says which release answers, to join with the other series.
+  new Gauge({ name: 'parley_relay_info', help: 'Always 1; the version label is the Parley release the relay runs', labelNames: ['version'], registers }).set({ version: relayVersion() }, 1);
   if (tlsCertificate !== undefined) {
     new Gauge({
       name: 'parley_tls_certificate_expiry_timestamp_seconds',

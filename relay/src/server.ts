@@ -19,6 +19,7 @@ import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
 import { loadTlsFiles } from './tls.js';
+import { relayVersion } from './version.js';
 import { TlsReloader, type TlsReload } from './tls-reload.js';
 import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
@@ -267,6 +268,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   }
   // What an operator checks first in a log: where it listens and how it admits people (no secrets in any of it).
   log('relay_started', {
+    version: relayVersion(),
     host: resolved.host,
     port,
     tls: resolved.tls !== undefined,

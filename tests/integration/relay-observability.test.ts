@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { statSync, statfsSync } from 'node:fs';
+import { readFileSync, statSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,9 @@ import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
 const cleanups: Array<() => Promise<void>> = [];
+
+/** The release in package.json, read here rather than through the relay's own lookup. */
+const PARLEY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -75,6 +78,7 @@ describe('relay logs', () => {
     expect(started).toHaveLength(1);
     expect(started[0]).toMatchObject({
       level: 'info',
+      version: PARLEY_VERSION,
       host: '127.0.0.1',
       port: relay.port,
       tls: false,
@@ -172,6 +176,7 @@ describe('relay HTTP endpoints', () => {
     const { bavail, bsize } = statfsSync(relay.dataDir);
     expect(Math.abs((metricValue(text, 'parley_disk_free_bytes') ?? 0) - bavail * bsize)).toBeLessThan(64 * 1024 * 1024);
     expect(metricValue(text, 'parley_database_max_bytes')).toBeUndefined();
+    expect(metricValue(text, `parley_relay_info{version="${PARLEY_VERSION}"}`)).toBe(1);
     // Plain ws:// (TLS at a proxy): no certificate of its own to report.
     expect(text).not.toContain('parley_tls_certificate_expiry_timestamp_seconds');
   });

@@ -165,7 +165,7 @@ describe('relay operation', () => {
     }
   });
 
-  it('the shipped command line checks a configuration with --check: exit 0 with what it found, or 2 with each problem', async () => {
+  it('the shipped command line checks a configuration with --check (exit 0 with what it found, or 2 with each problem) and prints its --version', async () => {
     buildRelayBundle();
     const dataDir = join(dir, 'check-data');
     const check = (...args: string[]) => spawnSync(process.execPath, ['dist/relay/cli.mjs', '--check', '--data', dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
@@ -185,6 +185,10 @@ describe('relay operation', () => {
     expect(mismatched.stdout).toMatch(/^configuration has 1 problem\n {2}listen/);
     // A check starts nothing and creates nothing.
     expect(existsSync(dataDir)).toBe(false);
+    // --version needs no data folder; the release is package.json's.
+    const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const printed = spawnSync(process.execPath, ['dist/relay/cli.mjs', '--version'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect([printed.status, printed.stdout, printed.stderr]).toEqual([0, `parley-relay ${version}\n`, '']);
   });
 
   it('leaves no stale lock on its data folder when killed', async () => {

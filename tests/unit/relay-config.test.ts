@@ -42,6 +42,13 @@ describe('relay configuration', () => {
     expect(resolved.maxConnectionsPerIp).toBe(32);
   });
 
+  it('takes --help, --version and --check as what to do, not as settings: the first two need no data folder', () => {
+    expect(loadConfig(['--version'], {}, noFile)).toMatchObject({ version: true, help: false, check: false });
+    expect(loadConfig(['--help'], {}, noFile)).toMatchObject({ version: false, help: true, check: false });
+    expect(loadConfig(['--check', '--data', '/d'], {}, noFile)).toMatchObject({ version: false, help: false, check: true, options: { dataDir: '/d' } });
+    expect(configError(() => loadConfig(['--check'], {}, noFile))).toMatch(/--data DIR is required/);
+  });
+
   it('prefers --config over PARLEY_RELAY_CONFIG', () => {
     const read = files({ '/a.json': { dataDir: '/a' }, '/b.json': { dataDir: '/b' } });
     expect(loadConfig(['--config', '/b.json'], { PARLEY_RELAY_CONFIG: '/a.json' }, read).options.dataDir).toBe('/b');
