@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../support/cleanups.js';
+import { startTestRelay } from '../support/relay.js';
+
+const cleanups = useCleanups();
+const docs = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+
+interface Rule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly labels: { readonly severity: string };
+  readonly annotations: { readonly summary: string };
+}
+
+function httpsText(url: string, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca, agent: false }, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+/** Every series name /metrics can serve, read from its TYPE lines (a series with no samples yet still has one). */
+async function servedSeries(): Promise<Set<string>> {
+  const dir = await cleanups.tempDir('parley-alerts-');
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath,
+    '-days', '1', '-subj', '/CN=parley-alerts', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  // TLS and a database cap: the gauges registered only with them are served too.
+  const relay = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath, maxDatabaseBytes: 64 * 1024 * 1024 });
+  cleanups.push(() => relay.close());
+  const text = await httpsText(`https://127.0.0.1:${relay.port}/metrics`, readFileSync(certPath));
+  const series = new Set<string>();
+  for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (name === undefined) continue;
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) series.add(name + suffix);
+    else series.add(name);
+  }
+  return series;
+}
+
+describe('the relay alerting rules (docs/relay-alerts.yml)', () => {
+  it('name only series the relay serves, each rule with a severity and a summary; RELAY.md documents every metric', async () => {
+    const file = parse(docs('relay-alerts.yml')) as { groups: Array<{ name: string; rules: Rule[] }> };
+    const rules = file.groups.flatMap((group) => group.rules);
+    expect(rules.length).toBeGreaterThanOrEqual(8);
+    const served = await servedSeries();
+    for (const rule of rules) {
+      expect(rule.alert, JSON.stringify(rule)).toMatch(/^Parley[A-Za-z]+$/);
+      expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
+      expect(rule.annotations.summary).not.toBe('');
+      for (const [name] of rule.expr.matchAll(/\bparley_[a-z0-9_]+/g)) expect(served, `${rule.alert} names ${name}`).toContain(name);
+    }
+    // The table in RELAY.md has a row for every metric, histograms by their own name.
+    const documented = docs('RELAY.md');
+    const metricNames = new Set([...served].map((name) => (served.has(name.replace(/_(bucket|sum|count)$/, '_bucket')) ? name.replace(/_(bucket|sum|count)$/, '') : name)));
+    for (const name of metricNames) expect(documented, `RELAY.md documents ${name}`).toMatch(new RegExp(`^\\| \`${name}(\\{[a-z,]+\\})?\` \\|`, 'm'));
+  });
+});
