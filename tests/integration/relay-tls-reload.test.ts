@@ -6,10 +6,10 @@ import { get } from 'node:https';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRelay } from '../../relay/src/server.js';
+import { startRelay, type RelayHandle } from '../../relay/src/server.js';
 import { useBundledRelay } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
-import { captureLines, type LogLine } from '../support/log-capture.js';
+import { captureLines, type LogCapture, type LogLine } from '../support/log-capture.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
@@ -93,6 +93,18 @@ function expiryGauge(text: string): number | undefined {
   return line === undefined ? undefined : Number(line.split(' ')[1]);
 }
 
+/** A relay serving the certificate in `serving`, reading it again every intervalMs (0: only when asked), its log kept. */
+async function loggingRelay(serving: { certPath: string; keyPath: string }, intervalMs: number): Promise<{ relay: RelayHandle; capture: LogCapture }> {
+  const capture = captureLines();
+  const dataDir = await cleanups.tempDir('parley-relay-');
+  const relay = await startRelay(
+    { dataDir, host: '127.0.0.1', port: 0, logLevel: 'info', tlsCertPath: serving.certPath, tlsKeyPath: serving.keyPath, tlsReloadIntervalMs: intervalMs },
+    { logDestination: capture.stream },
+  );
+  cleanups.push(() => relay.close());
+  return { relay, capture };
+}
+
 describe('relay TLS certificate reload', () => {
   it('serves a renewed certificate to new connections without a restart, and open connections carry on', async () => {
     const serving = await servingFolder(first);
@@ -119,13 +131,7 @@ describe('relay TLS certificate reload', () => {
 
   it('keeps serving the certificate it has when the new files are unusable, says why, and logs no key', async () => {
     const serving = await servingFolder(first);
-    const capture = captureLines();
-    const dataDir = await cleanups.tempDir('parley-relay-');
-    const relay = await startRelay(
-      { dataDir, host: '127.0.0.1', port: 0, logLevel: 'info', tlsCertPath: serving.certPath, tlsKeyPath: serving.keyPath, tlsReloadIntervalMs: 0 },
-      { logDestination: capture.stream },
-    );
-    cleanups.push(() => relay.close());
+    const { relay, capture } = await loggingRelay(serving, 0);
 
     // A renewal caught halfway: the new certificate beside the old key.
     await copyFile(renewed.certPath, serving.certPath);
@@ -156,13 +162,7 @@ describe('relay TLS certificate reload', () => {
 
   it('picks up a renewed certificate on its own, every tlsReloadIntervalMs', async () => {
     const serving = await servingFolder(first);
-    const capture = captureLines();
-    const dataDir = await cleanups.tempDir('parley-relay-');
-    const relay = await startRelay(
-      { dataDir, host: '127.0.0.1', port: 0, logLevel: 'info', tlsCertPath: serving.certPath, tlsKeyPath: serving.keyPath, tlsReloadIntervalMs: 20 },
-      { logDestination: capture.stream },
-    );
-    cleanups.push(() => relay.close());
+    const { relay, capture } = await loggingRelay(serving, 20);
     expect(await capture.next({ event: 'relay_started' })).toMatchObject({ tlsExpiresAt: new Date(first.expiresAt).toISOString() });
     await serving.install(renewed);
     const reloaded = await capture.next({ event: 'tls_reloaded', trigger: 'interval' });
