@@ -281,9 +281,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
 
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
   // A renewed certificate is picked up without a restart, even when no one sends SIGHUP.
-  const tlsRecheck = tls !== undefined && resolved.tls !== undefined && resolved.tls.reloadIntervalMs > 0
-    ? setInterval(() => tls.reload('interval'), resolved.tls.reloadIntervalMs)
-    : undefined;
+  const stopTlsRechecks = tls?.startRechecks();
   // A unit of the group commit, like every steady-state write: its flush runs off the event loop.
   const purgeExpired = (): Promise<number> =>
     new Promise<number>((resolve, reject) => {
@@ -324,7 +322,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
 
   async function shutdown(): Promise<void> {
     stopHeartbeat();
-    clearInterval(tlsRecheck);
+    stopTlsRechecks?.();
     clearInterval(purger);
     clearInterval(deliveredWriter);
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));

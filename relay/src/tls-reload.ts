@@ -17,7 +17,7 @@ export class TlsReloader {
   #served: TlsFiles;
 
   constructor(
-    private readonly paths: TlsPaths,
+    private readonly paths: TlsPaths & { readonly reloadIntervalMs: number },
     served: TlsFiles,
     private readonly serve: (files: TlsFiles) => void,
     private readonly log: Log,
@@ -30,20 +30,27 @@ export class TlsReloader {
     return this.#served.certificate;
   }
 
+  /** Read the files again every reloadIntervalMs (0: never); returns what stops it. */
+  startRechecks(): () => void {
+    if (this.paths.reloadIntervalMs === 0) return () => undefined;
+    const timer = setInterval(() => this.reload('interval'), this.paths.reloadIntervalMs);
+    return () => clearInterval(timer);
+  }
+
+  /** Never throws: whatever goes wrong leaves the served certificate as it was, and is logged and returned. */
   reload(trigger: TlsReloadTrigger): TlsReload {
     let files: TlsFiles;
+    let changed: boolean;
     try {
       files = loadTlsFiles(this.paths);
+      changed = !files.cert.equals(this.#served.cert) || !files.key.equals(this.#served.key);
+      if (changed) this.serve(files);
     } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      this.log('tls_reload_failed', { trigger, detail: error.message });
-      return { ok: false, code: 'TLS_FILES_UNUSABLE', message: error.message };
+      const message = error instanceof Error ? error.message : String(error);
+      this.log('tls_reload_failed', { trigger, detail: message });
+      return { ok: false, code: 'TLS_FILES_UNUSABLE', message };
     }
-    const changed = !files.cert.equals(this.#served.cert) || !files.key.equals(this.#served.key);
-    if (changed) {
-      this.serve(files);
-      this.#served = files;
-    }
+    if (changed) this.#served = files;
     // The hourly look at unchanged files is not news; an operator's signal always gets an answer.
     if (changed || trigger === 'signal') {
       this.log('tls_reloaded', {

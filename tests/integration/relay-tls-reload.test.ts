@@ -6,7 +6,10 @@ import { get } from 'node:https';
 import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogFields } from '../../relay/src/log.js';
 import { startRelay, type RelayHandle } from '../../relay/src/server.js';
+import { loadTlsFiles } from '../../relay/src/tls.js';
+import { TlsReloader } from '../../relay/src/tls-reload.js';
 import { useBundledRelay } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
 import { captureLines, type LogCapture, type LogLine } from '../support/log-capture.js';
@@ -158,6 +161,18 @@ describe('relay TLS certificate reload', () => {
     expect(pem.length).toBeGreaterThan(20);
     expect(capture.raw()).not.toContain(pem);
     expect(capture.raw()).not.toContain('PRIVATE KEY');
+  });
+
+  it('keeps the certificate it serves when handing over the new one fails, and never throws', async () => {
+    const serving = await servingFolder(first);
+    const events: Array<[string, LogFields | undefined]> = [];
+    const reloader = new TlsReloader({ ...serving, reloadIntervalMs: 0 }, loadTlsFiles(serving), () => {
+      throw new Error('the server refused the context');
+    }, (event, fields) => events.push([event, fields]));
+    await serving.install(renewed);
+    expect(reloader.reload('interval')).toEqual({ ok: false, code: 'TLS_FILES_UNUSABLE', message: 'the server refused the context' });
+    expect(reloader.certificate.fingerprint256).toBe(first.fingerprint256);
+    expect(events).toEqual([['tls_reload_failed', { trigger: 'interval', detail: 'the server refused the context' }]]);
   });
 
   it('picks up a renewed certificate on its own, every tlsReloadIntervalMs', async () => {
