@@ -3,7 +3,7 @@ import { encodeOneTimePrekeys, type Frame } from '../../relay/protocol/index.js'
 import type { RelayStore } from '../../relay/src/store/ports.js';
 import { key, publishAll } from '../support/prekeys.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
-import { WireClient, createIdentity } from '../support/wire-client.js';
+import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
 const relays: TestRelay[] = [];
 const clients: WireClient[] = [];
@@ -23,6 +23,9 @@ class Disk {
   private inCommit = false;
   /** Request handlers that ran as a unit of a group commit. */
   handledInCommit = 0;
+  /** Flushes the relay asked for. */
+  syncs = 0;
+  private appended: Array<() => void> = [];
 
   readonly wrap = (store: RelayStore): RelayStore => ({
     ...store,
@@ -40,13 +43,32 @@ class Disk {
       if (this.inCommit) this.handledInCommit += 1;
       return result;
     },
+    // A proxy: the queue is a class instance, whose methods a spread would lose.
+    queue: new Proxy(store.queue, {
+      get: (target, property) => {
+        if (property === 'flushDelivered') {
+          return () => {
+            target.flushDelivered();
+            for (const resolve of this.appended.splice(0)) resolve();
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }),
     syncCommitted: (done) => {
+      this.syncs += 1;
       if (this.failing !== undefined) return done(this.failing);
       const flush = (): void => store.syncCommitted(done);
       if (this.holding) this.held.push(flush);
       else flush();
     },
   });
+
+  /** Resolves once the relay next appends the delivered ids it remembers to its log. */
+  nextAppend(): Promise<void> {
+    return new Promise((resolve) => this.appended.push(resolve));
+  }
 
   hold(): void {
     this.holding = true;
@@ -165,6 +187,39 @@ describe('replies to requests that write', () => {
     bob.post({ name: 'ACK', messageId });
     expect((await sent).name).toBe('OK');
     disk.release();
+  });
+
+  it('flush nothing for a chat whose every message is acked in time, the delivered-id log included', async () => {
+    const disk = new Disk();
+    // A hold ten times the default: every ACK here comes in time, however slow this machine's first messages are.
+    const relay = await relayWith(disk, { holdMs: 250 });
+    const [bobId, aliceId] = await Promise.all([createIdentity('bob'), createIdentity('alice')]);
+    const bob = await WireClient.registered(relay.url, bobId);
+    const alice = await WireClient.registered(relay.url, aliceId);
+    clients.push(bob, alice);
+    // The registrations were flushed before their OKs.
+    const before = disk.syncs;
+    expect(before).toBeGreaterThan(0);
+    for (let i = 1; i <= 3; i++) {
+      const messageId = new Uint8Array(16).fill(i);
+      const sent = alice.request({ name: 'SEND', to: 'bob', messageId, envelope: Uint8Array.of(i) });
+      expect(await bob.next('DELIVER')).toMatchObject({ messageId });
+      bob.post({ name: 'ACK', messageId });
+      expect((await sent).name).toBe('OK');
+    }
+    // The three ids go to the log in a transaction of their own, which asks for no flush.
+    await disk.nextAppend();
+    expect(disk.syncs).toBe(before);
+
+    // They are in the log all the same: after a restart, a retry of one is dropped, not delivered again.
+    relays.splice(relays.indexOf(relay), 1);
+    const next = await relay.restart();
+    relays.push(next);
+    const again = await WireClient.connect(next.url);
+    clients.push(again);
+    await expectOk(again.auth(aliceId));
+    expect((await again.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(1), envelope: Uint8Array.of(1) })).name).toBe('OK');
+    expect(next.queueDepth('bob')).toBe(0);
   });
 
   it('is INTERNAL when the flush fails, and the relay goes on serving', async () => {
