@@ -89,7 +89,11 @@ function checkDataFolder(dataDir: string, facts: Array<[string, string]>, proble
       problems.push(`the database in ${dataDir} cannot be read: ${reason(error)}`);
     }
   }
-  if (dataFolderInUse(dataDir)) notes.push('a relay is running on it now: another cannot start on it until that one stops');
+  try {
+    if (dataFolderInUse(dataDir)) notes.push('a relay is running on it now: another cannot start on it until that one stops');
+  } catch (error) {
+    problems.push(`cannot tell whether a relay is running on ${dataDir}: ${reason(error)}`);
+  }
   facts.push(['data folder', `${dataDir} (${notes.join('; ')})`]);
 }
 

@@ -89,6 +89,10 @@ describe('relay --check', () => {
     expect(checkConfig({ dataDir: newer }).problems).toEqual([
       `the database in ${newer} has schema version ${SCHEMA_VERSION + 1}, from a newer relay; this relay knows up to ${SCHEMA_VERSION}`,
     ]);
+    const badLock = join(parent, 'bad-lock');
+    await mkdir(badLock);
+    await writeFile(join(badLock, 'relay.lock'), 'not a lock database, but long enough to have a header of sorts '.repeat(20));
+    expect(checkConfig({ dataDir: badLock }).problems).toEqual([`cannot tell whether a relay is running on ${badLock}: file is not a database`]);
     // The check changed neither file.
     expect((await readFile(join(garbled, 'relay.sqlite'), 'utf8')).startsWith('not a database')).toBe(true);
   });
