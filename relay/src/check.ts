@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { listenProblem } from './listen.js';
 import { relayUrl, resolveOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
 import { dataFolderInUse } from './store/data-folder-lock.js';
 import { SCHEMA_VERSION, schemaVersion } from './store/migrations.js';
@@ -58,8 +59,8 @@ function checkCertificate(resolved: ResolvedRelayOptions, now: number, facts: Ar
   facts.push(['certificate', `expires ${expires} (in ${days} days), SHA-256 ${certificate.fingerprint256}`]);
 }
 
-/** The data folder as the relay would find it at start: nothing is created, migrated or locked. */
-function checkDataFolder(dataDir: string, facts: Array<[string, string]>, problems: string[]): void {
+/** The data folder as the relay would find it at start: nothing is created, migrated or locked. Says whether a relay runs on it. */
+function checkDataFolder(dataDir: string, facts: Array<[string, string]>, problems: string[]): boolean {
   let isFolder: boolean;
   try {
     isFolder = statSync(dataDir).isDirectory();
@@ -67,15 +68,15 @@ function checkDataFolder(dataDir: string, facts: Array<[string, string]>, proble
     const existing = nearestExisting(dataDir);
     if (writable(existing)) facts.push(['data folder', `${dataDir} (does not exist yet: the relay creates it)`]);
     else problems.push(`the data folder ${dataDir} does not exist, and ${existing} is not writable by this user to create it`);
-    return;
+    return false;
   }
   if (!isFolder) {
     problems.push(`the data folder ${dataDir} is not a folder`);
-    return;
+    return false;
   }
   if (!writable(dataDir)) {
     problems.push(`the data folder ${dataDir} is not writable by this user`);
-    return;
+    return false;
   }
   const notes: string[] = [];
   const databasePath = join(dataDir, DATABASE_FILE);
@@ -89,12 +90,15 @@ function checkDataFolder(dataDir: string, facts: Array<[string, string]>, proble
       problems.push(`the database in ${dataDir} cannot be read: ${reason(error)}`);
     }
   }
+  let running = false;
   try {
-    if (dataFolderInUse(dataDir)) notes.push('a relay is running on it now: another cannot start on it until that one stops');
+    running = dataFolderInUse(dataDir);
+    if (running) notes.push('a relay is running on it now: another cannot start on it until that one stops');
   } catch (error) {
     problems.push(`cannot tell whether a relay is running on ${dataDir}: ${reason(error)}`);
   }
   facts.push(['data folder', `${dataDir} (${notes.join('; ')})`]);
+  return running;
 }
 
 /** What the relay's database says of its schema, read without migrating it. */
@@ -109,8 +113,11 @@ function describeSchema(databasePath: string, dataDir: string): { note: string }
   }
 }
 
-/** Check a configuration the way a start would, without listening or writing anything. */
-export function checkConfig(options: RelayOptions, now = Date.now()): ConfigCheck {
+/**
+ * Check a configuration the way a start would, writing nothing: the port is tried (listened on and closed at once)
+ * only when no relay runs on the data folder, since one that does holds it.
+ */
+export async function checkConfig(options: RelayOptions, now = Date.now()): Promise<ConfigCheck> {
   let resolved: ResolvedRelayOptions;
   try {
     resolved = resolveOptions(options);
@@ -118,10 +125,16 @@ export function checkConfig(options: RelayOptions, now = Date.now()): ConfigChec
     if (!(error instanceof RangeError)) throw error;
     return { facts: [], problems: [error.message] };
   }
-  const facts: Array<[string, string]> = [['listen', relayUrl(resolved, resolved.port)]];
+  const listenAt: [string, string] = ['listen', relayUrl(resolved, resolved.port)];
+  const facts: Array<[string, string]> = [listenAt];
   const problems: string[] = [];
   checkCertificate(resolved, now, facts, problems);
-  checkDataFolder(resolved.dataDir, facts, problems);
+  if (checkDataFolder(resolved.dataDir, facts, problems)) listenAt[1] += ' (not tried: the running relay holds it)';
+  else if (resolved.port === 0) listenAt[1] += ' (any free port)';
+  else {
+    const problem = await listenProblem(resolved.port, resolved.host);
+    if (problem !== undefined) problems.push(problem);
+  }
   facts.push(['registration', resolved.registration === 'open' ? 'open: anyone may register a username' : 'invite: new users need an invite code']);
   return { facts, problems };
 }

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   }
   const { options } = loaded;
   if (loaded.check) {
-    process.exitCode = printCheck(checkConfig(options));
+    process.exitCode = printCheck(await checkConfig(options));
     return;
   }
   const log = createLog({

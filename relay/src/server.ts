@@ -18,6 +18,7 @@ import { relayUrl, resolveOptions, type RelayOptions } from './options.js';
 import { errorFrame } from './replies.js';
 import { ReceiptBoxes } from './receipts.js';
 import { Router } from './router.js';
+import { listen } from './listen.js';
 import { loadTlsFiles } from './tls.js';
 import { relayVersion } from './version.js';
 import { TlsReloader, type TlsReload } from './tls-reload.js';
@@ -69,28 +70,6 @@ const REQUEST_CHECK_MS = 1_000;
 
 /** Shared by every socket: an 'error' listener so none is ever unhandled (the Connection logs its own). */
 function ignoreError(): void {}
-
-/** Why the relay could not listen, as an operator would put it; other errors as they came. */
-const LISTEN_FAILURES: Readonly<Record<string, string>> = {
-  EADDRINUSE: 'the port is in use',
-  EACCES: 'the port needs privileges this process lacks',
-  EADDRNOTAVAIL: 'the host is not an address of this machine',
-};
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (error: NodeJS.ErrnoException): void => {
-      const why = error.code === undefined ? undefined : LISTEN_FAILURES[error.code];
-      // A RangeError: the command line reports it as a bad setting (host or port), with exit status 2.
-      reject(why === undefined ? error : new RangeError(`cannot listen on ${host} port ${port}: ${why} (${error.code})`));
-    };
-    server.once('error', failed);
-    server.listen(port, host, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-}
 
 /** Resolves true if promise settles within ms, false otherwise; leaves no timer behind. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

@@ -168,11 +168,11 @@ describe('relay operation', () => {
   it('the shipped command line checks a configuration with --check (exit 0 with what it found, or 2 with each problem) and prints its --version', async () => {
     buildRelayBundle();
     const dataDir = join(dir, 'check-data');
-    const check = (...args: string[]) => spawnSync(process.execPath, ['dist/relay/cli.mjs', '--check', '--data', dataDir, ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const check = (...args: string[]) => spawnSync(process.execPath, ['dist/relay/cli.mjs', '--check', '--data', dataDir, '--port', '0', ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
     const ok = check('--tls-cert', certPath, '--tls-key', keyPath);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^configuration OK\n {2}listen +wss:\/\/127\.0\.0\.1:7733\n {2}certificate +expires \S+ \(in 0 days\), SHA-256 [0-9A-F:]+\n {2}data folder +\S+check-data \(does not exist yet: the relay creates it\)\n {2}registration +open/);
+    expect(ok.stdout).toMatch(/^configuration OK\n {2}listen +wss:\/\/127\.0\.0\.1:0 \(any free port\)\n {2}certificate +expires \S+ \(in 0 days\), SHA-256 [0-9A-F:]+\n {2}data folder +\S+check-data \(does not exist yet: the relay creates it\)\n {2}registration +open/);
     const otherKeyPath = join(dir, 'check-other-key.pem');
     execFileSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyPath], { stdio: 'ignore' });
     const bad = check('--tls-cert', certPath, '--tls-key', otherKeyPath, '--max-frame-bytes', '1');
