@@ -1,9 +1,10 @@
-// Bundles the relay into dist/relay/cli.mjs and its admin tool into dist/relay/admin.mjs (npm run build:relay). The
-// relay ships compiled: it starts without a TypeScript loader and runs plain JavaScript.
+// Bundles the relay into dist/relay/cli.mjs, its admin tool into dist/relay/admin.mjs and its health probe into
+// dist/relay/healthcheck.mjs (npm run build:relay). The relay ships compiled: it starts without a TypeScript loader
+// and runs plain JavaScript.
 // Also used by the relay benchmark for its server children: node build/bundle-relay.mjs --outdir DIR ENTRY.ts ...
 import { parseArgs } from 'node:util';
 import { bundleForNode } from './node-bundle.mjs';
 
 const { values, positionals } = parseArgs({ options: { outdir: { type: 'string', default: 'dist/relay' } }, allowPositionals: true });
 
-await bundleForNode(positionals.length > 0 ? positionals : { cli: 'relay/src/cli.ts', admin: 'relay/src/admin/main.ts' }, values.outdir);
+await bundleForNode(positionals.length > 0 ? positionals : { cli: 'relay/src/cli.ts', admin: 'relay/src/admin/main.ts', healthcheck: 'relay/src/healthcheck.ts' }, values.outdir);
