@@ -1,10 +1,24 @@
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { checkConfig, type ConfigCheck } from './check.js';
 import { ConfigError, loadConfig, usage } from './config.js';
-import { describeError } from './log.js';
+import { describeError, type Log } from './log.js';
 import { createLog, loadUsernameSalt } from './logger.js';
 import { startRelay, type RelayHandle } from './server.js';
 import { relayVersion } from './version.js';
+
+/** SIGHUP as a service manager sends it: read the TLS certificate again, the one thing the relay reloads. */
+function reloadOnHangup(log: Log, relay: () => RelayHandle | undefined): void {
+  process.on('SIGHUP', () => {
+    const running = relay();
+    if (running === undefined) {
+      log('reload_skipped', { signal: 'SIGHUP', detail: 'the relay is still starting' });
+      return;
+    }
+    const reloaded = running.reloadTls();
+    if (!reloaded.ok && reloaded.code === 'TLS_NOT_CONFIGURED') log('reload_skipped', { signal: 'SIGHUP', detail: reloaded.message });
+  });
+}
 
 /** Facts on stdout, problems on stderr; exit status 2 when there is a problem, as a start would have. */
 function printCheck({ facts, problems }: ConfigCheck): number {
@@ -42,16 +56,11 @@ async function main(): Promise<void> {
     usernameSalt: options.hashUsernames === true ? loadUsernameSalt(options.dataDir) : undefined,
   });
   let relay: RelayHandle | undefined;
-  // `systemctl reload` and certbot's deploy hook: serve a renewed certificate now. Installed first, so a SIGHUP at
-  // any moment is answered rather than taking its default of ending the process.
-  process.on('SIGHUP', () => {
-    if (relay === undefined) {
-      log('reload_skipped', { signal: 'SIGHUP', detail: 'the relay is still starting' });
-      return;
-    }
-    const reloaded = relay.reloadTls();
-    if (!reloaded.ok && reloaded.code === 'TLS_NOT_CONFIGURED') log('reload_skipped', { signal: 'SIGHUP', detail: reloaded.message });
-  });
+  // On a terminal, SIGHUP is the terminal going away, and the relay stops as for SIGTERM (below) rather than run on
+  // unseen, holding its port and data folder. Run as a service, it is `systemctl reload` or certbot's deploy hook
+  // asking for a renewed certificate: answered from the start, not with SIGHUP's default of ending the process.
+  const onTerminal = isatty(0);
+  if (!onTerminal) reloadOnHangup(log, () => relay);
   try {
     relay = await startRelay(options, { log });
   } catch (error) {
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (onTerminal) process.once('SIGHUP', stop);
   // Last: whoever waits for this line may signal the relay at once.
   console.log(`listening on ${relay.url}`);
 }

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { get } from 'node:https';
@@ -106,6 +107,19 @@ async function loggingRelay(serving: { certPath: string; keyPath: string }, inte
   );
   cleanups.push(() => relay.close());
   return { relay, capture };
+}
+
+/** The Node process under pid (itself included) whose command line names `program`, found through /proc. */
+function nodeRunning(pid: number, program: string): number {
+  if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program)) return pid;
+  for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean)) {
+    try {
+      return nodeRunning(Number(child), program);
+    } catch {
+      // Not under this child.
+    }
+  }
+  throw new Error(`no node process running ${program} under ${pid}`);
 }
 
 describe('relay TLS certificate reload', () => {
@@ -229,5 +243,33 @@ describe('relay TLS certificate reload', () => {
       const [code] = (await relay.exited) as [number | null];
       expect(code).toBe(0);
     }
+  });
+
+  it('on a terminal, SIGHUP is the terminal going away: the relay stops gracefully instead of running on unseen', async () => {
+    const dataDir = await cleanups.tempDir('parley-relay-');
+    // util-linux's script gives the relay a terminal of its own; -e passes on its exit status.
+    const terminal = spawn('script', ['-qec', `${process.execPath} ${relayBundle()} --data ${dataDir} --port 0 --log-level info`, '/dev/null']);
+    cleanups.push(async () => {
+      terminal.kill('SIGKILL');
+    });
+    const exited = once(terminal, 'exit');
+    let output = '';
+    terminal.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const printed = (pattern: RegExp): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const look = (): void => {
+          if (!pattern.test(output)) return;
+          terminal.stdout.off('data', look);
+          resolve();
+        };
+        terminal.stdout.on('data', look);
+        void exited.then(() => reject(new Error(`the relay exited before printing ${String(pattern)}: ${output}`)));
+        look();
+      });
+    await printed(/listening on ws:/);
+    process.kill(nodeRunning(terminal.pid ?? 0, 'cli.mjs'), 'SIGHUP');
+    await printed(/"signal":"SIGHUP","event":"relay_stopping"[\s\S]*"event":"relay_stopped"/);
+    expect(await exited).toEqual([0, null]);
+    expect(output).not.toContain('reload_skipped');
   });
 });
