@@ -11,6 +11,7 @@ import type { LogFields } from '../../relay/src/log.js';
 import { startRelay, type RelayHandle } from '../../relay/src/server.js';
 import { loadTlsFiles } from '../../relay/src/tls.js';
 import { TlsReloader } from '../../relay/src/tls-reload.js';
+import { startBundledRelay } from '../support/bundled-relay.js';
 import { useBundledRelay } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
 import { captureLines, type LogCapture, type LogLine } from '../support/log-capture.js';
@@ -203,25 +204,7 @@ describe('relay TLS certificate reload', () => {
 
   it('the shipped relay reloads on SIGHUP; without TLS it logs that there is nothing to reload and serves on', async () => {
     const serving = await servingFolder(first);
-    const started = (args: string[]) => {
-      const child = spawn(process.execPath, [relayBundle(), '--port', '0', '--log-level', 'info', ...args]);
-      cleanups.push(async () => {
-        child.kill('SIGKILL');
-      });
-      const stderr = captureLines();
-      child.stderr.pipe(stderr.stream);
-      const exited = once(child, 'exit');
-      const url = new Promise<string>((resolve, reject) => {
-        let stdout = '';
-        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          stdout += chunk;
-          const match = /^listening on (\S+)$/m.exec(stdout);
-          if (match?.[1] !== undefined) resolve(match[1]);
-        });
-        void exited.then(() => reject(new Error(`relay exited early: ${stderr.raw()}`)));
-      });
-      return { child, stderr, exited, url };
-    };
+    const started = (args: string[]) => startBundledRelay(cleanups, relayBundle(), args);
 
     const tls = started(['--data', await cleanups.tempDir('parley-relay-'), '--tls-cert', serving.certPath, '--tls-key', serving.keyPath]);
     const tlsUrl = await tls.url;
