@@ -1,4 +1,5 @@
 import { describeError, type Log } from '../log.js';
+import { ThrottledLog } from '../throttled-log.js';
 
 /** What a client refused for want of storage is told to wait; a full disk seldom clears sooner. */
 export const STORAGE_FULL_RETRY_MS = 60_000;
@@ -17,27 +18,22 @@ export function isStorageFull(error: unknown): boolean {
  * STORAGE_FULL_LOG_MS with the number refused since the last line, so a full disk does not fill the log as well.
  */
 export class StorageAlarm {
-  private refusedSinceLog = 0;
-  private loggedAt = Number.NEGATIVE_INFINITY;
+  private readonly line: ThrottledLog;
 
   constructor(
-    private readonly log: Log,
+    log: Log,
     /** Counts one refused write (the metric). */
     private readonly count: () => void,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    now?: () => number,
+  ) {
+    this.line = new ThrottledLog(log, 'storage_full', STORAGE_FULL_LOG_MS, now);
+  }
 
   /** True if the write failed for want of storage (then counted, and maybe logged); false for any other failure, which the caller reports. */
   refused(error: unknown): boolean {
     if (!isStorageFull(error)) return false;
     this.count();
-    this.refusedSinceLog += 1;
-    const now = this.now();
-    if (now - this.loggedAt >= STORAGE_FULL_LOG_MS) {
-      this.log('storage_full', { refused: this.refusedSinceLog, ...describeError(error) });
-      this.loggedAt = now;
-      this.refusedSinceLog = 0;
-    }
+    this.line.note(() => describeError(error));
     return true;
   }
 }
