@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { RESERVED_DESCRIPTORS } from './descriptor-limit.js';
 import { listenProblem } from './listen.js';
 import { relayUrl, resolveOptions, type RelayOptions, type ResolvedRelayOptions } from './options.js';
 import { dataFolderInUse } from './store/data-folder-lock.js';
@@ -113,6 +114,15 @@ function describeSchema(databasePath: string, dataDir: string): { note: string }
   }
 }
 
+/** maxConnections, and what it is bounded by. */
+function describeConnectionCap({ maxConnections, descriptorLimit }: ResolvedRelayOptions): string {
+  const bound =
+    descriptorLimit === undefined
+      ? 'the descriptor limit cannot be read here'
+      : `this process may open ${descriptorLimit} files; ${RESERVED_DESCRIPTORS} are kept for the relay's own`;
+  return `at most ${maxConnections} at once (${bound})`;
+}
+
 /**
  * Check a configuration the way a start would, writing nothing: the port is tried (listened on and closed at once)
  * only when no relay runs on the data folder, since one that does holds it.
@@ -135,6 +145,7 @@ export async function checkConfig(options: RelayOptions, now = Date.now()): Prom
     const problem = await listenProblem(resolved.port, resolved.host);
     if (problem !== undefined) problems.push(problem);
   }
+  facts.push(['connections', describeConnectionCap(resolved)]);
   facts.push(['registration', resolved.registration === 'open' ? 'open: anyone may register a username' : 'invite: new users need an invite code']);
   return { facts, problems };
 }

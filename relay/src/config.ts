@@ -36,6 +36,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'holdMs', flag: 'hold-ms', kind: 'integer', help: 'how long a pushed envelope waits for its ACK before it is written anyway (25; up to 8 times that while recipients ack later)' },
   { key: 'maxPipelinedFrames', flag: 'max-pipelined-frames', kind: 'integer', help: 'unhandled frames before a socket stops being read (64)' },
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', kind: 'integer', help: 'open sockets per client address (32)' },
+  { key: 'maxConnections', flag: 'max-connections', kind: 'integer', help: 'TCP connections held at once (the descriptor limit less 256)' },
   { key: 'maxQueuedPerUser', flag: 'max-queued-per-user', kind: 'integer', help: 'envelopes waiting per user (10000)' },
   { key: 'maxQueuedBytesPerUser', flag: 'max-queued-bytes-per-user', kind: 'integer', help: 'bytes waiting per user (268435456)' },
   { key: 'maxQueueAgeMs', flag: 'max-queue-age-ms', kind: 'integer', help: 'envelopes older than this are purged (2592000000: 30 days)' },

@@ -17,8 +17,8 @@ export interface RelayMetrics {
   readonly purged: Counter;
   /** Writes refused because the disk or the database's cap was full. */
   readonly storageFull: Counter;
-  /** A rate limit or connection cap refused something; 'handshakes': a socket past maxHandshakesPerIp. */
-  countLimited(name: RateLimitName | 'handshakes'): void;
+  /** A rate limit or connection cap refused something; 'handshakes': a socket past maxHandshakesPerIp; 'maxConnections': one past that. */
+  countLimited(name: RateLimitName | 'handshakes' | 'maxConnections'): void;
 }
 
 /**
@@ -68,6 +68,25 @@ export interface MetricSources {
   readonly storage?: StorageGauges;
   /** The certificate served now, when the relay terminates TLS itself. */
   readonly tlsCertificate?: { readonly certificate: CertificateFacts };
+  /** The TCP connections open to the relay's port, and maxConnections. */
+  readonly sockets?: TcpConnectionGauges;
+}
+
+export interface TcpConnectionGauges {
+  readonly max: number;
+  open(): Promise<number>;
+}
+
+function tcpConnectionGauges(registers: Registry[], sockets: TcpConnectionGauges): void {
+  new Gauge({
+    name: 'parley_tcp_connections',
+    help: "TCP connections open to the relay's port: WebSocket clients, sockets before their first request, HTTP (what maxConnections caps)",
+    registers,
+    async collect() {
+      this.set(await sockets.open());
+    },
+  });
+  new Gauge({ name: 'parley_tcp_connections_max', help: 'maxConnections: past it, a new TCP connection is closed as it arrives', registers }).set(sockets.max);
 }
 
 function storageGauges(registers: Registry[], storage: StorageGauges): void {
@@ -93,10 +112,11 @@ function storageGauges(registers: Registry[], storage: StorageGauges): void {
   });
 }
 
-export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate }: MetricSources): RelayMetrics {
+export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate, sockets }: MetricSources): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
   if (storage !== undefined) storageGauges(registers, storage);
+  if (sockets !== undefined) tcpConnectionGauges(registers, sockets);
   // The build_info pattern: a constant 1 whose label says which release answers, to join with the other series.
   new Gauge({ name: 'parley_relay_info', help: 'Always 1; the version label is the Parley release the relay runs', labelNames: ['version'], registers }).set({ version: relayVersion() }, 1);
   if (tlsCertificate !== undefined) {

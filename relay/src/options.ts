@@ -1,5 +1,6 @@
 import { MAX_ENVELOPE_BYTES, MAX_FRAME_BYTES } from '../protocol/index.js';
 import { addressFilter, clientAddress } from './client-address.js';
+import { FALLBACK_MAX_CONNECTIONS, RESERVED_DESCRIPTORS, openFilesLimit } from './descriptor-limit.js';
 import { MAX_TABLE_IDS } from './store/delivered-id-table.js';
 import { DEFAULT_MAX_DELIVERED_IDS } from './store/delivered-ids.js';
 import type { TlsPaths } from './tls.js';
@@ -111,6 +112,12 @@ export interface RelayOptions {
   maxPipelinedFrames?: number;
   /** Open sockets per client IP. Default 32. */
   maxConnectionsPerIp?: number;
+  /**
+   * TCP connections the relay holds at once (WebSocket clients, sockets before their first request, HTTP); past it a new
+   * one is closed as it arrives. Default: what the process's descriptor limit leaves after RESERVED_DESCRIPTORS for the
+   * relay's own files (10,000 where the limit cannot be read); more than that is refused.
+   */
+  maxConnections?: number;
   /** 'open': anyone may register; 'invite': REGISTER_INVITE with an operator's invite code only. Default 'open'. */
   registration?: RegistrationMode;
   /** The `aud` of this relay's access tokens; tokens for another audience are refused. Default 'parley-relay'. */
@@ -142,6 +149,8 @@ export type ResolvedRelayOptions = Required<Omit<RelayOptions, 'rateLimits' | 't
   readonly rateLimits: RateLimits;
   /** Both paths, or undefined for plain ws://. */
   readonly tls: (TlsPaths & { readonly reloadIntervalMs: number }) | undefined;
+  /** How many descriptors the process may open, when that can be read. */
+  readonly descriptorLimit: number | undefined;
 };
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -232,8 +241,25 @@ export function relayUrl(resolved: Pick<ResolvedRelayOptions, 'host' | 'tls'>, p
   return `${resolved.tls === undefined ? 'ws' : 'wss'}://${host}:${port}`;
 }
 
+/** maxConnections: the default the descriptor limit leaves room for, or the operator's if it fits. */
+function maxConnections(asked: number | undefined, descriptorLimit: number | undefined): number {
+  if (descriptorLimit === undefined) return integerIn('maxConnections', asked ?? FALLBACK_MAX_CONNECTIONS, 1, 2 ** 31 - 1);
+  const room = descriptorLimit - RESERVED_DESCRIPTORS;
+  const raise = 'raise the limit (LimitNOFILE in a systemd unit, --ulimit nofile= for Docker, ulimit -n in a shell)';
+  if (room < 1) throw new RangeError(`this process may open only ${descriptorLimit} files, and the relay keeps ${RESERVED_DESCRIPTORS} for its own: ${raise}`);
+  if (asked === undefined) return room;
+  const resolved = integerIn('maxConnections', asked, 1, 2 ** 31 - 1);
+  if (resolved > room) {
+    throw new RangeError(
+      `maxConnections ${resolved} is more than this process's ${descriptorLimit} open files leave beside the ${RESERVED_DESCRIPTORS} the relay keeps for its own (${room}): ${raise}, or lower maxConnections`,
+    );
+  }
+  return resolved;
+}
+
 /** Fill in defaults and reject values the relay cannot run with. Throws RangeError. */
-export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
+export function resolveOptions(options: RelayOptions, readDescriptorLimit: () => number | undefined = openFilesLimit): ResolvedRelayOptions {
+  const descriptorLimit = readDescriptorLimit();
   if (typeof options.dataDir !== 'string' || options.dataDir === '') throw new RangeError('dataDir is required');
   const host = options.host ?? DEFAULT_HOST;
   if (typeof host !== 'string' || host === '') throw new RangeError('host must be a non-empty string');
@@ -272,6 +298,8 @@ export function resolveOptions(options: RelayOptions): ResolvedRelayOptions {
     holdMs: integerIn('holdMs', options.holdMs ?? DEFAULT_HOLD_MS, 0, 1_000),
     maxPipelinedFrames: integerIn('maxPipelinedFrames', options.maxPipelinedFrames ?? DEFAULT_MAX_PIPELINED_FRAMES, 1, 1_000_000),
     maxConnectionsPerIp: integerIn('maxConnectionsPerIp', options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 2 ** 31 - 1),
+    maxConnections: maxConnections(options.maxConnections, descriptorLimit),
+    descriptorLimit,
     rateLimits: {
       connections: rateLimit('connections', limits.connections),
       messages: rateLimit('messages', limits.messages),

@@ -26,6 +26,7 @@ import { TokenService, loadTokenKeys } from './tokens.js';
 import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { StorageAlarm } from './store/storage-full.js';
+import { ThrottledLog } from './throttled-log.js';
 import { explainOpenFailure } from './store/open-failure.js';
 import { diskFreeBytes } from './store/storage-usage.js';
 import { GroupCommit } from './store/group-commit.js';
@@ -67,6 +68,8 @@ const DELIVERED_FLUSH_MS = 100;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** How often Node looks for requests past their time (headers of a kept-alive connection's later requests, whole requests). */
 const REQUEST_CHECK_MS = 1_000;
+/** While connections past maxConnections are refused, at most one `connections_full` line this often. */
+export const CONNECTIONS_FULL_LOG_MS = 60_000;
 
 /** Shared by every socket: an 'error' listener so none is ever unhandled (the Connection logs its own). */
 function ignoreError(): void {}
@@ -131,8 +134,10 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       maxDatabaseBytes: resolved.maxDatabaseBytes,
     },
     tlsCertificate: tls,
+    sockets: { max: resolved.maxConnections, open: () => new Promise((resolve) => http.getConnections((error, count) => resolve(error === null ? count : 0))) },
   });
   const storage = new StorageAlarm(log, () => metrics.storageFull.inc());
+  const full = new ThrottledLog(log, 'connections_full', CONNECTIONS_FULL_LOG_MS);
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
@@ -181,6 +186,13 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     store.close();
     throw error;
   }
+  // Past it Node closes a new socket as it is accepted, before any object is made for it: the descriptors left stay the
+  // relay's own (its database, blobs on their way), where a full table would fail them with EMFILE.
+  http.maxConnections = resolved.maxConnections;
+  http.on('drop', () => {
+    metrics.countLimited('maxConnections');
+    full.note(() => ({ maxConnections: resolved.maxConnections }));
+  });
   // 'connection' is the TCP socket for TLS too, so a stalled TLS handshake is timed and counted like a silent socket.
   http.on('connection', (socket: Socket) => handshakes.accepted(socket));
   http.on('upgrade', (request: IncomingMessage) => handshakes.finished(request.socket));
@@ -256,6 +268,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     trustedProxies: resolved.trustedProxies.join(','),
     metricsFrom: resolved.metricsFrom.join(','),
     hashUsernames: resolved.hashUsernames,
+    maxConnections: resolved.maxConnections,
   });
 
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);

@@ -172,7 +172,7 @@ describe('relay operation', () => {
     const ok = check('--tls-cert', certPath, '--tls-key', keyPath);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(/^configuration OK\n {2}listen +wss:\/\/127\.0\.0\.1:0 \(any free port\)\n {2}certificate +expires \S+ \(in 0 days\), SHA-256 [0-9A-F:]+\n {2}data folder +\S+check-data \(does not exist yet: the relay creates it\)\n {2}registration +open/);
+    expect(ok.stdout).toMatch(/^configuration OK\n {2}listen +wss:\/\/127\.0\.0\.1:0 \(any free port\)\n {2}certificate +expires \S+ \(in 0 days\), SHA-256 [0-9A-F:]+\n {2}data folder +\S+check-data \(does not exist yet: the relay creates it\)\n {2}connections +at most \d+ at once \(this process may open \d+ files; 256 are kept for the relay's own\)\n {2}registration +open/);
     const otherKeyPath = join(dir, 'check-other-key.pem');
     execFileSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyPath], { stdio: 'ignore' });
     const bad = check('--tls-cert', certPath, '--tls-key', otherKeyPath, '--max-frame-bytes', '1');

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SETTINGS, envName, loadConfig, usage } from '../../relay/src/config.js';
+import { openFilesLimit, parseOpenFilesLimit } from '../../relay/src/descriptor-limit.js';
 import { resolveOptions } from '../../relay/src/options.js';
 
 const noFile = (path: string): string => {
@@ -115,5 +117,33 @@ describe('relay configuration', () => {
     // The delivered-id table's slots must fit one typed array: 100 million ids, about 4 GB, is the most it takes.
     expect(resolveOptions({ dataDir: '/d', maxDeliveredIds: 100_000_000 }).maxDeliveredIds).toBe(100_000_000);
     expect(() => resolveOptions({ dataDir: '/d', maxDeliveredIds: 100_000_001 })).toThrow(/maxDeliveredIds must be an integer from 0 to 100000000/);
+  });
+
+  it('bounds maxConnections by the descriptor limit, less the 256 kept for the relay\'s own files', () => {
+    expect(resolveOptions({ dataDir: '/d' }, () => 65_536).maxConnections).toBe(65_280);
+    expect(resolveOptions({ dataDir: '/d', maxConnections: 1_000 }, () => 65_536).maxConnections).toBe(1_000);
+    expect(resolveOptions({ dataDir: '/d', maxConnections: 65_280 }, () => 65_536).maxConnections).toBe(65_280);
+    expect(() => resolveOptions({ dataDir: '/d', maxConnections: 65_281 }, () => 65_536)).toThrow(
+      /^maxConnections 65281 is more than this process's 65536 open files leave beside the 256 the relay keeps for its own \(65280\): raise the limit \(LimitNOFILE/,
+    );
+    expect(() => resolveOptions({ dataDir: '/d' }, () => 256)).toThrow(/^this process may open only 256 files, and the relay keeps 256 for its own: raise the limit/);
+    expect(() => resolveOptions({ dataDir: '/d', maxConnections: 0 }, () => 65_536)).toThrow(/maxConnections must be an integer from 1/);
+    // Where the limit cannot be read (no /proc), a fixed default, and the operator's word.
+    expect(resolveOptions({ dataDir: '/d' }, () => undefined).maxConnections).toBe(10_000);
+    expect(resolveOptions({ dataDir: '/d', maxConnections: 50_000 }, () => undefined).maxConnections).toBe(50_000);
+  });
+
+  it("reads the soft open-files limit from /proc's limits table", () => {
+    const table = [
+      'Limit                     Soft Limit           Hard Limit           Units     ',
+      'Max processes             63448                63448                processes ',
+      'Max open files            1024                 524288               files     ',
+      'Max locked memory         8388608              8388608              bytes     ',
+    ].join('\n');
+    expect(parseOpenFilesLimit(table)).toBe(1_024);
+    expect(parseOpenFilesLimit(table.replace('1024    ', 'unlimited'))).toBeUndefined();
+    expect(parseOpenFilesLimit('')).toBeUndefined();
+    // This process's, as the shell reports it.
+    expect(openFilesLimit()).toBe(Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim()));
   });
 });
