@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RateLimitName } from './options.js';
 import type { CertificateFacts } from './tls.js';
 import { relayVersion } from './version.js';
@@ -112,6 +112,20 @@ function storageGauges(registers: Registry[], storage: StorageGauges): void {
   });
 }
 
+let processMetrics: Registry | undefined;
+
+/**
+ * Node's process metrics (CPU, memory, descriptors, event-loop delay, garbage collection), made once per process:
+ * relays that share one (tests) share them, where a set each would add an event-loop timer each.
+ */
+function processRegistry(): Registry {
+  if (processMetrics === undefined) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate, sockets }: MetricSources): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -159,8 +173,7 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
     labelNames: ['limit'],
     registers,
   });
-  return {
-    registry,
+  const metrics: Omit<RelayMetrics, 'registry'> = {
     connections: new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers }),
     frameIn: framesCounter(registers, 'parley_frames_in_total', 'Frames received, by type'),
     frameOut: framesCounter(registers, 'parley_frames_out_total', 'Frames sent, by type'),
@@ -181,4 +194,6 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
     storageFull: new Counter({ name: 'parley_storage_full_total', help: 'Writes refused because the disk or maxDatabaseBytes was full', registers }),
     countLimited: (name) => rateLimited.inc({ limit: name }),
   };
+  // Merged last, once every metric of the relay's own is registered.
+  return { ...metrics, registry: Registry.merge([registry, processRegistry()]) };
 }

@@ -57,11 +57,14 @@ describe('the relay alerting rules (docs/relay-alerts.yml)', () => {
       expect(rule.alert, JSON.stringify(rule)).toMatch(/^Parley[A-Za-z]+$/);
       expect(['critical', 'warning', 'info']).toContain(rule.labels.severity);
       expect(rule.annotations.summary).not.toBe('');
-      for (const [name] of rule.expr.matchAll(/\bparley_[a-z0-9_]+/g)) expect(served, `${rule.alert} names ${name}`).toContain(name);
+      for (const [name] of rule.expr.matchAll(/\b(?:parley|process|nodejs)_[a-z0-9_]+/g)) expect(served, `${rule.alert} names ${name}`).toContain(name);
     }
-    // The table in RELAY.md has a row for every metric, histograms by their own name.
+    // The table in RELAY.md has a row for every metric of the relay's own, histograms by their own name, and one for Node's.
     const documented = docs('RELAY.md');
-    const metricNames = new Set([...served].map((name) => (served.has(name.replace(/_(bucket|sum|count)$/, '_bucket')) ? name.replace(/_(bucket|sum|count)$/, '') : name)));
+    expect(served).toContain('process_open_fds');
+    expect(served).toContain('nodejs_eventloop_lag_p99_seconds');
+    expect(documented).toMatch(/^\| `process_\*`, `nodejs_\*` \|/m);
+    const metricNames = new Set([...served].filter((name) => name.startsWith('parley_')).map((name) => (served.has(name.replace(/_(bucket|sum|count)$/, '_bucket')) ? name.replace(/_(bucket|sum|count)$/, '') : name)));
     for (const name of metricNames) expect(documented, `RELAY.md documents ${name}`).toMatch(new RegExp(`^\\| \`${name}(\\{[a-z,]+\\})?\` \\|`, 'm'));
   });
 });
