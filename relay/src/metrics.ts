@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RateLimitName } from './options.js';
+import { processRegistry } from './process-metrics.js';
 import type { CertificateFacts } from './tls.js';
 import { relayVersion } from './version.js';
 
@@ -110,20 +111,6 @@ function storageGauges(registers: Registry[], storage: StorageGauges): void {
       if (free !== undefined) this.set(free);
     },
   });
-}
-
-let processMetrics: Registry | undefined;
-
-/**
- * Node's process metrics (CPU, memory, descriptors, event-loop delay, garbage collection), made once per process:
- * relays that share one (tests) share them, where a set each would add an event-loop timer each.
- */
-function processRegistry(): Registry {
-  if (processMetrics === undefined) {
-    processMetrics = new Registry();
-    collectDefaultMetrics({ register: processMetrics });
-  }
-  return processMetrics;
 }
 
 export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate, sockets }: MetricSources): RelayMetrics {

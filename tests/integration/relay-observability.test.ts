@@ -193,6 +193,23 @@ describe('relay HTTP endpoints', () => {
     expect(metricValue(second, 'parley_connections')).toBe(0);
   });
 
+  it("serves the process's CPU, memory and descriptors, and how busy its event loop was since the last scrape", async () => {
+    const relay = await testRelay();
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    await scrape();
+    // The relay runs in this process: a loop that never yields keeps its event loop busy for the whole window.
+    const busyUntil = performance.now() + 300;
+    while (performance.now() < busyUntil);
+    const busy = await scrape();
+    expect(metricValue(busy, 'parley_event_loop_utilization')).toBeGreaterThan(0.8);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // idle time is what is measured here
+    const idle = await scrape();
+    expect(metricValue(idle, 'parley_event_loop_utilization')).toBeLessThan(0.5);
+    expect(metricValue(idle, 'process_open_fds')).toBeGreaterThan(0);
+    expect(metricValue(idle, 'process_max_fds')).toBe(Number(readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+(\d+)/m)?.[1]));
+    expect(metricValue(idle, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
   it('serves /metrics only to metricsFrom: this machine and private networks by default, never the internet', async () => {
     const status = async (relay: TestRelay, forwardedFor?: string): Promise<number> => {
       const response = await fetch(`http://127.0.0.1:${relay.port}/metrics`, { headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor } });
