@@ -18,8 +18,8 @@ export interface RelayMetrics {
   readonly purged: Counter;
   /** Writes refused because the disk or the database's cap was full. */
   readonly storageFull: Counter;
-  /** A rate limit or connection cap refused something; 'handshakes': a socket past maxHandshakesPerIp; 'maxConnections': one past that. */
-  countLimited(name: RateLimitName | 'handshakes' | 'maxConnections'): void;
+  /** A rate limit or cap refused something; 'handshakes': a socket past maxHandshakesPerIp; the others name their option. */
+  countLimited(name: RateLimitName | 'handshakes' | 'maxConnections' | 'maxBlobTransfers' | 'maxBlobTransfersPerUser'): void;
 }
 
 /**

@@ -131,6 +131,13 @@ export interface RelayOptions {
   /** Blobs are deleted this long after upload. Default 30 days. */
   blobTtlMs?: number;
   /**
+   * Blob uploads and downloads in progress at once, all users together; each holds a file open from the descriptors
+   * kept beside the connections, so at most MAX_BLOB_TRANSFERS. Past it: 503 RELAY_BUSY. Default 128.
+   */
+  maxBlobTransfers?: number;
+  /** Blob uploads and downloads one user may have in progress at once; past it: 429 TOO_MANY_TRANSFERS. Default 8. */
+  maxBlobTransfersPerUser?: number;
+  /**
    * The database file never grows past this many bytes (its write-ahead log and the blobs' files aside): past it, writes
    * are refused with STORAGE_FULL, as on a full disk. Default 0: no cap but the disk's.
    */
@@ -171,6 +178,10 @@ export const DEFAULT_MAX_PIPELINED_FRAMES = 64;
 export const DEFAULT_HOLD_MS = 25;
 export const DEFAULT_DELIVERED_MEMORY_MS = 7 * DAY_MS;
 export const DEFAULT_MAX_BLOB_BYTES_PER_USER = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_BLOB_TRANSFERS = 128;
+/** The descriptors kept for the relay's files, less 64 for its database, certificates and Node's own. */
+export const MAX_BLOB_TRANSFERS = RESERVED_DESCRIPTORS - 64;
+export const DEFAULT_MAX_BLOB_TRANSFERS_PER_USER = 8;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   connections: { points: 60, durationMs: 60_000 },
@@ -325,6 +336,8 @@ export function resolveOptions(options: RelayOptions, readDescriptorLimit: () =>
     tokenTtlMs: integerIn('tokenTtlMs', options.tokenTtlMs ?? DEFAULT_TOKEN_TTL_MS, 1_000, DAY_MS),
     maxBlobBytes: integerIn('maxBlobBytes', options.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES, 1, Number.MAX_SAFE_INTEGER),
     maxBlobBytesPerUser: integerIn('maxBlobBytesPerUser', options.maxBlobBytesPerUser ?? DEFAULT_MAX_BLOB_BYTES_PER_USER, 1, Number.MAX_SAFE_INTEGER),
+    maxBlobTransfers: integerIn('maxBlobTransfers', options.maxBlobTransfers ?? DEFAULT_MAX_BLOB_TRANSFERS, 1, MAX_BLOB_TRANSFERS),
+    maxBlobTransfersPerUser: integerIn('maxBlobTransfersPerUser', options.maxBlobTransfersPerUser ?? DEFAULT_MAX_BLOB_TRANSFERS_PER_USER, 1, MAX_BLOB_TRANSFERS),
     blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
     maxDatabaseBytes: integerIn('maxDatabaseBytes', options.maxDatabaseBytes ?? 0, 0, Number.MAX_SAFE_INTEGER),
     logLevel,

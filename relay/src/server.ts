@@ -9,6 +9,7 @@ import { OkPacer } from './ok-pacer.js';
 import { startHeartbeat } from './heartbeat.js';
 import { handleHttp } from './http/routes.js';
 import { IpConnections } from './limits/ip-connections.js';
+import { BlobTransfers } from './limits/blob-transfers.js';
 import { PendingHandshakes } from './limits/pending-handshakes.js';
 import { RelayRateLimiter } from './limits/rate-limiter.js';
 import { describeError, type Log } from './log.js';
@@ -140,6 +141,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const full = new ThrottledLog(log, 'connections_full', CONNECTIONS_FULL_LOG_MS);
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
+  const transfers = new BlobTransfers(resolved.maxBlobTransfers, resolved.maxBlobTransfersPerUser);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();
@@ -175,7 +177,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   });
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
     handshakes.finished(request.socket);
-    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader, limiter, storage });
+    handleHttp(request, response, { metrics, ready: () => closing === undefined, log, tokens, store, options: resolved, receipts, addressOf, metricsReader, limiter, storage, transfers });
   };
   let http: Server;
   try {

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { watch } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveOptions } from '../../relay/src/options.js';
+import { metric } from '../support/metrics.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
@@ -155,5 +159,88 @@ describe('relay blobs', () => {
     expect((await download(r, alice, id)).status).toBe(404);
     expect(await r.purgeExpired()).toBe(1);
     expect(await readdir(join(r.dataDir, 'blobs'))).toEqual([]);
+  });
+});
+
+/** An upload whose body stops after its first 100 bytes, so the relay holds its transfer open; finish() sends the rest and resolves with the status. */
+function stalledUpload(r: TestRelay, token: string): { request: ClientRequest; finish(): Promise<number> } {
+  const body = randomBytes(2_000);
+  const request = httpRequest({ host: '127.0.0.1', port: r.port, method: 'PUT', path: '/v1/blobs', headers: { authorization: `Bearer ${token}`, 'content-length': String(body.length) } });
+  request.on('error', () => undefined);
+  const answered = new Promise<number>((resolve) => request.once('response', (response) => resolve(response.resume().statusCode ?? 0)));
+  request.write(body.subarray(0, 100));
+  return {
+    request,
+    finish: () => {
+      request.end(body.subarray(100));
+      return answered;
+    },
+  };
+}
+
+/** Resolves once the relay's blob folder holds `count` uploads in progress (their `.partial` files). */
+function uploadsInProgress(r: TestRelay, count: number): Promise<void> {
+  const dir = join(r.dataDir, 'blobs');
+  return new Promise((resolve, reject) => {
+    const look = (): void => {
+      readdir(dir).then((names) => {
+        if (names.filter((name) => name.endsWith('.partial')).length !== count) return;
+        watcher.close();
+        resolve();
+      }, reject);
+    };
+    // Watching first, then looking: a file made in between is still seen.
+    const watcher = watch(dir, look);
+    look();
+  });
+}
+
+describe('relay blob transfers in progress', () => {
+  it('holds each user to maxBlobTransfersPerUser uploads and downloads at once with 429 TOO_MANY_TRANSFERS; others are served, and one that ends makes room', async () => {
+    const r = await relay({ maxBlobTransfersPerUser: 2 });
+    const [alice, bob] = [await tokenFor(r, 'alice'), await tokenFor(r, 'bob')];
+    const stored = (await (await upload(r, bob, randomBytes(10))).json()) as { id: string };
+    const first = stalledUpload(r, alice);
+    const second = stalledUpload(r, alice);
+    await uploadsInProgress(r, 2);
+
+    const refused = await upload(r, alice, randomBytes(10));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toEqual({ code: 'TOO_MANY_TRANSFERS', message: 'at most 2 blob uploads and downloads at once per user', retryAfterMs: 1_000 });
+    // A download opens a file too.
+    expect((await download(r, alice, stored.id)).status).toBe(429);
+    // HEAD opens none.
+    expect((await download(r, alice, stored.id, 'HEAD')).status).toBe(200);
+    expect((await upload(r, bob, randomBytes(10))).status).toBe(201);
+
+    expect(await first.finish()).toBe(201);
+    expect((await upload(r, alice, randomBytes(10))).status).toBe(201);
+    expect(await second.finish()).toBe(201);
+    expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfersPerUser"}')).toBe(2);
+  });
+
+  it('holds all users to maxBlobTransfers at once with 503 RELAY_BUSY, and an upload its client abandons gives its place back', async () => {
+    const r = await relay({ maxBlobTransfers: 2 });
+    const [alice, bob, carol] = [await tokenFor(r, 'alice'), await tokenFor(r, 'bob'), await tokenFor(r, 'carol')];
+    const fromAlice = stalledUpload(r, alice);
+    const fromBob = stalledUpload(r, bob);
+    await uploadsInProgress(r, 2);
+
+    const refused = await upload(r, carol, randomBytes(10));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ code: 'RELAY_BUSY', retryAfterMs: 1_000 });
+
+    fromAlice.request.destroy();
+    // The relay removes an abandoned upload's file after its connection has gone, and with it its place.
+    await uploadsInProgress(r, 1);
+    expect((await upload(r, carol, randomBytes(10))).status).toBe(201);
+    expect(await fromBob.finish()).toBe(201);
+    expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfers"}')).toBe(1);
+  });
+
+  it('refuses a maxBlobTransfers over what the descriptors kept for the relay\'s files allow', () => {
+    expect(() => resolveOptions({ dataDir: '/d', maxBlobTransfers: 193 })).toThrow(/maxBlobTransfers must be an integer from 1 to 192/);
   });
 });

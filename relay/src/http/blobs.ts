@@ -5,12 +5,20 @@ import type { RelayStore } from '../store/ports.js';
 import type { TokenService } from '../tokens.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import { missingCaseError } from '../missing-case.js';
+import type { RelayMetrics } from '../metrics.js';
+import { type BlobTransfers, type TransferRefusal } from '../limits/blob-transfers.js';
 import { authorize, sendJson } from './bearer.js';
+
+/** What a client refused a transfer slot is told to wait: transfers take seconds, not minutes. */
+export const TRANSFER_RETRY_MS = 1_000;
 
 export const BLOB_PATH = '/v1/blobs';
 
 export interface BlobDeps {
   readonly tokens: TokenService;
+  /** Uploads and downloads in progress, capped per user and in all. */
+  readonly transfers: BlobTransfers;
+  readonly metrics: Pick<RelayMetrics, 'countLimited'>;
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
   /** Uploaders are recorded as their receipt-box pseudonym, for the quota. */
@@ -31,6 +39,43 @@ function refuse(response: ServerResponse, reason: 'too-large' | 'quota', request
   }
 }
 
+/** 429 when the user has as many transfers going as one may, 503 when the relay has; an upload's unread body closes its connection. */
+function refuseTransfer(request: IncomingMessage, response: ServerResponse, reason: TransferRefusal, requestId: string, options: ResolvedRelayOptions): void {
+  response.setHeader('retry-after', String(TRANSFER_RETRY_MS / 1000));
+  if (request.method === 'PUT') response.setHeader('connection', 'close');
+  switch (reason) {
+    case 'user':
+      sendJson(
+        response,
+        429,
+        { code: 'TOO_MANY_TRANSFERS', message: `at most ${options.maxBlobTransfersPerUser} blob uploads and downloads at once per user`, retryAfterMs: TRANSFER_RETRY_MS },
+        requestId,
+      );
+      break;
+    case 'relay':
+      sendJson(response, 503, { code: 'RELAY_BUSY', message: 'the relay has as many blob transfers going as it may; try again shortly', retryAfterMs: TRANSFER_RETRY_MS }, requestId);
+      break;
+    default:
+      throw missingCaseError(reason);
+  }
+  request.resume();
+}
+
+/**
+ * A transfer slot for a request that opens a blob's file (a PUT, a GET), freed when its response ends or its connection
+ * goes; false once the refusal is sent.
+ */
+function transferSlot(request: IncomingMessage, response: ServerResponse, username: string, requestId: string, deps: BlobDeps): boolean {
+  const slot = deps.transfers.take(username);
+  if (typeof slot === 'string') {
+    deps.metrics.countLimited(slot === 'user' ? 'maxBlobTransfersPerUser' : 'maxBlobTransfers');
+    refuseTransfer(request, response, slot, requestId, deps.options);
+    return false;
+  }
+  response.once('close', slot.release);
+  return true;
+}
+
 /**
  * PUT /v1/blobs: store an encrypted attachment (the body), answer 201 {id, expiresAt}.
  * GET /v1/blobs/ID: its bytes. Both need a Bearer access token; the relay never sees a blob's key.
@@ -43,6 +88,7 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
     return;
   }
   if (request.method === 'PUT' && path === BLOB_PATH) {
+    if (!transferSlot(request, response, username, requestId, deps)) return;
     const limits = { owner: deps.receipts.boxFor(username), maxBlobBytes: options.maxBlobBytes, quotaBytes: options.maxBlobBytesPerUser };
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     const allowance = store.blobs.allowance(limits, options.now());
@@ -69,6 +115,8 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
       sendJson(response, 404, { code: 'BLOB_NOT_FOUND', message: 'no such blob, or it has expired' }, requestId);
       return;
     }
+    // HEAD opens no file.
+    if (request.method === 'GET' && !transferSlot(request, response, username, requestId, deps)) return;
     response.writeHead(200, {
       'content-type': 'application/octet-stream',
       'content-length': info.size,

@@ -5,6 +5,7 @@ import { describeError, type Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { ResolvedRelayOptions } from '../options.js';
 import { BLOB_PATH, handleBlobs } from './blobs.js';
+import type { BlobTransfers } from '../limits/blob-transfers.js';
 import type { RelayStore } from '../store/ports.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import type { TokenService } from '../tokens.js';
@@ -28,6 +29,8 @@ export interface HttpDeps {
   readonly limiter: RelayRateLimiter;
   /** Counts and logs writes refused because the disk or the database's cap is full. */
   readonly storage: StorageAlarm;
+  /** Blob uploads and downloads in progress, capped per user and in all. */
+  readonly transfers: BlobTransfers;
 }
 
 /** The API's prefix: its requests count against rateLimits.http; the probes and /metrics do not. */
