@@ -52,6 +52,9 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
   const id = requestId(request);
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   if (!path.startsWith(API_PREFIX)) {
+    // Nothing outside the API is rate-limited, so nothing there keeps its connection: one address asking for /healthz
+    // every few seconds could otherwise hold any number of connections open, past every per-address cap.
+    response.setHeader('connection', 'close');
     route(request, response, path, id, deps);
     return;
   }
@@ -59,8 +62,9 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
     (retryAfterMs) => {
       if (retryAfterMs === 0) return route(request, response, path, id, deps);
       response.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
-      // A refused upload's body is not read: its connection goes with the answer. Others stay, as reconnecting costs more.
-      if (hasBody(request)) response.setHeader('connection', 'close');
+      // A refusal's connection goes with it (a refused upload's body is not read): a client sending refused requests
+      // every few seconds could otherwise keep any number of connections open.
+      response.setHeader('connection', 'close');
       sendJson(response, 429, { code: 'RATE_LIMITED', message: 'too many requests from this address', retryAfterMs }, id);
       request.resume();
     },
@@ -76,11 +80,6 @@ function refuseForStorage(response: ServerResponse, id: string): void {
   response.setHeader('retry-after', String(STORAGE_FULL_RETRY_MS / 1000));
   response.setHeader('connection', 'close');
   sendJson(response, 507, { code: 'STORAGE_FULL', message: 'the relay is out of storage; try again later', retryAfterMs: STORAGE_FULL_RETRY_MS }, id);
-}
-
-function hasBody(request: IncomingMessage): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function route(request: IncomingMessage, response: ServerResponse, path: string, id: string, deps: HttpDeps): void {
