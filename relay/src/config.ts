@@ -49,6 +49,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'blobTtlMs', flag: 'blob-ttl-ms', kind: 'integer', help: 'blobs are deleted after (2592000000)' },
   { key: 'maxBlobTransfers', flag: 'max-blob-transfers', kind: 'integer', help: 'blob uploads and downloads in progress at once, all users (128; at most 192)' },
   { key: 'maxBlobTransfersPerUser', flag: 'max-blob-transfers-per-user', kind: 'integer', help: 'blob uploads and downloads one user may have in progress (8)' },
+  { key: 'blobIdleTimeoutMs', flag: 'blob-idle-timeout-ms', kind: 'integer', help: 'a blob upload or download with no bytes moving this long is cut off (60000)' },
   { key: 'maxDatabaseBytes', flag: 'max-database-bytes', kind: 'integer', help: 'the database never grows past this; writes past it get STORAGE_FULL (0: no cap)' },
   { key: 'rateLimits.connections', flag: 'rate-connections', kind: 'rate', help: 'new connections per IP, POINTS/MS (60/60000)' },
   { key: 'rateLimits.messages', flag: 'rate-messages', kind: 'rate', help: 'SENDs per user, POINTS/MS (50/1000)' },

@@ -137,6 +137,8 @@ export interface RelayOptions {
   maxBlobTransfers?: number;
   /** Blob uploads and downloads one user may have in progress at once; past it: 429 TOO_MANY_TRANSFERS. Default 8. */
   maxBlobTransfersPerUser?: number;
+  /** A blob upload or download with no bytes moving for this long is cut off (its place freed). Default 60_000. */
+  blobIdleTimeoutMs?: number;
   /**
    * The database file never grows past this many bytes (its write-ahead log and the blobs' files aside): past it, writes
    * are refused with STORAGE_FULL, as on a full disk. Default 0: no cap but the disk's.
@@ -182,6 +184,7 @@ export const DEFAULT_MAX_BLOB_TRANSFERS = 128;
 /** The descriptors kept for the relay's files, less 64 for its database, certificates and Node's own. */
 export const MAX_BLOB_TRANSFERS = RESERVED_DESCRIPTORS - 64;
 export const DEFAULT_MAX_BLOB_TRANSFERS_PER_USER = 8;
+export const DEFAULT_BLOB_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 32;
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   connections: { points: 60, durationMs: 60_000 },
@@ -338,6 +341,7 @@ export function resolveOptions(options: RelayOptions, readDescriptorLimit: () =>
     maxBlobBytesPerUser: integerIn('maxBlobBytesPerUser', options.maxBlobBytesPerUser ?? DEFAULT_MAX_BLOB_BYTES_PER_USER, 1, Number.MAX_SAFE_INTEGER),
     maxBlobTransfers: integerIn('maxBlobTransfers', options.maxBlobTransfers ?? DEFAULT_MAX_BLOB_TRANSFERS, 1, MAX_BLOB_TRANSFERS),
     maxBlobTransfersPerUser: integerIn('maxBlobTransfersPerUser', options.maxBlobTransfersPerUser ?? DEFAULT_MAX_BLOB_TRANSFERS_PER_USER, 1, MAX_BLOB_TRANSFERS),
+    blobIdleTimeoutMs: integerIn('blobIdleTimeoutMs', options.blobIdleTimeoutMs ?? DEFAULT_BLOB_IDLE_TIMEOUT_MS, 1, MAX_TIMER_MS),
     blobTtlMs: integerIn('blobTtlMs', options.blobTtlMs ?? DEFAULT_MAX_QUEUE_AGE_MS, 1, Number.MAX_SAFE_INTEGER),
     maxDatabaseBytes: integerIn('maxDatabaseBytes', options.maxDatabaseBytes ?? 0, 0, Number.MAX_SAFE_INTEGER),
     logLevel,

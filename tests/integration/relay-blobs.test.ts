@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { once } from 'node:events';
 import { request as httpRequest, type ClientRequest } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../relay/src/options.js';
+import { captureLines } from '../support/log-capture.js';
 import { metric } from '../support/metrics.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
@@ -15,8 +18,8 @@ afterEach(async () => {
   for (const relay of relays.splice(0).reverse()) await relay.close();
 });
 
-async function relay(options: Parameters<typeof startTestRelay>[0] = {}): Promise<TestRelay> {
-  const started = await startTestRelay(options);
+async function relay(...args: Parameters<typeof startTestRelay>): Promise<TestRelay> {
+  const started = await startTestRelay(...args);
   relays.push(started);
   return started;
 }
@@ -238,6 +241,42 @@ describe('relay blob transfers in progress', () => {
     expect((await upload(r, carol, randomBytes(10))).status).toBe(201);
     expect(await fromBob.finish()).toBe(201);
     expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfers"}')).toBe(1);
+  });
+
+  it('cuts off an upload or a download with no bytes moving for blobIdleTimeoutMs, which frees its place', async () => {
+    const log = captureLines();
+    const r = await relay({ maxBlobTransfersPerUser: 1, blobIdleTimeoutMs: 200, logLevel: 'info' }, { logDestination: log.stream });
+    const [alice, bob] = [await tokenFor(r, 'alice'), await tokenFor(r, 'bob')];
+    const stalled = stalledUpload(r, alice);
+    // The relay closes it unanswered: the client's request ends in 'socket hang up', then 'close'.
+    const cut = new Promise((resolve) => stalled.request.once('close', resolve));
+    await uploadsInProgress(r, 1);
+    expect((await upload(r, alice, randomBytes(10))).status).toBe(429);
+    await cut;
+    await uploadsInProgress(r, 0);
+    expect((await upload(r, alice, randomBytes(10))).status).toBe(201);
+
+    // A reader that never reads: the relay's writes stop once the sockets' buffers are full.
+    const bytes = randomBytes(24 * 1024 * 1024);
+    const { id } = (await (await upload(r, bob, bytes)).json()) as { id: string };
+    const reader = connect(r.port, '127.0.0.1').pause();
+    reader.on('error', () => undefined);
+    reader.write(`GET /v1/blobs/${id} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nX-Request-Id: never-read\r\n\r\n`);
+    expect(await log.next({ event: 'blob_transfer_cut', req: 'never-read' })).toMatchObject({ level: 'info', idleMs: 200 });
+    // What it had sent before, and then the end: not the whole blob.
+    let received = 0;
+    reader.on('data', (chunk: Buffer) => (received += chunk.length));
+    await once(reader.resume(), 'end');
+    reader.destroy();
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(bytes.length);
+
+    const whole = await download(r, alice, id);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(await metric(r, 'parley_connections_cut_total{reason="blob_idle"}')).toBe(2);
+    // Cut off by the relay, not failed: no blob_failed line.
+    expect(log.lines.filter((line) => line.event === 'blob_failed')).toEqual([]);
   });
 
   it('refuses a maxBlobTransfers over what the descriptors kept for the relay\'s files allow', () => {

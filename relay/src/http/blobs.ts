@@ -5,6 +5,7 @@ import type { RelayStore } from '../store/ports.js';
 import type { TokenService } from '../tokens.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import { missingCaseError } from '../missing-case.js';
+import type { Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
 import { type BlobTransfers, type TransferRefusal } from '../limits/blob-transfers.js';
 import { authorize, sendJson } from './bearer.js';
@@ -18,7 +19,8 @@ export interface BlobDeps {
   readonly tokens: TokenService;
   /** Uploads and downloads in progress, capped per user and in all. */
   readonly transfers: BlobTransfers;
-  readonly metrics: Pick<RelayMetrics, 'countLimited'>;
+  readonly metrics: Pick<RelayMetrics, 'countLimited' | 'cutOff'>;
+  readonly log: Log;
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
   /** Uploaders are recorded as their receipt-box pseudonym, for the quota. */
@@ -61,19 +63,47 @@ function refuseTransfer(request: IncomingMessage, response: ServerResponse, reas
   request.resume();
 }
 
+/** A transfer under way: whether the relay cut it off for idling (its stream's end is then no failure). */
+interface Transfer {
+  readonly cutOff: () => boolean;
+}
+
 /**
  * A transfer slot for a request that opens a blob's file (a PUT, a GET), freed when its response ends or its connection
- * goes; false once the refusal is sent.
+ * goes, or cut off after blobIdleTimeoutMs with no bytes moving; undefined once the refusal is sent.
  */
-function transferSlot(request: IncomingMessage, response: ServerResponse, username: string, requestId: string, deps: BlobDeps): boolean {
+function startTransfer(request: IncomingMessage, response: ServerResponse, username: string, requestId: string, deps: BlobDeps): Transfer | undefined {
   const slot = deps.transfers.take(username);
   if (typeof slot === 'string') {
     deps.metrics.countLimited(slot === 'user' ? 'maxBlobTransfersPerUser' : 'maxBlobTransfers');
     refuseTransfer(request, response, slot, requestId, deps.options);
-    return false;
+    return undefined;
   }
-  response.once('close', slot.release);
-  return true;
+  let cut = false;
+  // Stalled, it would hold its place (and its file) for good: Node times a request's whole body, never a response.
+  response.setTimeout(deps.options.blobIdleTimeoutMs, () => {
+    cut = true;
+    deps.metrics.cutOff.inc({ reason: 'blob_idle' });
+    deps.log('blob_transfer_cut', { req: requestId, idleMs: deps.options.blobIdleTimeoutMs });
+    response.destroy();
+  });
+  const socket = request.socket;
+  response.once('close', () => {
+    slot.release();
+    // A kept-alive connection goes back to Node's own timing.
+    socket.setTimeout(0);
+  });
+  return { cutOff: () => cut };
+}
+
+/** Run a transfer's streaming; a rejection because the relay cut it off is not passed on. */
+async function unlessCutOff<T>(transfer: Transfer, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    if (transfer.cutOff()) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -88,7 +118,8 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
     return;
   }
   if (request.method === 'PUT' && path === BLOB_PATH) {
-    if (!transferSlot(request, response, username, requestId, deps)) return;
+    const transfer = startTransfer(request, response, username, requestId, deps);
+    if (transfer === undefined) return;
     const limits = { owner: deps.receipts.boxFor(username), maxBlobBytes: options.maxBlobBytes, quotaBytes: options.maxBlobBytesPerUser };
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     const allowance = store.blobs.allowance(limits, options.now());
@@ -99,7 +130,8 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
       request.resume();
       return;
     }
-    const stored = await store.blobs.put(request, limits, options.now(), options.blobTtlMs);
+    const stored = await unlessCutOff(transfer, () => store.blobs.put(request, limits, options.now(), options.blobTtlMs));
+    if (stored === undefined) return;
     if (!stored.ok) {
       response.setHeader('connection', 'close');
       refuse(response, stored.reason, requestId, options);
@@ -115,19 +147,16 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
       sendJson(response, 404, { code: 'BLOB_NOT_FOUND', message: 'no such blob, or it has expired' }, requestId);
       return;
     }
-    // HEAD opens no file.
-    if (request.method === 'GET' && !transferSlot(request, response, username, requestId, deps)) return;
-    response.writeHead(200, {
-      'content-type': 'application/octet-stream',
-      'content-length': info.size,
-      'cache-control': 'no-store',
-      'x-request-id': requestId,
-    });
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store', 'x-request-id': requestId };
     if (request.method === 'HEAD') {
-      response.end();
+      // Opens no file, so takes no transfer slot.
+      response.writeHead(200, headers).end();
       return;
     }
-    await pipeline(store.blobs.read(id), response);
+    const transfer = startTransfer(request, response, username, requestId, deps);
+    if (transfer === undefined) return;
+    response.writeHead(200, headers);
+    await unlessCutOff(transfer, () => pipeline(store.blobs.read(id), response));
     return;
   }
   request.resume();
