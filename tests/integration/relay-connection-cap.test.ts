@@ -130,7 +130,8 @@ describe('the relay at maxConnections', () => {
     const token = await accessToken(client);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     cleanups.push(async () => agent.destroy());
-    expect((await exchange(agent, port, 'GET', '/healthz', {})).status).toBe(200);
+    // An API request: its connection is kept alive (a probe's is not).
+    expect((await exchange(agent, port, 'GET', '/v1/whoami', { authorization: `Bearer ${token}` })).status).toBe(200);
 
     // More sockets than the relay has descriptors for; they wait before their first request.
     const sockets = Array.from({ length: 450 }, () => connect(port, '127.0.0.1').on('error', () => undefined));
