@@ -71,6 +71,8 @@ export interface MetricSources {
   readonly tlsCertificate?: { readonly certificate: CertificateFacts };
   /** The TCP connections open to the relay's port, and maxConnections. */
   readonly sockets?: TcpConnectionGauges;
+  /** Blob uploads and downloads in progress. */
+  readonly blobTransfers?: { readonly inProgress: number };
 }
 
 export interface TcpConnectionGauges {
@@ -113,11 +115,21 @@ function storageGauges(registers: Registry[], storage: StorageGauges): void {
   });
 }
 
-export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate, sockets }: MetricSources): RelayMetrics {
+export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCertificate, sockets, blobTransfers }: MetricSources): RelayMetrics {
   const registry = new Registry();
   const registers = [registry];
   if (storage !== undefined) storageGauges(registers, storage);
   if (sockets !== undefined) tcpConnectionGauges(registers, sockets);
+  if (blobTransfers !== undefined) {
+    new Gauge({
+      name: 'parley_blob_transfers',
+      help: 'Blob uploads and downloads in progress (what maxBlobTransfers caps)',
+      registers,
+      collect() {
+        this.set(blobTransfers.inProgress);
+      },
+    });
+  }
   // The build_info pattern: a constant 1 whose label says which release answers, to join with the other series.
   new Gauge({ name: 'parley_relay_info', help: 'Always 1; the version label is the Parley release the relay runs', labelNames: ['version'], registers }).set({ version: relayVersion() }, 1);
   if (tlsCertificate !== undefined) {

@@ -126,6 +126,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     resolved.tls === undefined || tlsFiles === undefined
       ? undefined
       : new TlsReloader(resolved.tls, tlsFiles, (files) => tlsServer?.setSecureContext({ cert: files.cert, key: files.key }), log);
+  const transfers = new BlobTransfers(resolved.maxBlobTransfers, resolved.maxBlobTransfersPerUser);
   const metrics = createMetrics({
     queueDepth: () => store.queue.totalDepth(),
     held,
@@ -135,13 +136,13 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
       maxDatabaseBytes: resolved.maxDatabaseBytes,
     },
     tlsCertificate: tls,
+    blobTransfers: transfers,
     sockets: { max: resolved.maxConnections, open: () => new Promise((resolve) => http.getConnections((error, count) => resolve(error === null ? count : 0))) },
   });
   const storage = new StorageAlarm(log, () => metrics.storageFull.inc());
   const full = new ThrottledLog(log, 'connections_full', CONNECTIONS_FULL_LOG_MS);
   const limiter = new RelayRateLimiter(resolved.rateLimits, (name) => metrics.countLimited(name));
   const ipConnections = new IpConnections(resolved.maxConnectionsPerIp);
-  const transfers = new BlobTransfers(resolved.maxBlobTransfers, resolved.maxBlobTransfersPerUser);
   const tokens = new TokenService(loadTokenKeys(resolved.dataDir), resolved.tokenAudience, resolved.tokenTtlMs, resolved.now);
   const receipts = ReceiptBoxes.load(resolved.dataDir);
   const router = new Router();

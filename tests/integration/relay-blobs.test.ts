@@ -230,6 +230,7 @@ describe('relay blob transfers in progress', () => {
     const fromBob = stalledUpload(r, bob);
     await uploadsInProgress(r, 2);
 
+    expect(await metric(r, 'parley_blob_transfers')).toBe(2);
     const refused = await upload(r, carol, randomBytes(10));
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
@@ -241,6 +242,7 @@ describe('relay blob transfers in progress', () => {
     expect((await upload(r, carol, randomBytes(10))).status).toBe(201);
     expect(await fromBob.finish()).toBe(201);
     expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfers"}')).toBe(1);
+    expect(await metric(r, 'parley_blob_transfers')).toBe(0);
   });
 
   it('cuts off an upload or a download with no bytes moving for blobIdleTimeoutMs, which frees its place', async () => {

@@ -7,7 +7,7 @@ import type { ReceiptBoxes } from '../receipts.js';
 import { missingCaseError } from '../missing-case.js';
 import type { Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
-import { type BlobTransfers, type TransferRefusal } from '../limits/blob-transfers.js';
+import type { BlobTransfers, TransferRefusal } from '../limits/blob-transfers.js';
 import { authorize, sendJson } from './bearer.js';
 
 /** What a client refused a transfer slot is told to wait: transfers take seconds, not minutes. */
