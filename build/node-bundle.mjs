@@ -11,9 +11,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * Bundles each entry point (name -> source, or a list of sources) into OUTDIR/NAME.mjs; exits 1 if esbuild fails.
  * Each file is written beside its place and renamed into it, so a program started from it meanwhile (`npm run cli` in
- * two terminals) reads the old file or the new one, never half of one.
+ * two terminals) reads the old file or the new one, never half of one. With `metafile`, esbuild's account of the
+ * build (every source read, every import left to node_modules) is written there as JSON.
  */
-export async function bundleForNode(entryPoints, outdir) {
+export async function bundleForNode(entryPoints, outdir, metafile) {
   let result;
   try {
     result = await build({
@@ -32,6 +33,7 @@ export async function bundleForNode(entryPoints, outdir) {
       legalComments: 'none',
       logLevel: 'warning',
       write: false,
+      metafile: metafile !== undefined,
     });
   } catch {
     // esbuild has already printed what went wrong.
@@ -45,4 +47,5 @@ export async function bundleForNode(entryPoints, outdir) {
       await rename(partial, path);
     }),
   );
+  if (metafile !== undefined) await writeFile(metafile, JSON.stringify(result.metafile));
 }
