@@ -174,7 +174,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
     if (!this.alive) {
       this.deps.log('idle_cut_off', { conn: this.id });
-      this.deps.metrics.cutOff.inc({ reason: 'idle' });
+      this.deps.metrics.countCut('idle');
       this.close(CloseCode.IDLE_TIMEOUT, 'no answer to ping');
       // It did not answer a ping, so it will not answer the closing handshake either.
       this.socket.terminate();

@@ -13,13 +13,45 @@ export interface RelayMetrics {
   frameOut(type: string): void;
   /** Seconds from an envelope's arrival to its recipient's ACK. */
   readonly deliveryLatency: Histogram;
-  readonly rateLimited: Counter<'limit'>;
-  readonly cutOff: Counter<'reason'>;
+  /** A connection was cut off, for this reason. */
+  countCut(reason: CutReason): void;
   readonly purged: Counter;
   /** Writes refused because the disk or the database's cap was full. */
   readonly storageFull: Counter;
-  /** A rate limit or cap refused something; 'handshakes': a socket past maxHandshakesPerIp; the others name their option. */
-  countLimited(name: RateLimitName | 'handshakes' | 'maxConnections' | 'maxBlobTransfers' | 'maxBlobTransfersPerUser'): void;
+  /** A rate limit or cap refused something. */
+  countLimited(name: CountedLimit): void;
+}
+
+/** parley_rate_limited_total's `limit`: the rate limits, 'handshakes' (a socket past maxHandshakesPerIp), and caps by their option. */
+export type CountedLimit = RateLimitName | 'handshakes' | 'maxConnections' | 'maxBlobTransfers' | 'maxBlobTransfersPerUser';
+
+/** parley_connections_cut_total's `reason`. */
+export type CutReason = 'idle' | 'slow_reader' | 'handshake_timeout' | 'blob_idle';
+
+// Every label value, so each series is served from the start at 0: Prometheus's increase() and rate() see no rise in a
+// series that first appears with its count, and an alert on the first refusals would never fire. A Record, so the
+// compiler names a value left out.
+const COUNTED_LIMITS: Readonly<Record<CountedLimit, true>> = {
+  connections: true,
+  messages: true,
+  registrations: true,
+  totp: true,
+  lookups: true,
+  prekeyFetches: true,
+  requests: true,
+  http: true,
+  handshakes: true,
+  maxConnections: true,
+  maxBlobTransfers: true,
+  maxBlobTransfersPerUser: true,
+};
+const CUT_REASONS: Readonly<Record<CutReason, true>> = { idle: true, slow_reader: true, handshake_timeout: true, blob_idle: true };
+
+/** A counter with one series per value of its label, each at 0 until counted. */
+function labelledCounter<T extends string>(registers: Registry[], name: string, help: string, label: string, values: Readonly<Record<T, true>>): (value: T) => void {
+  const counter = new Counter({ name, help, labelNames: [label], registers });
+  for (const value of Object.keys(values)) counter.inc({ [label]: value }, 0);
+  return (value) => counter.inc({ [label]: value });
 }
 
 /**
@@ -166,12 +198,6 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
       this.set(held.currentHoldMs / 1000);
     },
   });
-  const rateLimited = new Counter({
-    name: 'parley_rate_limited_total',
-    help: 'Actions refused by a rate limit or connection cap',
-    labelNames: ['limit'],
-    registers,
-  });
   const metrics: Omit<RelayMetrics, 'registry'> = {
     connections: new Gauge({ name: 'parley_connections', help: 'Open WebSocket connections', registers }),
     frameIn: framesCounter(registers, 'parley_frames_in_total', 'Frames received, by type'),
@@ -182,16 +208,10 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 60, 3600, 86_400],
       registers,
     }),
-    rateLimited,
-    cutOff: new Counter({
-      name: 'parley_connections_cut_total',
-      help: 'Connections the relay cut off, by reason',
-      labelNames: ['reason'],
-      registers,
-    }),
+    countCut: labelledCounter(registers, 'parley_connections_cut_total', 'Connections the relay cut off, by reason', 'reason', CUT_REASONS),
     purged: new Counter({ name: 'parley_envelopes_purged_total', help: 'Envelopes dropped unread by age or ttl', registers }),
     storageFull: new Counter({ name: 'parley_storage_full_total', help: 'Writes refused because the disk or maxDatabaseBytes was full', registers }),
-    countLimited: (name) => rateLimited.inc({ limit: name }),
+    countLimited: labelledCounter(registers, 'parley_rate_limited_total', 'Actions refused by a rate limit or connection cap', 'limit', COUNTED_LIMITS),
   };
   // Merged last, once every metric of the relay's own is registered.
   return { ...metrics, registry: Registry.merge([registry, processRegistry()]) };

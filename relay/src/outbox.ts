@@ -130,7 +130,7 @@ export class Outbox implements PacedOks {
     if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) {
       // A slow reader: what it has not read stays queued in the database and is delivered on its next connection.
       this.deps.log('slow_reader_cut_off', { conn: this.owner.id, buffered: this.socket.bufferedAmount });
-      this.deps.metrics.cutOff.inc({ reason: 'slow_reader' });
+      this.deps.metrics.countCut('slow_reader');
       this.owner.terminate();
     }
     return true;

@@ -174,7 +174,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
 
   const handshakes = new PendingHandshakes(resolved.handshakeTimeoutMs, resolved.maxHandshakesPerIp, addressFilter('trustedProxies', resolved.trustedProxies), (reason) => {
     if (reason === 'cap') metrics.countLimited('handshakes');
-    else metrics.cutOff.inc({ reason: 'handshake_timeout' });
+    else metrics.countCut('handshake_timeout');
   });
   const onHttp = (request: IncomingMessage, response: ServerResponse): void => {
     handshakes.finished(request.socket);

@@ -181,6 +181,25 @@ describe('relay HTTP endpoints', () => {
     expect(text).not.toContain('parley_tls_certificate_expiry_timestamp_seconds');
   });
 
+  it('serves every refusal and cut-off counter from the start, at 0: each limit and reason RELAY.md names', async () => {
+    // Prometheus sees no increase in a series that first appears with its count: the alert on the first refusals needs the 0 before.
+    const relay = await testRelay();
+    const text = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
+    const documented = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8');
+    const rowOf = (series: string): string => documented.split('\n').find((line) => line.startsWith(`| \`${series}{`)) ?? '';
+    const served = (series: string, label: string): Map<string, number> =>
+      new Map([...text.matchAll(new RegExp(`^${series}\\{${label}="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1] ?? '', Number(m[2])]));
+
+    const limits = served('parley_rate_limited_total', 'limit');
+    expect([...limits.keys()].sort()).toEqual(['connections', 'handshakes', 'http', 'lookups', 'maxBlobTransfers', 'maxBlobTransfersPerUser', 'maxConnections', 'messages', 'prekeyFetches', 'registrations', 'requests', 'totp']);
+    expect([...limits.values()].every((count) => count === 0)).toBe(true);
+    const reasons = served('parley_connections_cut_total', 'reason');
+    expect([...reasons.keys()].sort()).toEqual(['blob_idle', 'handshake_timeout', 'idle', 'slow_reader']);
+    expect([...reasons.values()].every((count) => count === 0)).toBe(true);
+    for (const limit of limits.keys()) expect(rowOf('parley_rate_limited_total'), `RELAY.md names ${limit}`).toContain(`\`${limit}\``);
+    for (const reason of reasons.keys()) expect(rowOf('parley_connections_cut_total'), `RELAY.md names ${reason}`).toContain(`\`${reason}\``);
+  });
+
   it('keeps metrics per relay: two relays in one process do not share counters', async () => {
     const [one, two] = await Promise.all([testRelay(), testRelay()]);
     const client = await WireClient.connect(one.url);

@@ -19,7 +19,7 @@ export interface BlobDeps {
   readonly tokens: TokenService;
   /** Uploads and downloads in progress, capped per user and in all. */
   readonly transfers: BlobTransfers;
-  readonly metrics: Pick<RelayMetrics, 'countLimited' | 'cutOff'>;
+  readonly metrics: Pick<RelayMetrics, 'countLimited' | 'countCut'>;
   readonly log: Log;
   readonly store: RelayStore;
   readonly options: ResolvedRelayOptions;
@@ -83,7 +83,7 @@ function startTransfer(request: IncomingMessage, response: ServerResponse, usern
   // Stalled, it would hold its place (and its file) for good: Node times a request's whole body, never a response.
   response.setTimeout(deps.options.blobIdleTimeoutMs, () => {
     cut = true;
-    deps.metrics.cutOff.inc({ reason: 'blob_idle' });
+    deps.metrics.countCut('blob_idle');
     deps.log('blob_transfer_cut', { req: requestId, idleMs: deps.options.blobIdleTimeoutMs });
     response.destroy();
   });
