@@ -1,14 +1,18 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { useCleanups } from '../support/cleanups.js';
+import { startPrometheus } from '../support/prometheus.js';
 import { startTestRelay } from '../support/relay.js';
 
 const cleanups = useCleanups();
 const docs = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
+const RULES_PATH = fileURLToPath(new URL('../../docs/relay-alerts.yml', import.meta.url));
 
 interface Rule {
   readonly alert: string;
@@ -67,4 +71,40 @@ describe('the relay alerting rules (docs/relay-alerts.yml)', () => {
     const metricNames = new Set([...served].filter((name) => name.startsWith('parley_')).map((name) => (served.has(name.replace(/_(bucket|sum|count)$/, '_bucket')) ? name.replace(/_(bucket|sum|count)$/, '') : name)));
     for (const name of metricNames) expect(documented, `RELAY.md documents ${name}`).toMatch(new RegExp(`^\\| \`${name}(\\{[a-z,]+\\})?\` \\|`, 'm'));
   });
+
+  it("parse as Prometheus's own tool reads them (promtool, from Debian's prometheus)", () => {
+    const rules = (parse(docs('relay-alerts.yml')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((group) => group.rules);
+    const checked = spawnSync('promtool', ['check', 'rules', RULES_PATH], { encoding: 'utf8' });
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).toContain(`SUCCESS: ${rules.length} rules found`);
+    expect(checked.status).toBe(0);
+  });
+
+  it('fire in a real Prometheus scraping a relay: one burst of refused connections raises ParleyConnectionsRefused', { timeout: 60_000 }, async () => {
+    const relay = await startTestRelay({ maxConnections: 2 });
+    cleanups.push(() => relay.close());
+    const instance = `127.0.0.1:${relay.port}`;
+    const prometheus = await startPrometheus(cleanups, RULES_PATH, [instance]);
+    // Scraped once before the refusals, so their rise from the 0 served then is what the rule sees.
+    while ((await prometheus.query(`up{instance="${instance}"}`)) !== 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    // Three sockets where two fit: the relay closes one as it arrives (a scrape may take a place too, and then two).
+    const sockets: Socket[] = [];
+    const refused = new Promise<void>((resolve) => {
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(relay.port, '127.0.0.1');
+        socket.on('error', () => undefined).on('close', () => resolve());
+        sockets.push(socket);
+      }
+    });
+    await refused;
+    for (const socket of sockets) socket.destroy();
+
+    const alert = await prometheus.nextAlert('ParleyConnectionsRefused', 30_000);
+    expect(alert.labels).toMatchObject({ alertname: 'ParleyConnectionsRefused', severity: 'critical', job: 'parley-relay', instance });
+    expect(alert.annotations.summary).toBe(`Parley relay ${instance} closed new connections: it holds maxConnections already`);
+  });
 });
+
