@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { useCleanups } from '../support/cleanups.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { startTestRelay } from '../support/relay.js';
@@ -34,10 +34,7 @@ function httpsText(url: string, ca: Buffer): Promise<string> {
 /** Every series name /metrics can serve, read from its TYPE lines (a series with no samples yet still has one). */
 async function servedSeries(): Promise<Set<string>> {
   const dir = await cleanups.tempDir('parley-alerts-');
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath,
-    '-days', '1', '-subj', '/CN=parley-alerts', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const { certPath, keyPath } = selfSignedCertificate(dir, 'parley-alerts', { subjectAltName: 'IP:127.0.0.1' });
   // TLS and a database cap: the gauges registered only with them are served too.
   const relay = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath, maxDatabaseBytes: 64 * 1024 * 1024 });
   cleanups.push(() => relay.close());

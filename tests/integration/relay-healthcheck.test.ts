@@ -1,6 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { finished, type CliRun } from '../support/child-output.js';
 import { useBundledRelay } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
@@ -24,11 +25,8 @@ describe('the relay health probe (dist/relay/healthcheck.mjs)', () => {
     expect(await probe({ PARLEY_RELAY_DATA: plain.dataDir, PARLEY_RELAY_PORT: String(plain.port) })).toMatchObject({ code: 0, stdout: '', stderr: '' });
 
     const dir = await cleanups.tempDir('parley-health-');
-    const certPath = join(dir, 'cert.pem');
-    const keyPath = join(dir, 'key.pem');
     // Issued for the name clients use, as a real one is: not for the loopback address the probe connects to.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath,
-      '-days', '1', '-subj', '/CN=chat.example.org', '-addext', 'subjectAltName=DNS:chat.example.org'], { stdio: 'ignore' });
+    const { certPath, keyPath } = selfSignedCertificate(dir, 'chat.example.org', { subjectAltName: 'DNS:chat.example.org' });
     const tls = await startTestRelay({ tlsCertPath: certPath, tlsKeyPath: keyPath });
     cleanups.push(() => tls.close());
     const tlsEnv = { PARLEY_RELAY_DATA: tls.dataDir, PARLEY_RELAY_PORT: String(tls.port), PARLEY_RELAY_TLS_CERT: certPath, PARLEY_RELAY_TLS_KEY: keyPath };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelay } from '../../relay/src/server.js';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { startTestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
 
@@ -21,13 +22,7 @@ let cert: Buffer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-relay-tls-'));
-  certPath = join(dir, 'cert.pem');
-  keyPath = join(dir, 'key.pem');
-  // A throwaway self-signed certificate for 127.0.0.1, made by Debian's openssl.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=parley-test', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  ({ certPath, keyPath } = selfSignedCertificate(dir, 'parley-test', { subjectAltName: 'IP:127.0.0.1' }));
   cert = await readFile(certPath);
 });
 
@@ -113,7 +108,7 @@ describe('relay operation', () => {
     const refused = spawnSync(process.execPath, ['dist/relay/cli.mjs', '--data', dataDir, '--port', '0', '--tls-cert', certPath, '--tls-key', otherKeyPath], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
     expect(refused.status).toBe(2);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(/^relay: tlsCertPath \S+cert\.pem and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key .*\(see --help\)$/m);
+    expect(refused.stderr).toMatch(/^relay: tlsCertPath \S+parley-test\.crt and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key .*\(see --help\)$/m);
     // The same files, matched up, serve.
     const relay = await startWith(certPath, keyPath);
     await relay.close();

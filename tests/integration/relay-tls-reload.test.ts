@@ -11,6 +11,7 @@ import type { LogFields } from '../../relay/src/log.js';
 import { startRelay, type RelayHandle } from '../../relay/src/server.js';
 import { loadTlsFiles } from '../../relay/src/tls.js';
 import { TlsReloader } from '../../relay/src/tls-reload.js';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { startBundledRelay } from '../support/bundled-relay.js';
 import { useBundledRelay } from '../support/cli-bundle.js';
 import { useCleanups } from '../support/cleanups.js';
@@ -39,10 +40,7 @@ function openssl(...args: string[]): string {
 }
 
 async function issue(name: string, days: number): Promise<Issued> {
-  const certPath = join(certs, `${name}.crt`);
-  const keyPath = join(certs, `${name}.key`);
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath,
-    '-days', String(days), '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1');
+  const { certPath, keyPath } = selfSignedCertificate(certs, name, { days, subjectAltName: 'IP:127.0.0.1' });
   const fingerprint = /=([0-9A-F:]+)$/m.exec(openssl('x509', '-in', certPath, '-noout', '-fingerprint', '-sha256'))?.[1];
   const notAfter = /^notAfter=(.+)$/m.exec(openssl('x509', '-in', certPath, '-noout', '-enddate'))?.[1];
   if (fingerprint === undefined || notAfter === undefined) throw new Error('openssl printed no fingerprint or end date');

@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { checkConfig, type ConfigCheck } from '../../relay/src/check.js';
 import type { RelayOptions } from '../../relay/src/options.js';
 import { SCHEMA_VERSION } from '../../relay/src/store/migrations.js';
+import { selfSignedCertificate } from '../support/certificate.js';
 import { useCleanups } from '../support/cleanups.js';
 import { startRelay } from '../../relay/src/server.js';
 
@@ -20,10 +21,8 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-check-certs-'));
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
+  const { certPath, keyPath } = selfSignedCertificate(dir, 'parley-check', { days: 10 });
   const otherKeyPath = join(dir, 'other-key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '10', '-subj', '/CN=parley-check'], { stdio: 'ignore' });
   execFileSync('openssl', ['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', otherKeyPath], { stdio: 'ignore' });
   const notAfter = /^notAfter=(.+)$/m.exec(execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-enddate'], { encoding: 'utf8' }))?.[1];
   certs = { certPath, keyPath, otherKeyPath, expiresAt: Date.parse(notAfter ?? '') };
@@ -86,7 +85,7 @@ describe('relay --check', () => {
     const withCert = { dataDir: parent, tlsCertPath: certs.certPath, tlsKeyPath: certs.keyPath };
     expect((await check(withCert, certs.expiresAt)).problems).toEqual([`the certificate in ${certs.certPath} expired on ${new Date(certs.expiresAt).toISOString()}: clients will refuse it`]);
     expect((await check({ ...withCert, tlsKeyPath: certs.otherKeyPath })).problems).toEqual([
-      expect.stringMatching(/^tlsCertPath \S+cert\.pem and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key/),
+      expect.stringMatching(/^tlsCertPath \S+parley-check\.crt and tlsKeyPath \S+other-key\.pem are not a PEM certificate chain and its private key/),
     ]);
 
     const aFile = join(parent, 'a-file');
