@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../relay/protocol/index.js';
+import { selfSignedCertificate, type Certificate } from '../support/certificate.js';
+import { useCleanups } from '../support/cleanups.js';
+import { startTestRelay, type TestRelay } from '../support/relay.js';
+import { startCaddy, startNginx, type ReverseProxy } from '../support/reverse-proxy.js';
+import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
+
+// The reverse-proxy examples of docs/RELAY.md, run as written by Debian's nginx and Caddy in front of a relay started
+// as RELAY.md says to behind them (trusted proxies). The proxy reaches the relay from 127.0.0.1; the clients come from
+// other loopback addresses, as remote ones would, and the relay trusts 127.0.0.1 alone, as it would trust `loopback`.
+
+const cleanups = useCleanups();
+
+const PROXIES: ReadonlyArray<readonly [string, (cleanups: ReturnType<typeof useCleanups>, relayPort: number, certificate: Certificate) => Promise<ReverseProxy>]> = [
+  ['nginx', startNginx],
+  ['Caddy', startCaddy],
+];
+
+function errorOf(frame: Frame): Extract<Frame, { name: 'ERROR' }> {
+  if (frame.name !== 'ERROR') throw new Error(`expected ERROR, got ${frame.name}`);
+  return frame;
+}
+
+/** An HTTPS GET through the proxy: its status. */
+function statusOf(url: string, ca: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca, agent: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+describe.each(PROXIES)("the relay behind RELAY.md's %s example", (_name, startProxy) => {
+  /** A relay behind the proxy; `connect` opens a client from a loopback address of its own (with its CHALLENGE read if `challenged`). */
+  async function setUp(options: Parameters<typeof startTestRelay>[0] = {}): Promise<{ relay: TestRelay; url: string; ca: Buffer; connect: (from: string, headers?: Record<string, string>, challenged?: boolean) => Promise<WireClient> }> {
+    const relay = await startTestRelay({ trustedProxies: ['127.0.0.1'], ...options });
+    cleanups.push(() => relay.close());
+    const dir = await cleanups.tempDir('parley-proxy-cert-');
+    const certificate = selfSignedCertificate(dir, 'chat.example.org', { subjectAltName: 'IP:127.0.0.1' });
+    const proxy = await startProxy(cleanups, relay.port, certificate);
+    const ca = readFileSync(certificate.certPath);
+    const url = `wss://127.0.0.1:${proxy.port}`;
+    const connect = async (from: string, headers: Record<string, string> = {}, challenged = false): Promise<WireClient> => {
+      const options = { ca, localAddress: from, headers };
+      const client = await (challenged ? WireClient.connect(url, options) : WireClient.open(url, options));
+      cleanups.push(() => client.close());
+      return client;
+    };
+    return { relay, url, ca, connect };
+  }
+
+  it('carries a conversation over wss://, and answers /healthz but not /metrics', async () => {
+    const { url, ca, connect } = await setUp();
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const sender = await connect('127.0.0.5', {}, true);
+    await expectOk(sender.register(alice));
+    const recipient = await connect('127.0.0.6', {}, true);
+    await expectOk(recipient.register(bob));
+
+    const messageId = Uint8Array.from(randomBytes(16));
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId, envelope: Uint8Array.of(7, 7, 7) }));
+    const delivered = await recipient.next('DELIVER');
+    expect(delivered.messageId).toEqual(messageId);
+    expect(delivered.envelope).toEqual(Uint8Array.of(7, 7, 7));
+
+    const https = url.replace('wss://', 'https://');
+    expect(await statusOf(`${https}/healthz`, ca)).toBe(200);
+    // The relay would answer /metrics to the proxy's loopback address; the example keeps it off the public name.
+    expect(await statusOf(`${https}/metrics`, ca)).toBe(404);
+  });
+
+  it('counts the per-IP limit against each client behind it, whatever X-Forwarded-For a client sends', async () => {
+    const { connect } = await setUp({ maxConnectionsPerIp: 1 });
+    await (await connect('127.0.0.5')).next('CHALLENGE');
+    // A second connection from the same client is over the cap, though the proxy's address is the same for everyone.
+    const again = await connect('127.0.0.5');
+    expect(errorOf(await again.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+    // Another client behind the proxy has a place of its own; a forwarded address it names for itself changes nothing.
+    await (await connect('127.0.0.6', { 'X-Forwarded-For': '198.51.100.7' })).next('CHALLENGE');
+    const spoofing = await connect('127.0.0.6', { 'X-Forwarded-For': '198.51.100.8' });
+    expect(errorOf(await spoofing.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
+  });
+});
