@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Cleanups } from './cleanups.js';
+import { freePort } from './free-port.js';
 
 /** Debian's Prometheus (apt package `prometheus`). */
 const PROMETHEUS = '/usr/bin/prometheus';
@@ -31,14 +32,6 @@ async function listening(server: Server): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return (server.address() as AddressInfo).port;
-}
-
-/** A loopback port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listening(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** Where Prometheus sends its alerts: the endpoint of Alertmanager's it posts to, and nothing else. */

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Certificate } from './certificate.js';
 import type { Cleanups } from './cleanups.js';
+import { freePort } from './free-port.js';
 
 /** A reverse proxy in front of a relay, as docs/RELAY.md configures it: TLS on 127.0.0.1:port. */
 export interface ReverseProxy {
@@ -25,14 +25,6 @@ export function documentedBlock(heading: string): string {
 function replaced(text: string, from: string, to: string): string {
   if (!text.includes(from)) throw new Error(`the documented configuration no longer contains ${JSON.stringify(from)}`);
   return text.replace(from, to);
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 /** Stop the child with the cleanups; reject if it exits before `ready` settles. */
