@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { get } from 'node:https';
+import { get, request } from 'node:https';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
 import { selfSignedCertificate, type Certificate } from '../support/certificate.js';
 import { useCleanups } from '../support/cleanups.js';
+import { DEFAULT_MAX_BLOB_BYTES } from '../../relay/src/options.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { startCaddy, startNginx, type ReverseProxy } from '../support/reverse-proxy.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
@@ -34,6 +35,21 @@ function statusOf(url: string, ca: Buffer): Promise<number> {
     }).on('error', reject);
   });
 }
+
+/** An HTTPS request through the proxy with a Bearer token: its status and body. */
+function exchange(url: string, ca: Buffer, method: string, token: string, body?: Buffer): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, ca, agent: false, headers: { authorization: `Bearer ${token}` } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 describe.each(PROXIES)("the relay behind RELAY.md's %s example", (_name, startProxy) => {
   /** A relay behind the proxy; `connect` opens a client from a loopback address of its own (with its CHALLENGE read if `challenged`). */
@@ -72,6 +88,24 @@ describe.each(PROXIES)("the relay behind RELAY.md's %s example", (_name, startPr
     expect(await statusOf(`${https}/healthz`, ca)).toBe(200);
     // The relay would answer /metrics to the proxy's loopback address; the example keeps it off the public name.
     expect(await statusOf(`${https}/metrics`, ca)).toBe(404);
+  });
+
+  it("carries an attachment as large as the relay takes (maxBlobBytes) up and back down", async () => {
+    const { url, ca, connect } = await setUp();
+    const alice = await connect('127.0.0.5', {}, true);
+    await expectOk(alice.register(await createIdentity('alice')));
+    const reply = await alice.request({ name: 'TOKEN_REQUEST' });
+    if (reply.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${reply.name}`);
+    const https = url.replace('wss://', 'https://');
+
+    const blob = randomBytes(DEFAULT_MAX_BLOB_BYTES);
+    const put = await exchange(`${https}/v1/blobs`, ca, 'PUT', reply.token, blob);
+    expect(put.status, put.body.toString('utf8').slice(0, 200)).toBe(201);
+    const { id } = JSON.parse(put.body.toString('utf8')) as { id: string };
+    const got = await exchange(`${https}/v1/blobs/${id}`, ca, 'GET', reply.token);
+    expect(got.status).toBe(200);
+    expect(got.body.length).toBe(blob.length);
+    expect(sha256(got.body)).toBe(sha256(blob));
   });
 
   it('counts the per-IP limit against each client behind it, whatever X-Forwarded-For a client sends', async () => {
