@@ -120,3 +120,37 @@ describe.each(PROXIES)("the relay behind RELAY.md's %s example", (_name, startPr
     expect(errorOf(await spoofing.next('ERROR')).code).toBe('TOO_MANY_CONNECTIONS');
   });
 });
+
+describe("RELAY.md's nginx timeouts", () => {
+  // The example's 120 s, scaled down with the relay's ping interval: the claim is about their order, not their size.
+  async function behindNginx(pingIntervalMs: number): Promise<WireClient> {
+    const relay = await startTestRelay({ pingIntervalMs });
+    cleanups.push(() => relay.close());
+    const dir = await cleanups.tempDir('parley-proxy-cert-');
+    const certificate = selfSignedCertificate(dir, 'chat.example.org', { subjectAltName: 'IP:127.0.0.1' });
+    const shorter = (server: string): string => {
+      if (!server.includes('proxy_read_timeout 120s;') || !server.includes('proxy_send_timeout 120s;')) throw new Error('the example no longer sets 120 s timeouts');
+      return server.replace('proxy_read_timeout 120s;', 'proxy_read_timeout 1s;').replace('proxy_send_timeout 120s;', 'proxy_send_timeout 1s;');
+    };
+    const proxy = await startNginx(cleanups, relay.port, certificate, shorter);
+    const client = await WireClient.connect(`wss://127.0.0.1:${proxy.port}`, { ca: readFileSync(certificate.certPath) });
+    cleanups.push(() => client.close());
+    return client;
+  }
+
+  it("keep an idle client's connection open while the relay's pings come more often than the proxy's timeout", async () => {
+    const client = await behindNginx(250);
+    await expectOk(client.register(await createIdentity('alice')));
+    // Eight pings: two seconds idle, twice the proxy's timeout.
+    await client.pings(8);
+    expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER', username: 'alice' });
+  });
+
+  it('close it when the pings come less often, which is what the example guards against', async () => {
+    const client = await behindNginx(60_000);
+    const closed = await client.closed;
+    // nginx drops the idle upstream and the client's socket with it: no close frame from the relay (1006).
+    expect(closed.code).toBe(1006);
+  });
+});
+

@@ -43,11 +43,14 @@ async function supervised(cleanups: Cleanups, child: ChildProcessByStdio<null, n
   ]);
 }
 
-/** Debian's nginx serving RELAY.md's server block: its own port and certificate, the relay's port; the rest as written. */
-export async function startNginx(cleanups: Cleanups, relayPort: number, certificate: Certificate): Promise<ReverseProxy> {
+/**
+ * Debian's nginx serving RELAY.md's server block: its own port and certificate, the relay's port; the rest as written,
+ * unless `edit` changes it (shorter timeouts, say).
+ */
+export async function startNginx(cleanups: Cleanups, relayPort: number, certificate: Certificate, edit: (server: string) => string = (server) => server): Promise<ReverseProxy> {
   const dir = await cleanups.tempDir('parley-nginx-');
   const port = await freePort();
-  let server = documentedBlock('### nginx');
+  let server = edit(documentedBlock('### nginx'));
   server = replaced(server, 'listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`);
   server = replaced(server, '/etc/letsencrypt/live/chat.example.org/fullchain.pem', certificate.certPath);
   server = replaced(server, '/etc/letsencrypt/live/chat.example.org/privkey.pem', certificate.keyPath);
