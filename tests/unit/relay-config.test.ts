@@ -79,6 +79,15 @@ describe('relay configuration', () => {
     expect(() => resolveOptions({ dataDir: '/d', trustedProxies: ['10.0.0.0/99'] })).toThrow(/trustedProxies/);
   });
 
+  it("takes docs/RELAY.md's example config file as written, each key its option, and a flag over it", () => {
+    const doc = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('\n## Configuration\n')))?.[1] ?? '';
+    const loaded = loadConfig(['--config', '/etc/parley-relay.json'], {}, files({ '/etc/parley-relay.json': example }));
+    expect(loaded.options).toMatchObject({ dataDir: '/var/lib/parley-relay', host: '0.0.0.0', port: 7733, logLevel: 'info', hashUsernames: true, maxQueueAgeMs: 14 * 24 * 3600_000 });
+    expect(resolveOptions(loaded.options).rateLimits.messages).toEqual({ points: 20, durationMs: 1000 });
+    expect(loadConfig(['--config', '/etc/parley-relay.json', '--port', '7744'], {}, files({ '/etc/parley-relay.json': example })).options.port).toBe(7744);
+  });
+
   it("docs/RELAY.md's table has a row for every setting, with its environment variable", () => {
     const rows = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8').split('\n').filter((line) => line.startsWith('| `--'));
     const undocumented = SETTINGS.filter((s) => !rows.some((row) => row.startsWith(`| \`--${s.flag}`) && row.includes(`\`${envName(s.flag)}\``)));
