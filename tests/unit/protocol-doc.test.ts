@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CloseCode } from '../../relay/protocol/close-codes.js';
+import { WIRE_ERROR_CODES } from '../../relay/protocol/errors.js';
 import { CLIENT_FRAMES, FRAME_SCHEMA, SERVER_FRAMES, type FieldKind, type FrameName } from '../../relay/protocol/schema.js';
 
 // docs/PROTOCOL.md says a client can be written from it alone: its table of frames must say what the schema says.
@@ -49,6 +51,14 @@ function documentedFrames(): Map<string, DocumentedFrame> {
   return frames;
 }
 
+/** The text of a `## ` section, up to the next one. */
+function section(heading: string): string {
+  const start = PROTOCOL_MD.indexOf(`\n## ${heading}\n`);
+  if (start < 0) throw new Error(`PROTOCOL.md has no section ${heading}`);
+  const end = PROTOCOL_MD.indexOf('\n## ', start + 1);
+  return PROTOCOL_MD.slice(start, end < 0 ? undefined : end);
+}
+
 function kindName(kind: FieldKind): string {
   return typeof kind === 'string' ? kind : `fixed:${kind.fixed}`;
 }
@@ -72,6 +82,17 @@ describe('docs/PROTOCOL.md', () => {
       const expected = Object.entries(fields as Record<string, FieldKind>).map(([field, kind]) => `${field} ${kindName(kind)}`);
       expect(documented.get(name)?.fields, name).toEqual(expected);
     }
+  });
+
+  it('names every error code an ERROR frame may carry, and no code it never carries', () => {
+    const named = new Set([...section('Error codes').matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]));
+    expect([...named].sort()).toEqual([...WIRE_ERROR_CODES].sort());
+  });
+
+  it('gives the meaning of every close code the relay sends (and 1009, which ws sends for it)', () => {
+    const documentedCodes = [...section('Close codes').matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1]));
+    // 1009: ws closes a socket whose frame is over maxPayload (maxFrameBytes) before the relay sees it.
+    expect(documentedCodes.sort()).toEqual([...Object.values(CloseCode), 1009].sort());
   });
 
   it('reads the table as meant: nested parentheses, no fields, and a frame built on REGISTER', () => {
