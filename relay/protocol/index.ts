@@ -1,5 +1,6 @@
 export * from './limits.js';
 export * from './errors.js';
+export * from './http-errors.js';
 export * from './schema.js';
 export * from './codec.js';
 export * from './auth.js';

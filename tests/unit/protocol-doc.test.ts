@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../relay/protocol/close-codes.js';
 import { WIRE_ERROR_CODES } from '../../relay/protocol/errors.js';
+import { HTTP_ERROR_CODES } from '../../relay/protocol/http-errors.js';
 import { CLIENT_FRAMES, FRAME_SCHEMA, SERVER_FRAMES, type FieldKind, type FrameName } from '../../relay/protocol/schema.js';
 
 // docs/PROTOCOL.md says a client can be written from it alone: its table of frames must say what the schema says.
@@ -84,9 +85,11 @@ describe('docs/PROTOCOL.md', () => {
     }
   });
 
-  it('names every error code an ERROR frame may carry, and no code it never carries', () => {
-    const named = new Set([...section('Error codes').matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]));
-    expect([...named].sort()).toEqual([...WIRE_ERROR_CODES].sort());
+  it('names every error code an ERROR frame may carry, and every one the HTTP API may answer, and no other', () => {
+    const [wire = '', http = ''] = section('Error codes').split('\n### HTTP\n');
+    const codesIn = (text: string): string[] => [...new Set([...text.matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1] ?? ''))].sort();
+    expect(codesIn(wire)).toEqual([...WIRE_ERROR_CODES].sort());
+    expect(codesIn(http)).toEqual([...HTTP_ERROR_CODES].sort());
   });
 
   it('gives the meaning of every close code the relay sends (and 1009, which ws sends for it)', () => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpError } from '../../protocol/http-errors.js';
 import type { RelayStore } from '../store/ports.js';
 import type { TokenService } from '../tokens.js';
 
@@ -15,6 +16,11 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(JSON.stringify(body));
 }
 
+/** An error answer: its code one of the API's stable ones (docs/PROTOCOL.md lists them). */
+export function sendError(response: ServerResponse, status: number, error: HttpError, requestId: string): void {
+  sendJson(response, status, error, requestId);
+}
+
 /** The username of a request's valid Bearer token; otherwise the 401 (or 403 for a banned user) is sent and undefined returned. */
 export async function authorize(
   request: IncomingMessage,
@@ -25,11 +31,11 @@ export async function authorize(
   const check = await deps.tokens.verify(bearerToken(request));
   if (!check.ok) {
     response.setHeader('www-authenticate', `Bearer error="invalid_token", error_description="${check.code}"`);
-    sendJson(response, 401, { code: check.code, message: check.message }, requestId);
+    sendError(response, 401, { code: check.code, message: check.message }, requestId);
     return undefined;
   }
   if (deps.store.users.bannedAt(check.username) !== undefined) {
-    sendJson(response, 403, { code: 'AUTH_BANNED', message: 'this account has been banned' }, requestId);
+    sendError(response, 403, { code: 'AUTH_BANNED', message: 'this account has been banned' }, requestId);
     return undefined;
   }
   return check.username;

@@ -8,7 +8,7 @@ import { missingCaseError } from '../missing-case.js';
 import type { Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { BlobTransfers, TransferRefusal } from '../limits/blob-transfers.js';
-import { authorize, sendJson } from './bearer.js';
+import { authorize, sendError, sendJson } from './bearer.js';
 
 /** What a client refused a transfer slot is told to wait: transfers take seconds, not minutes. */
 export const TRANSFER_RETRY_MS = 1_000;
@@ -31,10 +31,10 @@ export interface BlobDeps {
 function refuse(response: ServerResponse, reason: 'too-large' | 'quota', requestId: string, options: ResolvedRelayOptions): void {
   switch (reason) {
     case 'too-large':
-      sendJson(response, 413, { code: 'BLOB_TOO_LARGE', message: `blobs are at most ${options.maxBlobBytes} bytes` }, requestId);
+      sendError(response, 413, { code: 'BLOB_TOO_LARGE', message: `blobs are at most ${options.maxBlobBytes} bytes` }, requestId);
       return;
     case 'quota':
-      sendJson(response, 413, { code: 'BLOB_QUOTA_EXCEEDED', message: `each user may keep at most ${options.maxBlobBytesPerUser} bytes of blobs` }, requestId);
+      sendError(response, 413, { code: 'BLOB_QUOTA_EXCEEDED', message: `each user may keep at most ${options.maxBlobBytesPerUser} bytes of blobs` }, requestId);
       return;
     default:
       throw missingCaseError(reason);
@@ -47,7 +47,7 @@ function refuseTransfer(request: IncomingMessage, response: ServerResponse, reas
   if (request.method === 'PUT') response.setHeader('connection', 'close');
   switch (reason) {
     case 'user':
-      sendJson(
+      sendError(
         response,
         429,
         { code: 'TOO_MANY_TRANSFERS', message: `at most ${options.maxBlobTransfersPerUser} blob uploads and downloads at once per user`, retryAfterMs: TRANSFER_RETRY_MS },
@@ -55,7 +55,7 @@ function refuseTransfer(request: IncomingMessage, response: ServerResponse, reas
       );
       break;
     case 'relay':
-      sendJson(response, 503, { code: 'RELAY_BUSY', message: 'the relay has as many blob transfers going as it may; try again shortly', retryAfterMs: TRANSFER_RETRY_MS }, requestId);
+      sendError(response, 503, { code: 'RELAY_BUSY', message: 'the relay has as many blob transfers going as it may; try again shortly', retryAfterMs: TRANSFER_RETRY_MS }, requestId);
       break;
     default:
       throw missingCaseError(reason);
@@ -144,7 +144,7 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
     const id = path.slice(BLOB_PATH.length + 1);
     const info = store.blobs.info(id, options.now());
     if (info === undefined) {
-      sendJson(response, 404, { code: 'BLOB_NOT_FOUND', message: 'no such blob, or it has expired' }, requestId);
+      sendError(response, 404, { code: 'BLOB_NOT_FOUND', message: 'no such blob, or it has expired' }, requestId);
       return;
     }
     const headers = { 'content-type': 'application/octet-stream', 'content-length': info.size, 'cache-control': 'no-store', 'x-request-id': requestId };
@@ -162,5 +162,5 @@ export async function handleBlobs(request: IncomingMessage, response: ServerResp
   request.resume();
   // RFC 9110: a 405 names the methods the path does take.
   response.setHeader('allow', path === BLOB_PATH ? 'PUT' : 'GET, HEAD');
-  sendJson(response, 405, { code: 'METHOD_NOT_ALLOWED', message: 'PUT /v1/blobs or GET /v1/blobs/ID' }, requestId);
+  sendError(response, 405, { code: 'METHOD_NOT_ALLOWED', message: 'PUT /v1/blobs or GET /v1/blobs/ID' }, requestId);
 }

@@ -11,7 +11,7 @@ import type { ReceiptBoxes } from '../receipts.js';
 import type { TokenService } from '../tokens.js';
 import type { RelayRateLimiter } from '../limits/rate-limiter.js';
 import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from '../store/storage-full.js';
-import { authorize, sendJson } from './bearer.js';
+import { authorize, sendError, sendJson } from './bearer.js';
 
 export interface HttpDeps {
   readonly metrics: RelayMetrics;
@@ -65,12 +65,12 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
       // A refusal's connection goes with it (a refused upload's body is not read): a client sending refused requests
       // every few seconds could otherwise keep any number of connections open.
       response.setHeader('connection', 'close');
-      sendJson(response, 429, { code: 'RATE_LIMITED', message: 'too many requests from this address', retryAfterMs }, id);
+      sendError(response, 429, { code: 'RATE_LIMITED', message: 'too many requests from this address', retryAfterMs }, id);
       request.resume();
     },
     (error: unknown) => {
       deps.log('internal_error', { req: id, ...describeError(error) });
-      sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
+      sendError(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
     },
   );
 }
@@ -79,7 +79,7 @@ export function handleHttp(request: IncomingMessage, response: ServerResponse, d
 function refuseForStorage(response: ServerResponse, id: string): void {
   response.setHeader('retry-after', String(STORAGE_FULL_RETRY_MS / 1000));
   response.setHeader('connection', 'close');
-  sendJson(response, 507, { code: 'STORAGE_FULL', message: 'the relay is out of storage; try again later', retryAfterMs: STORAGE_FULL_RETRY_MS }, id);
+  sendError(response, 507, { code: 'STORAGE_FULL', message: 'the relay is out of storage; try again later', retryAfterMs: STORAGE_FULL_RETRY_MS }, id);
 }
 
 function route(request: IncomingMessage, response: ServerResponse, path: string, id: string, deps: HttpDeps): void {
@@ -89,7 +89,7 @@ function route(request: IncomingMessage, response: ServerResponse, path: string,
       if (!full) deps.log('blob_failed', { req: id, ...describeError(error) });
       if (response.headersSent) response.destroy();
       else if (full) refuseForStorage(response, id);
-      else sendJson(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
+      else sendError(response, 500, { code: 'INTERNAL', message: 'internal error' }, id);
     });
     return;
   }
