@@ -1,4 +1,4 @@
-import type { Log, LogFields } from './log.js';
+import type { Log, LogEvent, LogFields } from './log.js';
 
 /**
  * An event that may come thousands of times a second (a refused write, a refused connection), logged at most once per
@@ -10,7 +10,7 @@ export class ThrottledLog {
 
   constructor(
     private readonly log: Log,
-    private readonly event: string,
+    private readonly event: LogEvent,
     private readonly intervalMs: number,
     private readonly now: () => number = () => performance.now(),
   ) {}

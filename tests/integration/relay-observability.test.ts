@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LOG_EVENTS } from '../../relay/src/log.js';
 import { createLog, hashUsername, loadUsernameSalt } from '../../relay/src/logger.js';
 import { startRelay, type RelayHandle, type RelayOptions } from '../../relay/src/server.js';
 import { captureLines, type LogCapture } from '../support/log-capture.js';
@@ -46,11 +47,11 @@ describe('relay logs', () => {
     const capture = captureLines();
     const salt = Uint8Array.from(randomBytes(32));
     const log = createLog({ level: 'info', usernameSalt: salt, destination: capture.stream });
-    log('probe', { user: 'alice', token: 'eyJhbGciOi.secret', signature: 'c2lnbmF0dXJl', envelope: 'Y2lwaGVy', conn: 7 });
+    log('auth_failed', { user: 'alice', token: 'eyJhbGciOi.secret', signature: 'c2lnbmF0dXJl', envelope: 'Y2lwaGVy', conn: 7 });
     expect(capture.lines).toHaveLength(1);
     expect(capture.lines[0]).toMatchObject({
-      event: 'probe',
-      level: 'info',
+      event: 'auth_failed',
+      level: 'warn',
       conn: 7,
       user: hashUsername(salt, 'alice'),
       token: '[redacted]',
@@ -60,9 +61,19 @@ describe('relay logs', () => {
     expect(capture.raw()).not.toMatch(/alice|eyJhbGciOi|c2lnbmF0dXJl|Y2lwaGVy/);
   });
 
+  it("RELAY.md's table names every event the relay logs, at the level it logs it", () => {
+    const documented = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8');
+    const rows = new Map([...documented.matchAll(/^\| `([a-z_]+)` \| (info|warn) \|/gm)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    expect([...rows.keys()].sort()).toEqual([...LOG_EVENTS].sort());
+    const capture = captureLines();
+    const log = createLog({ level: 'info', destination: capture.stream });
+    for (const event of LOG_EVENTS) log(event);
+    expect(capture.lines.map((line) => [line.event, line.level])).toEqual(LOG_EVENTS.map((event) => [event, rows.get(event)]));
+  });
+
   it('logs nothing at level silent', () => {
     const capture = captureLines();
-    createLog({ level: 'silent', destination: capture.stream })('probe', { user: 'alice' });
+    createLog({ level: 'silent', destination: capture.stream })('relay_started', { user: 'alice' });
     expect(capture.lines).toEqual([]);
   });
 
