@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../support/certificate.js';
 import { useCleanups } from '../support/cleanups.js';
@@ -18,7 +20,7 @@ interface Rule {
   readonly alert: string;
   readonly expr: string;
   readonly labels: { readonly severity: string };
-  readonly annotations: { readonly summary: string };
+  readonly annotations: { readonly summary: string } & Readonly<Record<string, string>>;
 }
 
 function httpsText(url: string, ca: Buffer): Promise<string> {
@@ -102,6 +104,61 @@ describe('the relay alerting rules (docs/relay-alerts.yml)', () => {
     const alert = await prometheus.nextAlert('ParleyConnectionsRefused', 30_000);
     expect(alert.labels).toMatchObject({ alertname: 'ParleyConnectionsRefused', severity: 'critical', job: 'parley-relay', instance });
     expect(alert.annotations.summary).toBe(`Parley relay ${instance} closed new connections: it holds maxConnections already`);
+  });
+
+  it('fire as RELAY.md describes them, each only past its threshold and its wait, in promtool\'s simulated time', async () => {
+    const rules = (parse(docs('relay-alerts.yml')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((group) => group.rules);
+    // One relay's series, a minute apart: `a+bxN` is a, then N more values b apart.
+    const on = (series: string): string => `${series.replace(/\}$/, ', ')}job="parley-relay", instance="relay:7733"}`.replace('{, ', '{');
+    const series = (name: string, values: string) => ({ series: on(name.includes('{') ? name : `${name}{}`), values });
+    const fires = (alertname: string, at: string, extra: Record<string, string> = {}, kept = ['job', 'instance']) => {
+      const labels: Record<string, string> = Object.fromEntries(Object.entries({ job: 'parley-relay', instance: 'relay:7733' }).filter(([name]) => kept.includes(name)));
+      Object.assign(labels, extra);
+      const rule = rules.find((r) => r.alert === alertname);
+      // The annotations as an operator reads them: each {{ $labels.NAME }} filled in.
+      const annotations = Object.fromEntries(Object.entries(rule?.annotations ?? {}).map(([key, text]) => [key, text.replace(/\{\{ \$labels\.([a-z]+) \}\}/g, (_, name: string) => labels[name] ?? '')]));
+      return { eval_time: at, alertname, exp_alerts: [{ exp_labels: { severity: rule?.labels.severity ?? 'none', ...labels }, exp_annotations: annotations }] };
+    };
+    const quiet = (alertname: string, at: string) => ({ eval_time: at, alertname, exp_alerts: [] });
+    const cases = [
+      // Down for two minutes, not one.
+      { input: [series('up', '0x5')], tests: [quiet('ParleyRelayDown', '1m'), fires('ParleyRelayDown', '3m')] },
+      // Any write refused for want of space.
+      { input: [series('parley_storage_full_total', '0 0 1 1 1')], tests: [quiet('ParleyStorageFull', '1m'), fires('ParleyStorageFull', '3m')] },
+      // Over 90% of the cap for ten minutes; with no cap (no max series), never.
+      { input: [series('parley_database_bytes', '950x15'), series('parley_database_max_bytes', '1000x15')], tests: [quiet('ParleyDatabaseNearCap', '9m'), fires('ParleyDatabaseNearCap', '11m')] },
+      { input: [series('parley_database_bytes', '950x15')], tests: [quiet('ParleyDatabaseNearCap', '12m')] },
+      { input: [series('parley_database_bytes', '850x15'), series('parley_database_max_bytes', '1000x15')], tests: [quiet('ParleyDatabaseNearCap', '12m')] },
+      // Under 1 GB free for ten minutes.
+      { input: [series('parley_disk_free_bytes', '900000000x15')], tests: [quiet('ParleyDiskLow', '9m'), fires('ParleyDiskLow', '11m')] },
+      { input: [series('parley_disk_free_bytes', '2000000000x15')], tests: [quiet('ParleyDiskLow', '12m')] },
+      // A certificate ending within 14 days, for an hour (time() starts at 0 here); one with 15 days left does not.
+      { input: [series('parley_tls_certificate_expiry_timestamp_seconds', `${13 * 86_400}x90`)], tests: [quiet('ParleyTlsCertificateExpiring', '50m'), fires('ParleyTlsCertificateExpiring', '70m')] },
+      { input: [series('parley_tls_certificate_expiry_timestamp_seconds', `${15 * 86_400 + 7_200}x90`)], tests: [quiet('ParleyTlsCertificateExpiring', '80m')] },
+      // Over 90% of maxConnections for ten minutes.
+      { input: [series('parley_tcp_connections', '95x15'), series('parley_tcp_connections_max', '100x15')], tests: [quiet('ParleyConnectionsNearCap', '9m'), fires('ParleyConnectionsNearCap', '11m')] },
+      // A connection refused at the cap, from the 0 the relay serves before any (without it, no rise is seen).
+      { input: [series('parley_rate_limited_total{limit="maxConnections"}', '0 0 3 3 3')], tests: [quiet('ParleyConnectionsRefused', '1m'), fires('ParleyConnectionsRefused', '3m', { limit: 'maxConnections' })] },
+      { input: [series('parley_rate_limited_total{limit="maxConnections"}', '3 3 3 3 3')], tests: [quiet('ParleyConnectionsRefused', '3m')] },
+      // 10,000 more envelopes queued than delivered within an hour.
+      { input: [series('parley_queue_depth', '0+200x70')], tests: [quiet('ParleyQueuesGrowing', '40m'), fires('ParleyQueuesGrowing', '65m')] },
+      // Over one refusal a second, by limit, for fifteen minutes (summed by instance and limit: no job label).
+      { input: [series('parley_rate_limited_total{limit="messages"}', '0+120x40')], tests: [quiet('ParleyRateLimitedSurge', '10m'), fires('ParleyRateLimitedSurge', '25m', { limit: 'messages' }, ['instance'])] },
+      { input: [series('parley_rate_limited_total{limit="messages"}', '0+30x40')], tests: [quiet('ParleyRateLimitedSurge', '30m')] },
+      // The event loop over 90% busy for ten minutes.
+      { input: [series('parley_event_loop_utilization', '0.95x15')], tests: [quiet('ParleyRelaySaturated', '9m'), fires('ParleyRelaySaturated', '11m')] },
+      // The hold at its longest (0.2 s by default) for fifteen minutes.
+      { input: [series('parley_hold_seconds', '0.2x20')], tests: [quiet('ParleyRelayBusy', '14m'), fires('ParleyRelayBusy', '16m')] },
+      { input: [series('parley_hold_seconds', '0.1x20')], tests: [quiet('ParleyRelayBusy', '19m')] },
+    ];
+    // Every rule has a case that fires it.
+    expect(new Set(cases.flatMap((c) => c.tests.filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname)))).toEqual(new Set(rules.map((rule) => rule.alert)));
+    const dir = await cleanups.tempDir('parley-promtool-');
+    const testFile = join(dir, 'relay-alerts.test.yml');
+    await writeFile(testFile, stringify({ rule_files: [RULES_PATH], evaluation_interval: '1m', tests: cases.map((c) => ({ interval: '1m', input_series: c.input, alert_rule_test: c.tests })) }));
+    const tested = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });
+    expect(tested.stdout + tested.stderr).toContain('SUCCESS');
+    expect(tested.status, tested.stdout + tested.stderr).toBe(0);
   });
 });
 
