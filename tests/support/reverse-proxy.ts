@@ -1,24 +1,16 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, readFileSync, watch } from 'node:fs';
+import { existsSync, watch } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Certificate } from './certificate.js';
 import type { Cleanups } from './cleanups.js';
 import { freePort } from './free-port.js';
+import { relayDocBlock } from './relay-docs.js';
 
 /** A reverse proxy in front of a relay, as docs/RELAY.md configures it: TLS on 127.0.0.1:port. */
 export interface ReverseProxy {
   readonly port: number;
-}
-
-/** The first fenced block after this heading line of docs/RELAY.md: what an operator copies. */
-export function documentedBlock(heading: string): string {
-  const doc = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8');
-  const at = doc.indexOf(`\n${heading}\n`);
-  const block = /```[a-z]*\n([\s\S]*?)```/.exec(doc.slice(at));
-  if (at < 0 || block?.[1] === undefined) throw new Error(`docs/RELAY.md has no block under ${heading}`);
-  return block[1];
 }
 
 /** `text` with `from` replaced by `to`; throws if the documented text no longer has it, so a changed example is noticed. */
@@ -50,7 +42,7 @@ async function supervised(cleanups: Cleanups, child: ChildProcessByStdio<null, n
 export async function startNginx(cleanups: Cleanups, relayPort: number, certificate: Certificate, edit: (server: string) => string = (server) => server): Promise<ReverseProxy> {
   const dir = await cleanups.tempDir('parley-nginx-');
   const port = await freePort();
-  let server = edit(documentedBlock('### nginx'));
+  let server = edit(relayDocBlock('\n### nginx\n'));
   server = replaced(server, 'listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`);
   server = replaced(server, '/etc/letsencrypt/live/chat.example.org/fullchain.pem', certificate.certPath);
   server = replaced(server, '/etc/letsencrypt/live/chat.example.org/privkey.pem', certificate.keyPath);
@@ -69,7 +61,7 @@ export async function startNginx(cleanups: Cleanups, relayPort: number, certific
 export async function startCaddy(cleanups: Cleanups, relayPort: number, certificate: Certificate): Promise<ReverseProxy> {
   const dir = await cleanups.tempDir('parley-caddy-');
   const port = await freePort();
-  let site = documentedBlock('### Caddy');
+  let site = relayDocBlock('\n### Caddy\n');
   site = replaced(site, 'chat.example.org {', `https://127.0.0.1:${port} {\n\ttls ${certificate.certPath} ${certificate.keyPath}`);
   site = replaced(site, 'reverse_proxy 127.0.0.1:7733', `reverse_proxy 127.0.0.1:${relayPort}`);
   // No admin endpoint, no port-80 redirect listener: two Caddys in one test run must not collide.

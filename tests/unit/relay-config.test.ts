@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, SETTINGS, envName, loadConfig, usage } from '../../relay/src/config.js';
 import { openFilesLimit, parseOpenFilesLimit } from '../../relay/src/descriptor-limit.js';
 import { resolveOptions } from '../../relay/src/options.js';
+import { relayDocBlock } from '../support/relay-docs.js';
 
 const noFile = (path: string): string => {
   throw new Error(`no file ${path}`);
@@ -80,8 +81,7 @@ describe('relay configuration', () => {
   });
 
   it("takes docs/RELAY.md's example config file as written, each key its option, and a flag over it", () => {
-    const doc = readFileSync(new URL('../../docs/RELAY.md', import.meta.url), 'utf8');
-    const example = /```json\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('\n## Configuration\n')))?.[1] ?? '';
+    const example = relayDocBlock('\n## Configuration\n');
     const loaded = loadConfig(['--config', '/etc/parley-relay.json'], {}, files({ '/etc/parley-relay.json': example }));
     expect(loaded.options).toMatchObject({ dataDir: '/var/lib/parley-relay', host: '0.0.0.0', port: 7733, logLevel: 'info', hashUsernames: true, maxQueueAgeMs: 14 * 24 * 3600_000 });
     expect(resolveOptions(loaded.options).rateLimits.messages).toEqual({ points: 20, durationMs: 1000 });
