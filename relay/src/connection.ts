@@ -24,6 +24,7 @@ import type { RelayMetrics } from './metrics.js';
 import { missingCaseError } from './missing-case.js';
 import type { RateLimitName, ResolvedRelayOptions } from './options.js';
 import type { OkPacer } from './ok-pacer.js';
+import type { FrameListener } from './frame-reader.js';
 import { Outbox, type Transport } from './outbox.js';
 import { deliverFrame, errorFrame, okFrame } from './replies.js';
 import type { Peer, Router } from './router.js';
@@ -78,8 +79,11 @@ const REFUSED: Readonly<Record<UserBudget, string>> = {
   totp: 'too many registration-lock codes tried',
 };
 
-/** The received bytes. ws hands each message memory of its own, so decoded fields may be views into it. */
-function toBytes(data: RawData): Uint8Array {
+/** A message as ws's receiver hands it on, or as the frame reader does (a view of the bytes read). */
+type Received = RawData | Uint8Array;
+
+/** The received bytes. Each message has memory of its own, so decoded fields may be views into it. */
+function toBytes(data: Received): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return Array.isArray(data) ? Buffer.concat(data) : data;
 }
@@ -89,14 +93,14 @@ function errorCode(error: Error): string {
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
-export class Connection implements Peer, ReceiptPeer, HeldSender {
+export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener {
   private state: State;
   /** The socket has closed. */
   private socketClosed = false;
   /** Who waits for the close (whenClosed); made only when someone asks, so an open connection carries no promise. */
   private closeWaiters: Array<() => void> | undefined;
   /** Frames read while an earlier one was still being handled, oldest first; handled strictly in order. Only while pumping. */
-  private backlog: Array<readonly [RawData, boolean]> | undefined;
+  private backlog: Array<readonly [Received, boolean]> | undefined;
   /** True while pump() runs (an async handler is pending); pumped settles when it has emptied the backlog. */
   private pumping = false;
   private pumped: Promise<void> | undefined;
@@ -132,8 +136,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
       deps.onClosed(this);
       for (const resolve of this.closeWaiters?.splice(0) ?? []) resolve();
     });
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    socket.on('pong', () => (this.alive = true));
+    // What ws's receiver reads comes here; readFramesDirectly() takes over the frames a client sends all the time.
+    socket.on('message', (data, isBinary) => this.received(data, isBinary));
+    socket.on('pong', () => this.ponged());
 
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     const timer = setTimeout(() => this.close(CloseCode.POLICY_VIOLATION, 'authentication timed out'), deps.options.authTimeoutMs);
@@ -204,8 +209,12 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     this.socket.terminate();
   }
 
+  ponged(): void {
+    this.alive = true;
+  }
+
   /** A frame is handled at once, unless an earlier one is still being handled: then it waits its turn in the backlog. */
-  private onMessage(data: RawData, isBinary: boolean): void {
+  received(data: Received, isBinary: boolean): void {
     // Under a flood the event loop may not reach its timers and immediates for seconds: commits and OKs due go from here.
     const now = performance.now();
     this.deps.writes.runOverdue(now);
@@ -246,7 +255,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
     }
   }
 
-  private handle(data: RawData, isBinary: boolean): Promise<void> | undefined {
+  private handle(data: Received, isBinary: boolean): Promise<void> | undefined {
     if (this.state.kind === 'closed') return undefined;
     let requestId = 0;
     try {
@@ -290,7 +299,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender {
   }
 
   /** The frame, or undefined after answering bytes that are not one (ERROR with the codec's code, then close). */
-  private decode(data: RawData): Frame | undefined {
+  private decode(data: Received): Frame | undefined {
     try {
       return decodeFrame(toBytes(data), this.deps.options.maxFrameBytes, false);
     } catch (error) {

@@ -5,6 +5,7 @@ import type { DestinationStream } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, encodeFrame } from '../protocol/index.js';
 import { Connection, type ConnectionDeps } from './connection.js';
+import { readFramesDirectly } from './frame-reader.js';
 import { OkPacer } from './ok-pacer.js';
 import { startHeartbeat } from './heartbeat.js';
 import { handleHttp } from './http/routes.js';
@@ -237,6 +238,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
           return;
         }
         const connection = new Connection(socket, connectionDeps, nextConnectionId++, ip, transport);
+        readFramesDirectly(transport, resolved.maxFrameBytes, connection);
         connections.add(connection);
         metrics.connections.inc();
         socket.resume();

@@ -344,6 +344,28 @@ describe('relay: hostile input', () => {
     expect(await bystander.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
   });
 
+  it('reassembles a request sent in fragments and answers a ping, then keeps serving the connection (ws reads for it from then on)', async () => {
+    const r = await relay();
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    const recipient = await registered(r.url, bob);
+    const client = await registered(r.url, alice);
+    expect(await client.requestInFragments({ name: 'LOOKUP', username: 'bob' }, 5)).toMatchObject({ name: 'USER', username: 'bob' });
+    await client.ping();
+    const id = messageId();
+    await expectOk(client.requestInFragments({ name: 'SEND', to: 'bob', messageId: id, envelope: envelope('in pieces') }, 30));
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id, envelope: envelope('in pieces') });
+    await expectOk(client.request({ name: 'SEND', to: 'bob', messageId: messageId(), envelope: envelope('whole') }));
+    expect(await recipient.next('DELIVER')).toMatchObject({ envelope: envelope('whole') });
+  });
+
+  it('closes a connection that sends an unmasked frame (1002), after serving what came before it', async () => {
+    const r = await relay();
+    const client = await registered(r.url, await createIdentity('alice'));
+    expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+    client.sendRaw(encodeFrame({ name: 'LOOKUP', requestId: 99, username: 'alice' }), { mask: false });
+    expect((await client.closed).code).toBe(1002);
+  });
+
   it('answers PROTO_UNEXPECTED_FRAME to a frame only the relay sends, and keeps serving the connection', async () => {
     const r = await relay();
     const client = await registered(r.url, await createIdentity('alice'));

@@ -176,9 +176,28 @@ export class WireClient {
     this.socket.send(encodeFrame({ ...frame, requestId: this.nextRequestId++ } as ClientFrame));
   }
 
-  /** Send raw bytes, or a text frame when given a string. */
-  sendRaw(data: Uint8Array | string): void {
-    this.socket.send(data);
+  /** Send raw bytes, or a text frame when given a string; `options` may send a fragment (fin: false) or skip masking. */
+  sendRaw(data: Uint8Array | string, options: { readonly fin?: boolean; readonly mask?: boolean } = {}): void {
+    this.socket.send(data, options);
+  }
+
+  /** Send a request's frame as a message in two fragments, split at `at`, and resolve with its reply. */
+  requestInFragments(frame: Outgoing, at: number): Promise<Frame> {
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      const bytes = encodeFrame({ ...frame, requestId } as ClientFrame);
+      this.socket.send(bytes.subarray(0, at), { fin: false });
+      this.socket.send(bytes.subarray(at), { fin: true });
+    });
+  }
+
+  /** Ping the relay; settles with its pong. */
+  ping(): Promise<void> {
+    return new Promise((resolve) => {
+      this.socket.once('pong', () => resolve());
+      this.socket.ping();
+    });
   }
 
   /** Take the oldest unprompted frame (with this name, if given), waiting for it if none has arrived. */

@@ -1,0 +1,178 @@
+import { createRequire } from 'node:module';
+import type { Readable } from 'node:stream';
+
+/** Where a client's frames go: the same calls whether this reader or ws's receiver read them. */
+export interface FrameListener {
+  received(data: Uint8Array, isBinary: boolean): void;
+  ponged(): void;
+}
+
+// RFC 6455 section 5.2: the first byte of a final frame with no reserved bit set, by opcode.
+const FINAL_BINARY = 0x82;
+const FINAL_PONG = 0x8a;
+const MASKED = 0x80;
+/** Control frames carry at most 125 bytes. */
+const MAX_CONTROL_PAYLOAD = 125;
+
+type DataListener = (this: Readable, chunk: Buffer) => void;
+
+const kReader = Symbol('frameReader');
+
+interface ReadSocket extends Readable {
+  [kReader]?: FrameReader;
+}
+
+/** Shared by every socket, so none carries a closure of its own for its reads. */
+function onData(this: ReadSocket, chunk: Buffer): void {
+  this[kReader]?.read(chunk);
+}
+
+/**
+ * Ahead of ws's own 'close' listener, which reads what the socket still holds (it was paused) into ws's receiver: read
+ * here, those frames are handed on as ws would have, and ws's receiver never starts in the middle of one.
+ */
+function onClose(this: ReadSocket): void {
+  const reader = this[kReader];
+  if (reader === undefined) return;
+  if (this.readableLength === 0) return;
+  const rest: unknown = this.read(this.readableLength);
+  if (Buffer.isBuffer(rest)) reader.read(rest);
+}
+
+/** What unmasks a payload in place with its four-byte key. */
+type Unmask = (payload: Uint8Array, key: Uint8Array) => void;
+
+/** Below this, a loop here beats a call into the addon (ws draws the line at the same length). */
+const NATIVE_UNMASK_FROM = 32;
+
+/** bufferutil's unmask, ws's optional native addon, where it is installed (which falls back to JavaScript itself). */
+const nativeUnmask: Unmask | undefined = (() => {
+  try {
+    return (createRequire(import.meta.url)('bufferutil') as { unmask: Unmask }).unmask;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** XORs the payload with its masking key in place (RFC 6455 section 5.3). */
+export function unmask(payload: Uint8Array, key: Uint8Array): void {
+  if (nativeUnmask !== undefined && payload.length >= NATIVE_UNMASK_FROM) {
+    nativeUnmask(payload, key);
+    return;
+  }
+  for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (key[i & 3] as number);
+}
+
+/**
+ * Reads a client's WebSocket frames off its TCP socket in place of ws's receiver, for the two kinds a client sends in
+ * steady state: final, masked binary frames (each a whole message) and pongs. ws's receiver takes each read through a
+ * Writable stream (a deferred callback per read) and slices a buffer for each field of each frame; this reads them in
+ * place. Any other frame (a ping, a close, text, a fragment, a reserved bit, an unmasked, oversized or 64-bit-long
+ * frame) hands the socket back to ws's receiver from that frame on, for good: it answers each as it always has, and
+ * closes the connection where RFC 6455 says to.
+ */
+class FrameReader {
+  /** The start of a frame not yet whole, in the chunks it came in. */
+  private partial: Buffer[] | undefined;
+  private partialBytes = 0;
+  /** How many bytes the partial frame needs before it is read again. */
+  private needed = 0;
+
+  constructor(
+    private readonly socket: ReadSocket,
+    /** ws's own 'data' listener, given back the socket when this reader meets a frame it leaves to ws. */
+    private readonly wsOnData: DataListener,
+    private readonly maxPayload: number,
+    private readonly listener: FrameListener,
+  ) {}
+
+  read(chunk: Buffer): void {
+    let bytes = chunk;
+    if (this.partial !== undefined) {
+      this.partial.push(chunk);
+      this.partialBytes += chunk.length;
+      if (this.partialBytes < this.needed) return;
+      bytes = Buffer.concat(this.partial, this.partialBytes);
+      this.partial = undefined;
+      this.partialBytes = 0;
+    }
+    let at = 0;
+    while (at < bytes.length) {
+      const consumed = this.frameAt(bytes, at);
+      if (consumed === 0) {
+        this.keep(bytes.subarray(at));
+        return;
+      }
+      if (consumed < 0) {
+        this.handBack(bytes.subarray(at));
+        return;
+      }
+      at += consumed;
+    }
+  }
+
+  /**
+   * Reads the frame that starts at `at`: its length once handed on, 0 if it is not yet whole (`needed` then says how
+   * many bytes it waits for), -1 if it is one for ws's receiver.
+   */
+  private frameAt(bytes: Buffer, at: number): number {
+    const available = bytes.length - at;
+    if (available < 2) return this.wait(2);
+    const first = bytes[at] as number;
+    const second = bytes[at + 1] as number;
+    if ((first !== FINAL_BINARY && first !== FINAL_PONG) || (second & MASKED) === 0) return -1;
+    let length = second & 0x7f;
+    let header = 6;
+    if (length === 126) {
+      if (available < 4) return this.wait(4);
+      length = bytes.readUInt16BE(at + 2);
+      header = 8;
+    } else if (length === 127) {
+      return -1;
+    }
+    if (length > this.maxPayload || (first === FINAL_PONG && length > MAX_CONTROL_PAYLOAD)) return -1;
+    if (available < header + length) return this.wait(header + length);
+    // Plain views: a Buffer's subarray() goes through its species constructor.
+    const start = bytes.byteOffset + at + header;
+    const payload = new Uint8Array(bytes.buffer, start, length);
+    unmask(payload, new Uint8Array(bytes.buffer, start - 4, 4));
+    if (first === FINAL_BINARY) this.listener.received(payload, true);
+    else this.listener.ponged();
+    return header + length;
+  }
+
+  private wait(bytes: number): 0 {
+    this.needed = bytes;
+    return 0;
+  }
+
+  private keep(rest: Buffer): void {
+    this.partial = [rest];
+    this.partialBytes = rest.length;
+  }
+
+  private handBack(rest: Buffer): void {
+    this.socket.removeListener('data', onData);
+    this.socket.removeListener('close', onClose);
+    this.socket[kReader] = undefined;
+    this.socket.on('data', this.wsOnData);
+    this.wsOnData.call(this.socket, rest);
+  }
+}
+
+/**
+ * Takes over reading a WebSocket's frames from ws (see FrameReader). Called on a new, paused connection, before it has
+ * read a byte: ws's receiver must hold nothing yet. False, and ws reads on, if the socket's listeners are not the one
+ * ws put there.
+ */
+export function readFramesDirectly(socket: Readable, maxPayload: number, listener: FrameListener): boolean {
+  const listeners = socket.listeners('data');
+  const wsOnData = listeners[0];
+  if (listeners.length !== 1 || wsOnData === undefined) return false;
+  socket.removeListener('data', wsOnData as DataListener);
+  const reading = socket as ReadSocket;
+  reading[kReader] = new FrameReader(reading, wsOnData as DataListener, maxPayload, listener);
+  socket.on('data', onData);
+  socket.prependListener('close', onClose);
+  return true;
+}

@@ -1,0 +1,204 @@
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { readFramesDirectly, unmask } from '../../relay/src/frame-reader.js';
+
+const MAX_PAYLOAD = 70_000;
+/** Under 65,536, so a frame over it still has a 16-bit length. */
+const SHORT_MAX_PAYLOAD = 1_000;
+
+interface ClientFrame {
+  /** The first byte: FIN, the reserved bits and the opcode. */
+  readonly first: number;
+  readonly payload: Uint8Array;
+  readonly masked?: boolean;
+  /** Write the length in the 64-bit form, whatever it is. */
+  readonly longLength?: boolean;
+}
+
+/** A client's frame as RFC 6455 section 5.2 lays it out, masked with a fixed key unless told not to. */
+function frameBytes({ first, payload, masked = true, longLength = false }: ClientFrame): Buffer {
+  const length = payload.length;
+  const lengthBytes = longLength ? 8 : length < 126 ? 0 : length < 0x10000 ? 2 : 8;
+  const header = Buffer.alloc(2 + lengthBytes + (masked ? 4 : 0));
+  header[0] = first;
+  header[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
+  if (lengthBytes === 2) header.writeUInt16BE(length, 2);
+  if (lengthBytes === 8) header.writeBigUInt64BE(BigInt(length), 2);
+  const key = [0x37, 0xfa, 0x21, 0x3d];
+  if (masked) header.set(key, 2 + lengthBytes);
+  const body = Buffer.from(payload);
+  if (masked) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i & 3] as number);
+  return Buffer.concat([header, body]);
+}
+
+const binary = (payload: Uint8Array): ClientFrame => ({ first: 0x82, payload });
+const pong = (payload: Uint8Array): ClientFrame => ({ first: 0x8a, payload });
+
+/** The bytes cut at the given points (any order, repeats allowed) into the chunks a socket could read them in. */
+function cut(bytes: Buffer, points: readonly number[]): Buffer[] {
+  const edges = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const edge of [...edges, bytes.length]) {
+    if (edge > from) chunks.push(bytes.subarray(from, edge));
+    from = Math.max(from, edge);
+  }
+  return chunks;
+}
+
+/** A socket with ws's 'data' listener on it (recording what ws would have read), taken over by the reader. */
+function readingSocket(maxPayload = MAX_PAYLOAD): {
+  socket: PassThrough;
+  messages: Buffer[];
+  pongs: () => number;
+  wsRead: Buffer[];
+  wsOnData: (chunk: Buffer) => void;
+} {
+  const socket = new PassThrough();
+  const wsRead: Buffer[] = [];
+  const wsOnData = (chunk: Buffer): void => void wsRead.push(Buffer.from(chunk));
+  socket.on('data', wsOnData);
+  const messages: Buffer[] = [];
+  let pongs = 0;
+  const taken = readFramesDirectly(socket, maxPayload, {
+    received: (data, isBinary) => {
+      expect(isBinary).toBe(true);
+      messages.push(Buffer.from(data));
+    },
+    ponged: () => void (pongs += 1),
+  });
+  expect(taken).toBe(true);
+  return { socket, messages, pongs: () => pongs, wsRead, wsOnData };
+}
+
+// Bytes from a seed: random bytes of 64 KiB each are slow for fast-check to draw, and any pattern shows a misplaced one.
+const payloadOf = (lengths: fc.Arbitrary<number>): fc.Arbitrary<Uint8Array> =>
+  fc.tuple(lengths, fc.nat(255)).map(([length, seed]) => Uint8Array.from({ length }, (_, i) => (seed + i * 31) & 0xff));
+// Around each boundary where the length field grows, and short ones.
+const binaryLength = fc.oneof({ arbitrary: fc.nat(300), weight: 6 }, { arbitrary: fc.integer({ min: 120, max: 130 }), weight: 3 }, { arbitrary: fc.integer({ min: 65_530, max: 65_535 }), weight: 1 });
+const steadyFrame = fc.oneof(payloadOf(binaryLength).map(binary), payloadOf(fc.nat(125)).map(pong));
+const shortFrame = fc.oneof(payloadOf(fc.nat(300)).map(binary), payloadOf(fc.nat(125)).map(pong));
+
+describe('the frame reader', () => {
+  it('hands on every binary message and pong whole and in order, however the bytes are cut into reads', () => {
+    fc.assert(
+      fc.property(fc.array(steadyFrame, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, points) => {
+        const { socket, messages, pongs, wsRead } = readingSocket();
+        for (const chunk of cut(Buffer.concat(frames.map(frameBytes)), points)) socket.emit('data', chunk);
+        const sent = frames.filter((f) => f.first === 0x82).map((f) => Buffer.from(f.payload));
+        // Lengths, then bytes: vitest compares long buffers a byte at a time.
+        expect(messages.map((m) => m.length)).toEqual(sent.map((m) => m.length));
+        expect(Buffer.concat(messages).equals(Buffer.concat(sent))).toBe(true);
+        expect(pongs()).toBe(frames.filter((f) => f.first === 0x8a).length);
+        expect(wsRead).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  // Each a frame ws answers (a ping), reassembles (a fragment), or refuses as RFC 6455 says (the rest).
+  const leftToWs: ReadonlyArray<readonly [string, ClientFrame]> = [
+    ['a ping', { first: 0x89, payload: Uint8Array.of(1, 2) }],
+    ['a close', { first: 0x88, payload: Uint8Array.of(0x03, 0xe8) }],
+    ['a text frame', { first: 0x81, payload: new TextEncoder().encode('hello') }],
+    ['the first fragment of a message', { first: 0x02, payload: Uint8Array.of(1) }],
+    ['a continuation frame', { first: 0x80, payload: Uint8Array.of(1) }],
+    ['a reserved bit', { first: 0xc2, payload: Uint8Array.of(1) }],
+    ['a reserved opcode', { first: 0x83, payload: Uint8Array.of(1) }],
+    ['an unmasked frame', { first: 0x82, payload: Uint8Array.of(1), masked: false }],
+    ['a 64-bit length', { first: 0x82, payload: Uint8Array.of(1), longLength: true }],
+    ['a frame over maxPayload', { first: 0x82, payload: new Uint8Array(SHORT_MAX_PAYLOAD + 1) }],
+    ['a pong over 125 bytes', { first: 0x8a, payload: new Uint8Array(126) }],
+  ];
+
+  it.each(leftToWs)('hands %s, and everything after it, back to ws', (_label, foreign) => {
+    fc.assert(
+      fc.property(fc.array(shortFrame, { maxLength: 3 }), fc.array(shortFrame, { maxLength: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (before, after, points) => {
+        const { socket, messages, pongs, wsRead, wsOnData } = readingSocket(SHORT_MAX_PAYLOAD);
+        const head = Buffer.concat(before.map(frameBytes));
+        const rest = Buffer.concat([frameBytes(foreign), ...after.map(frameBytes)]);
+        for (const chunk of cut(Buffer.concat([head, rest]), points)) socket.emit('data', chunk);
+        socket.emit('data', Buffer.from('later'));
+        expect(messages).toEqual(before.filter((f) => f.first === 0x82).map((f) => Buffer.from(f.payload)));
+        expect(pongs()).toBe(before.filter((f) => f.first === 0x8a).length);
+        expect(Buffer.concat(wsRead)).toEqual(Buffer.concat([rest, Buffer.from('later')]));
+        expect(socket.listeners('data')).toEqual([wsOnData]);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('reads what a paused socket still holds when it closes, ahead of ws, and drops a frame left incomplete', async () => {
+    const socket = new PassThrough();
+    socket.on('data', () => undefined);
+    let heldAtWsClose = -1;
+    // ws's own 'close' listener reads whatever the socket still holds into its receiver.
+    socket.on('close', () => (heldAtWsClose = socket.readableLength));
+    const messages: Buffer[] = [];
+    expect(readFramesDirectly(socket, MAX_PAYLOAD, { received: (data) => void messages.push(Buffer.from(data)), ponged: () => undefined })).toBe(true);
+    socket.pause();
+    const whole = frameBytes(binary(Uint8Array.of(4, 5, 6)));
+    const incomplete = frameBytes(binary(new Uint8Array(200))).subarray(0, 100);
+    socket.write(Buffer.concat([whole, incomplete]));
+    socket.destroy();
+    await once(socket, 'close');
+    expect(messages).toEqual([Buffer.from([4, 5, 6])]);
+    expect(heldAtWsClose).toBe(0);
+  });
+
+  it('takes over from the ws of this install on a real connection: messages and pongs come through the reader', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD });
+    await once(server, 'listening');
+    const got: string[] = [];
+    const heard = new Promise<void>((resolve) => {
+      server.on('connection', (socket, request) => {
+        socket.on('message', () => got.push('from ws'));
+        const taken = readFramesDirectly(request.socket, MAX_PAYLOAD, {
+          received: (data) => {
+            got.push(Buffer.from(data).toString());
+            resolve();
+          },
+          ponged: () => got.push('pong'),
+        });
+        got.push(`taken: ${taken}`);
+        socket.ping();
+      });
+    });
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await once(client, 'ping');
+    client.send(Buffer.from('hello'));
+    await heard;
+    expect(got).toEqual(['taken: true', 'pong', 'hello']);
+    client.terminate();
+    server.close();
+  });
+
+  it("leaves ws reading when the socket's 'data' listeners are not ws's one", () => {
+    const listener = { received: () => undefined, ponged: () => undefined };
+    expect(readFramesDirectly(new PassThrough(), MAX_PAYLOAD, listener)).toBe(false);
+    const twice = new PassThrough();
+    const first = (): void => undefined;
+    const second = (): void => undefined;
+    twice.on('data', first).on('data', second);
+    expect(readFramesDirectly(twice, MAX_PAYLOAD, listener)).toBe(false);
+    expect(twice.listeners('data')).toEqual([first, second]);
+  });
+});
+
+describe('unmasking', () => {
+  it('XORs each byte with the key byte at its offset, at every length and alignment', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2_100 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(7), (data, key, offset) => {
+        const memory = new Uint8Array(offset + data.length);
+        memory.set(data, offset);
+        const payload = new Uint8Array(memory.buffer, offset, data.length);
+        unmask(payload, key);
+        expect(payload).toEqual(data.map((byte, i) => byte ^ (key[i % 4] as number)));
+      }),
+    );
+  });
+});
