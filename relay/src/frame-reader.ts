@@ -72,8 +72,11 @@ export function unmask(payload: Uint8Array, key: Uint8Array): void {
  * closes the connection where RFC 6455 says to.
  */
 class FrameReader {
-  /** The start of a frame not yet whole, in the chunks it came in. */
-  private partial: Buffer[] | undefined;
+  /**
+   * The start of a frame not yet whole, copied into a buffer as long as what it waits for (`needed`): however many
+   * reads a client cuts a frame into, it holds one buffer, at most a frame long, and none of the reads.
+   */
+  private partial: Buffer | undefined;
   private partialBytes = 0;
   /** How many bytes the partial frame needs before it is read again. */
   private needed = 0;
@@ -89,10 +92,11 @@ class FrameReader {
   read(chunk: Buffer): void {
     let bytes = chunk;
     if (this.partial !== undefined) {
-      this.partial.push(chunk);
-      this.partialBytes += chunk.length;
-      if (this.partialBytes < this.needed) return;
-      bytes = Buffer.concat(this.partial, this.partialBytes);
+      if (this.partialBytes + chunk.length < this.needed) {
+        this.partialBytes += chunk.copy(this.partial, this.partialBytes);
+        return;
+      }
+      bytes = Buffer.concat([this.partial.subarray(0, this.partialBytes), chunk]);
       this.partial = undefined;
       this.partialBytes = 0;
     }
@@ -146,9 +150,10 @@ class FrameReader {
     return 0;
   }
 
+  /** Hold the start of a frame, shorter than `needed`. */
   private keep(rest: Buffer): void {
-    this.partial = [rest];
-    this.partialBytes = rest.length;
+    this.partial = Buffer.allocUnsafe(this.needed);
+    this.partialBytes = rest.copy(this.partial);
   }
 
   private handBack(rest: Buffer): void {

@@ -100,6 +100,16 @@ describe('the frame reader', () => {
     );
   });
 
+  it('reads the longest frame with a 16-bit length sent a byte at a time', () => {
+    const { socket, messages, wsRead } = readingSocket();
+    const payload = Uint8Array.from({ length: 65_535 }, (_, i) => i % 253);
+    const bytes = frameBytes(binary(payload));
+    for (let i = 0; i < bytes.length; i++) socket.emit('data', bytes.subarray(i, i + 1));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.equals(payload)).toBe(true);
+    expect(wsRead).toEqual([]);
+  });
+
   // Each a frame ws answers (a ping), reassembles (a fragment), or refuses as RFC 6455 says (the rest).
   const leftToWs: ReadonlyArray<readonly [string, ClientFrame]> = [
     ['a ping', { first: 0x89, payload: Uint8Array.of(1, 2) }],
