@@ -11,6 +11,8 @@ export interface FrameListener {
 const FINAL_BINARY = 0x82;
 const FINAL_PONG = 0x8a;
 const MASKED = 0x80;
+/** The first buffer a partial frame is copied into, unless the frame is shorter. */
+const FIRST_PARTIAL_BYTES = 1024;
 /** Control frames carry at most 125 bytes. */
 const MAX_CONTROL_PAYLOAD = 125;
 
@@ -73,8 +75,9 @@ export function unmask(payload: Uint8Array, key: Uint8Array): void {
  */
 class FrameReader {
   /**
-   * The start of a frame not yet whole, copied into a buffer as long as what it waits for (`needed`): however many
-   * reads a client cuts a frame into, it holds one buffer, at most a frame long, and none of the reads.
+   * The start of a frame not yet whole, copied into one buffer (`partialBytes` of it filled): however many reads a
+   * client cuts a frame into, none of them is kept. It doubles as it fills, up to what the frame waits for, so the
+   * memory follows the bytes a client has sent, not the length its header claims.
    */
   private partial: Buffer | undefined;
   private partialBytes = 0;
@@ -93,7 +96,7 @@ class FrameReader {
     let bytes = chunk;
     if (this.partial !== undefined) {
       if (this.partialBytes + chunk.length < this.needed) {
-        this.partialBytes += chunk.copy(this.partial, this.partialBytes);
+        this.append(chunk);
         return;
       }
       bytes = Buffer.concat([this.partial.subarray(0, this.partialBytes), chunk]);
@@ -152,8 +155,21 @@ class FrameReader {
 
   /** Hold the start of a frame, shorter than `needed`. */
   private keep(rest: Buffer): void {
-    this.partial = Buffer.allocUnsafe(this.needed);
-    this.partialBytes = rest.copy(this.partial);
+    this.partial = undefined;
+    this.partialBytes = 0;
+    this.append(rest);
+  }
+
+  /** Add to the partial frame bytes that do not complete it. */
+  private append(bytes: Buffer): void {
+    const filled = this.partialBytes + bytes.length;
+    let partial = this.partial;
+    if (partial === undefined || filled > partial.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.needed, Math.max(filled, 2 * (partial?.length ?? 0), FIRST_PARTIAL_BYTES)));
+      partial?.copy(grown, 0, 0, this.partialBytes);
+      partial = this.partial = grown;
+    }
+    this.partialBytes += bytes.copy(partial, this.partialBytes);
   }
 
   private handBack(rest: Buffer): void {

@@ -110,6 +110,17 @@ describe('the frame reader', () => {
     expect(wsRead).toEqual([]);
   });
 
+  it('holds memory for the bytes a client has sent of a frame, not for the length its header claims', () => {
+    const sockets = Array.from({ length: 500 }, () => readingSocket().socket);
+    const before = process.memoryUsage().arrayBuffers;
+    // Each claims 65,535 bytes and sends its mask and ten.
+    const start = frameBytes(binary(new Uint8Array(65_535))).subarray(0, 18);
+    for (const socket of sockets) socket.emit('data', Buffer.from(start));
+    const held = process.memoryUsage().arrayBuffers - before;
+    // The first buffer each is 1 KiB; the frames' full length would be 32 MB.
+    expect(held).toBeLessThan(sockets.length * 4096);
+  });
+
   // Each a frame ws answers (a ping), reassembles (a fragment), or refuses as RFC 6455 says (the rest).
   const leftToWs: ReadonlyArray<readonly [string, ClientFrame]> = [
     ['a ping', { first: 0x89, payload: Uint8Array.of(1, 2) }],
