@@ -213,6 +213,11 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     this.alive = true;
   }
 
+  readFailed(error: unknown): void {
+    this.deps.log('internal_error', { conn: this.id, ...describeError(error) });
+    this.terminate();
+  }
+
   /** A frame is handled at once, unless an earlier one is still being handled: then it waits its turn in the backlog. */
   received(data: Received, isBinary: boolean): void {
     // Under a flood the event loop may not reach its timers and immediates for seconds: commits and OKs due go from here.

@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 export interface FrameListener {
   received(data: Uint8Array, isBinary: boolean): void;
   ponged(): void;
+  /** Reading the socket threw (a fault of the relay's, not the client's): the socket is read no more. */
+  readFailed(error: unknown): void;
 }
 
 // RFC 6455 section 5.2: the first byte of a final frame with no reserved bit set, by opcode.
@@ -26,7 +28,14 @@ interface ReadSocket extends Readable {
 
 /** Shared by every socket, so none carries a closure of its own for its reads. */
 function onData(this: ReadSocket, chunk: Buffer): void {
-  this[kReader]?.read(chunk);
+  const reader = this[kReader];
+  if (reader === undefined) return;
+  // Thrown out of a 'data' listener, it would end the process, and every other connection with it.
+  try {
+    reader.read(chunk);
+  } catch (error) {
+    reader.fail(error);
+  }
 }
 
 /**
@@ -172,12 +181,22 @@ class FrameReader {
     this.partialBytes += bytes.copy(partial, this.partialBytes);
   }
 
+  fail(error: unknown): void {
+    this.detach();
+    this.listener.readFailed(error);
+  }
+
   private handBack(rest: Buffer): void {
+    this.detach();
+    this.socket.on('data', this.wsOnData);
+    this.wsOnData.call(this.socket, rest);
+  }
+
+  private detach(): void {
     this.socket.removeListener('data', onData);
     this.socket.removeListener('close', onClose);
     this.socket[kReader] = undefined;
-    this.socket.on('data', this.wsOnData);
-    this.wsOnData.call(this.socket, rest);
+    this.partial = undefined;
   }
 }
 

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_SCHEMA, PROTOCOL_VERSION, encodeFrame, type ClientFrame } from '../../relay/protocol/index.js';
+import { FINAL_BINARY, clientFrameBytes } from '../support/client-frames.js';
+import { rawWebSocket } from '../support/raw-websocket.js';
+import type { LogEvent, LogFields } from '../../relay/src/log.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 
@@ -9,19 +13,30 @@ let r: TestRelay;
 let alice: TestIdentity;
 let bob: TestIdentity;
 
+/** What the relay logged as its own failures (a fault of its code, not of the client's bytes), with their fields. */
+const faults: Array<{ readonly event: LogEvent; readonly fields: LogFields | undefined }> = [];
+
 beforeAll(async () => {
   // Generous limits: the fuzzer opens many connections from one address and must reach the frame handlers.
-  r = await startTestRelay({
-    maxConnectionsPerIp: 10_000,
-    maxHandshakesPerIp: 10_000,
-    rateLimits: { connections: { points: 100_000, durationMs: 60_000 }, messages: { points: 100_000, durationMs: 1_000 } },
-  });
+  r = await startTestRelay(
+    {
+      maxConnectionsPerIp: 10_000,
+      maxHandshakesPerIp: 10_000,
+      rateLimits: { connections: { points: 100_000, durationMs: 60_000 }, messages: { points: 100_000, durationMs: 1_000 } },
+    },
+    { log: (event, fields) => void (event === 'internal_error' || event === 'server_error' ? faults.push({ event, fields }) : undefined) },
+  );
   [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
   for (const identity of [alice, bob]) await (await WireClient.registered(r.url, identity)).close();
 });
 
 afterAll(async () => {
   await r.close();
+});
+
+afterEach(() => {
+  // Bad bytes are the client's fault: the relay answers or closes, and never fails on its own account.
+  expect(faults.splice(0)).toEqual([]);
 });
 
 const messageId = (): Uint8Array => new Uint8Array(randomBytes(16));
@@ -55,6 +70,47 @@ const hostileFrame: fc.Arbitrary<Uint8Array> = fc.oneof(
     }),
 );
 
+/** A binary WebSocket frame around protocol bytes, as a client sends it. */
+const wrapped = (payload: Uint8Array): Buffer => clientFrameBytes({ first: FINAL_BINARY, payload });
+
+/**
+ * A client's bytes at the WebSocket layer: well-formed frames around valid and hostile protocol frames, frames of every
+ * kind with any first byte (pings, closes, text, fragments, reserved bits and opcodes), unmasked or with a 64-bit
+ * length, frames cut short, and noise.
+ */
+const wirePieces: fc.Arbitrary<Buffer[]> = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...seeds).map((frame) => wrapped(encodeFrame(frame))),
+      hostileFrame.map(wrapped),
+      // Long enough for a 16-bit length: a read may end inside its header.
+      fc.uint8Array({ minLength: 126, maxLength: 400 }).map(wrapped),
+      fc
+        .record({
+          first: fc.oneof(fc.constantFrom(0x82, 0x02, 0x00, 0x80, 0x81, 0x88, 0x89, 0x8a, 0xc2, 0x83), fc.integer({ min: 0, max: 255 })),
+          payload: fc.uint8Array({ maxLength: 200 }),
+          masked: fc.boolean(),
+          longLength: fc.boolean(),
+        })
+        .map(clientFrameBytes),
+      fc.tuple(hostileFrame.map(wrapped), fc.nat()).map(([bytes, keep]) => bytes.subarray(0, keep % bytes.length)),
+      fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes)),
+    ),
+    { minLength: 1, maxLength: 6 },
+  );
+
+/**
+ * The writes the pieces go in: cut anywhere, and also a few bytes into a piece, inside a frame's header, where a read
+ * that ends there leaves the relay a frame whose length it cannot yet know.
+ */
+function writesOf(pieces: readonly Buffer[], cuts: ReadonlyArray<readonly [number, number]>): Buffer[] {
+  const bytes = Buffer.concat(pieces);
+  const starts = pieces.map((_, i) => pieces.slice(0, i).reduce((sum, piece) => sum + piece.length, 0));
+  const edges = cuts.map(([piece, into]) => Math.min(bytes.length, (starts[piece % starts.length] ?? 0) + into));
+  const sorted = [...new Set([...edges, bytes.length])].sort((a, b) => a - b);
+  return sorted.map((edge, i) => bytes.subarray(i === 0 ? 0 : sorted[i - 1], edge)).filter((write) => write.length > 0);
+}
+
 /** Send the frames, then wait until the relay has dealt with them: a LOOKUP answered, or the socket closed. */
 async function assault(client: WireClient, frames: readonly Uint8Array[]): Promise<void> {
   for (const frame of frames) client.sendRaw(frame);
@@ -80,6 +136,27 @@ async function stillServes(): Promise<void> {
 }
 
 describe('relay under fuzzed input', () => {
+  it('survives random and mutated WebSocket frames, cut into random reads, and keeps serving', async () => {
+    await fc.assert(
+      fc.asyncProperty(wirePieces, fc.array(fc.tuple(fc.nat(), fc.nat(12)), { maxLength: 6 }), async (pieces, cuts) => {
+        const socket = await rawWebSocket(r.url);
+        // The relay may close the connection before all is written: a write after that fails, as it should.
+        socket.on('error', () => undefined);
+        const closed = once(socket, 'close');
+        for (const write of writesOf(pieces, cuts)) {
+          socket.write(write);
+          // A turn of the event loop: the relay, in this process, reads each write on its own, not all of them at once.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // Whatever the bytes did, the relay closes a connection whose client has finished sending.
+        socket.end();
+        await closed;
+      }),
+      { numRuns: 150 },
+    );
+    await stillServes();
+  });
+
   it('survives random and mutated frames on unauthenticated connections and keeps serving', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(hostileFrame, { minLength: 1, maxLength: 5 }), async (frames) => {

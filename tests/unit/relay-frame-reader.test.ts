@@ -5,38 +5,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { readFramesDirectly, unmask } from '../../relay/src/frame-reader.js';
+import { FINAL_BINARY, FINAL_PONG, clientFrameBytes, type ClientWsFrame } from '../support/client-frames.js';
 
 const MAX_PAYLOAD = 70_000;
 /** Under 65,536, so a frame over it still has a 16-bit length. */
 const SHORT_MAX_PAYLOAD = 1_000;
 
-interface ClientFrame {
-  /** The first byte: FIN, the reserved bits and the opcode. */
-  readonly first: number;
-  readonly payload: Uint8Array;
-  readonly masked?: boolean;
-  /** Write the length in the 64-bit form, whatever it is. */
-  readonly longLength?: boolean;
-}
+const rethrow = (error: unknown): never => {
+  throw error;
+};
 
-/** A client's frame as RFC 6455 section 5.2 lays it out, masked with a fixed key unless told not to. */
-function frameBytes({ first, payload, masked = true, longLength = false }: ClientFrame): Buffer {
-  const length = payload.length;
-  const lengthBytes = longLength ? 8 : length < 126 ? 0 : length < 0x10000 ? 2 : 8;
-  const header = Buffer.alloc(2 + lengthBytes + (masked ? 4 : 0));
-  header[0] = first;
-  header[1] = (masked ? 0x80 : 0) | (lengthBytes === 0 ? length : lengthBytes === 2 ? 126 : 127);
-  if (lengthBytes === 2) header.writeUInt16BE(length, 2);
-  if (lengthBytes === 8) header.writeBigUInt64BE(BigInt(length), 2);
-  const key = [0x37, 0xfa, 0x21, 0x3d];
-  if (masked) header.set(key, 2 + lengthBytes);
-  const body = Buffer.from(payload);
-  if (masked) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (key[i & 3] as number);
-  return Buffer.concat([header, body]);
-}
-
-const binary = (payload: Uint8Array): ClientFrame => ({ first: 0x82, payload });
-const pong = (payload: Uint8Array): ClientFrame => ({ first: 0x8a, payload });
+const binary = (payload: Uint8Array): ClientWsFrame => ({ first: FINAL_BINARY, payload });
+const pong = (payload: Uint8Array): ClientWsFrame => ({ first: FINAL_PONG, payload });
 
 /** The bytes cut at the given points (any order, repeats allowed) into the chunks a socket could read them in. */
 function cut(bytes: Buffer, points: readonly number[]): Buffer[] {
@@ -70,6 +50,7 @@ function readingSocket(maxPayload = MAX_PAYLOAD): {
       messages.push(Buffer.from(data));
     },
     ponged: () => void (pongs += 1),
+    readFailed: rethrow,
   });
   expect(taken).toBe(true);
   return { socket, messages, pongs: () => pongs, wsRead, wsOnData };
@@ -88,12 +69,12 @@ describe('the frame reader', () => {
     fc.assert(
       fc.property(fc.array(steadyFrame, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, points) => {
         const { socket, messages, pongs, wsRead } = readingSocket();
-        for (const chunk of cut(Buffer.concat(frames.map(frameBytes)), points)) socket.emit('data', chunk);
-        const sent = frames.filter((f) => f.first === 0x82).map((f) => Buffer.from(f.payload));
+        for (const chunk of cut(Buffer.concat(frames.map(clientFrameBytes)), points)) socket.emit('data', chunk);
+        const sent = frames.filter((f) => f.first === FINAL_BINARY).map((f) => Buffer.from(f.payload));
         // Lengths, then bytes: vitest compares long buffers a byte at a time.
         expect(messages.map((m) => m.length)).toEqual(sent.map((m) => m.length));
         expect(Buffer.concat(messages).equals(Buffer.concat(sent))).toBe(true);
-        expect(pongs()).toBe(frames.filter((f) => f.first === 0x8a).length);
+        expect(pongs()).toBe(frames.filter((f) => f.first === FINAL_PONG).length);
         expect(wsRead).toEqual([]);
       }),
       { numRuns: 60 },
@@ -103,7 +84,7 @@ describe('the frame reader', () => {
   it('reads the longest frame with a 16-bit length sent a byte at a time', () => {
     const { socket, messages, wsRead } = readingSocket();
     const payload = Uint8Array.from({ length: 65_535 }, (_, i) => i % 253);
-    const bytes = frameBytes(binary(payload));
+    const bytes = clientFrameBytes(binary(payload));
     for (let i = 0; i < bytes.length; i++) socket.emit('data', bytes.subarray(i, i + 1));
     expect(messages).toHaveLength(1);
     expect(messages[0]?.equals(payload)).toBe(true);
@@ -114,7 +95,7 @@ describe('the frame reader', () => {
     const sockets = Array.from({ length: 500 }, () => readingSocket().socket);
     const before = process.memoryUsage().arrayBuffers;
     // Each claims 65,535 bytes and sends its mask and ten.
-    const start = frameBytes(binary(new Uint8Array(65_535))).subarray(0, 18);
+    const start = clientFrameBytes(binary(new Uint8Array(65_535))).subarray(0, 18);
     for (const socket of sockets) socket.emit('data', Buffer.from(start));
     const held = process.memoryUsage().arrayBuffers - before;
     // The first buffer each is 1 KiB; the frames' full length would be 32 MB.
@@ -122,7 +103,7 @@ describe('the frame reader', () => {
   });
 
   // Each a frame ws answers (a ping), reassembles (a fragment), or refuses as RFC 6455 says (the rest).
-  const leftToWs: ReadonlyArray<readonly [string, ClientFrame]> = [
+  const leftToWs: ReadonlyArray<readonly [string, ClientWsFrame]> = [
     ['a ping', { first: 0x89, payload: Uint8Array.of(1, 2) }],
     ['a close', { first: 0x88, payload: Uint8Array.of(0x03, 0xe8) }],
     ['a text frame', { first: 0x81, payload: new TextEncoder().encode('hello') }],
@@ -130,22 +111,22 @@ describe('the frame reader', () => {
     ['a continuation frame', { first: 0x80, payload: Uint8Array.of(1) }],
     ['a reserved bit', { first: 0xc2, payload: Uint8Array.of(1) }],
     ['a reserved opcode', { first: 0x83, payload: Uint8Array.of(1) }],
-    ['an unmasked frame', { first: 0x82, payload: Uint8Array.of(1), masked: false }],
-    ['a 64-bit length', { first: 0x82, payload: Uint8Array.of(1), longLength: true }],
-    ['a frame over maxPayload', { first: 0x82, payload: new Uint8Array(SHORT_MAX_PAYLOAD + 1) }],
-    ['a pong over 125 bytes', { first: 0x8a, payload: new Uint8Array(126) }],
+    ['an unmasked frame', { first: FINAL_BINARY, payload: Uint8Array.of(1), masked: false }],
+    ['a 64-bit length', { first: FINAL_BINARY, payload: Uint8Array.of(1), longLength: true }],
+    ['a frame over maxPayload', { first: FINAL_BINARY, payload: new Uint8Array(SHORT_MAX_PAYLOAD + 1) }],
+    ['a pong over 125 bytes', { first: FINAL_PONG, payload: new Uint8Array(126) }],
   ];
 
   it.each(leftToWs)('hands %s, and everything after it, back to ws', (_label, foreign) => {
     fc.assert(
       fc.property(fc.array(shortFrame, { maxLength: 3 }), fc.array(shortFrame, { maxLength: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (before, after, points) => {
         const { socket, messages, pongs, wsRead, wsOnData } = readingSocket(SHORT_MAX_PAYLOAD);
-        const head = Buffer.concat(before.map(frameBytes));
-        const rest = Buffer.concat([frameBytes(foreign), ...after.map(frameBytes)]);
+        const head = Buffer.concat(before.map(clientFrameBytes));
+        const rest = Buffer.concat([clientFrameBytes(foreign), ...after.map(clientFrameBytes)]);
         for (const chunk of cut(Buffer.concat([head, rest]), points)) socket.emit('data', chunk);
         socket.emit('data', Buffer.from('later'));
-        expect(messages).toEqual(before.filter((f) => f.first === 0x82).map((f) => Buffer.from(f.payload)));
-        expect(pongs()).toBe(before.filter((f) => f.first === 0x8a).length);
+        expect(messages).toEqual(before.filter((f) => f.first === FINAL_BINARY).map((f) => Buffer.from(f.payload)));
+        expect(pongs()).toBe(before.filter((f) => f.first === FINAL_PONG).length);
         expect(Buffer.concat(wsRead)).toEqual(Buffer.concat([rest, Buffer.from('later')]));
         expect(socket.listeners('data')).toEqual([wsOnData]);
       }),
@@ -160,10 +141,10 @@ describe('the frame reader', () => {
     // ws's own 'close' listener reads whatever the socket still holds into its receiver.
     socket.on('close', () => (heldAtWsClose = socket.readableLength));
     const messages: Buffer[] = [];
-    expect(readFramesDirectly(socket, MAX_PAYLOAD, { received: (data) => void messages.push(Buffer.from(data)), ponged: () => undefined })).toBe(true);
+    expect(readFramesDirectly(socket, MAX_PAYLOAD, { received: (data) => void messages.push(Buffer.from(data)), ponged: () => undefined, readFailed: rethrow })).toBe(true);
     socket.pause();
-    const whole = frameBytes(binary(Uint8Array.of(4, 5, 6)));
-    const incomplete = frameBytes(binary(new Uint8Array(200))).subarray(0, 100);
+    const whole = clientFrameBytes(binary(Uint8Array.of(4, 5, 6)));
+    const incomplete = clientFrameBytes(binary(new Uint8Array(200))).subarray(0, 100);
     socket.write(Buffer.concat([whole, incomplete]));
     socket.destroy();
     await once(socket, 'close');
@@ -184,6 +165,7 @@ describe('the frame reader', () => {
             resolve();
           },
           ponged: () => got.push('pong'),
+          readFailed: rethrow,
         });
         got.push(`taken: ${taken}`);
         socket.ping();
@@ -198,8 +180,32 @@ describe('the frame reader', () => {
     server.close();
   });
 
+  it('stops reading a socket whose listener throws, and reports the error instead of throwing it out of the socket', () => {
+    const socket = new PassThrough();
+    const wsRead: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => void wsRead.push(chunk));
+    const failures: unknown[] = [];
+    const fault = new Error('a fault of the listener');
+    let received = 0;
+    readFramesDirectly(socket, MAX_PAYLOAD, {
+      received: () => {
+        received += 1;
+        throw fault;
+      },
+      ponged: () => undefined,
+      readFailed: (error) => void failures.push(error),
+    });
+    const frame = clientFrameBytes(binary(Uint8Array.of(1)));
+    expect(() => socket.emit('data', Buffer.concat([frame, frame]))).not.toThrow();
+    socket.emit('data', frame);
+    expect(received).toBe(1);
+    expect(failures).toEqual([fault]);
+    expect(socket.listeners('data')).toHaveLength(0);
+    expect(wsRead).toEqual([]);
+  });
+
   it("leaves ws reading when the socket's 'data' listeners are not ws's one", () => {
-    const listener = { received: () => undefined, ponged: () => undefined };
+    const listener = { received: () => undefined, ponged: () => undefined, readFailed: rethrow };
     expect(readFramesDirectly(new PassThrough(), MAX_PAYLOAD, listener)).toBe(false);
     const twice = new PassThrough();
     const first = (): void => undefined;
