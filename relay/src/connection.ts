@@ -82,7 +82,7 @@ const REFUSED: Readonly<Record<UserBudget, string>> = {
 /** A message as ws's receiver hands it on, or as the frame reader does (a view of the bytes read). */
 type Received = RawData | Uint8Array;
 
-/** The received bytes. Each message has memory of its own, so decoded fields may be views into it. */
+/** The received bytes. Nothing writes to them once handed on, so decoded fields may be views into them. */
 function toBytes(data: Received): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   return Array.isArray(data) ? Buffer.concat(data) : data;
