@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_SCHEMA, PROTOCOL_VERSION, encodeFrame, type ClientFrame } from '../../relay/protocol/index.js';
-import { FINAL_BINARY, clientFrameBytes } from '../support/client-frames.js';
-import { rawWebSocket } from '../support/raw-websocket.js';
 import type { LogEvent, LogFields } from '../../relay/src/log.js';
+import { FINAL_BINARY, clientFrameBytes, splitAt } from '../support/client-frames.js';
+import { rawWebSocket } from '../support/raw-websocket.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 
@@ -104,11 +104,11 @@ const wirePieces: fc.Arbitrary<Buffer[]> = fc
  * that ends there leaves the relay a frame whose length it cannot yet know.
  */
 function writesOf(pieces: readonly Buffer[], cuts: ReadonlyArray<readonly [number, number]>): Buffer[] {
-  const bytes = Buffer.concat(pieces);
   const starts = pieces.map((_, i) => pieces.slice(0, i).reduce((sum, piece) => sum + piece.length, 0));
-  const edges = cuts.map(([piece, into]) => Math.min(bytes.length, (starts[piece % starts.length] ?? 0) + into));
-  const sorted = [...new Set([...edges, bytes.length])].sort((a, b) => a - b);
-  return sorted.map((edge, i) => bytes.subarray(i === 0 ? 0 : sorted[i - 1], edge)).filter((write) => write.length > 0);
+  return splitAt(
+    Buffer.concat(pieces),
+    cuts.map(([piece, into]) => (starts[piece % starts.length] ?? 0) + into),
+  );
 }
 
 /** Send the frames, then wait until the relay has dealt with them: a LOOKUP answered, or the socket closed. */

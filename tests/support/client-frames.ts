@@ -30,3 +30,9 @@ export function clientFrameBytes({ first, payload, masked = true, longLength = f
   if (masked) for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (KEY[i & 3] as number);
   return Buffer.concat([header, body]);
 }
+
+/** The bytes split at the given offsets (any order, repeats and out-of-range ones allowed) into non-empty reads. */
+export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
+  const edges = [...new Set(offsets.map((offset) => Math.min(Math.max(offset, 0), bytes.length))), bytes.length].sort((a, b) => a - b);
+  return edges.map((edge, i) => bytes.subarray(i === 0 ? 0 : edges[i - 1], edge)).filter((chunk) => chunk.length > 0);
+}

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { readFramesDirectly, unmask } from '../../relay/src/frame-reader.js';
-import { FINAL_BINARY, FINAL_PONG, clientFrameBytes, type ClientWsFrame } from '../support/client-frames.js';
+import { FINAL_BINARY, FINAL_PONG, clientFrameBytes, splitAt, type ClientWsFrame } from '../support/client-frames.js';
 
 const MAX_PAYLOAD = 70_000;
 /** Under 65,536, so a frame over it still has a 16-bit length. */
@@ -19,16 +19,7 @@ const binary = (payload: Uint8Array): ClientWsFrame => ({ first: FINAL_BINARY, p
 const pong = (payload: Uint8Array): ClientWsFrame => ({ first: FINAL_PONG, payload });
 
 /** The bytes cut at the given points (any order, repeats allowed) into the chunks a socket could read them in. */
-function cut(bytes: Buffer, points: readonly number[]): Buffer[] {
-  const edges = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const edge of [...edges, bytes.length]) {
-    if (edge > from) chunks.push(bytes.subarray(from, edge));
-    from = Math.max(from, edge);
-  }
-  return chunks;
-}
+const cut = (bytes: Buffer, points: readonly number[]): Buffer[] => splitAt(bytes, points.map((p) => p % (bytes.length + 1)));
 
 /** A socket with ws's 'data' listener on it (recording what ws would have read), taken over by the reader. */
 function readingSocket(maxPayload = MAX_PAYLOAD): {
