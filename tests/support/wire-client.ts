@@ -160,6 +160,18 @@ export class WireClient {
 
   /** Send a request and resolve with the frame that echoes its requestId (OK, ERROR or USER). */
   request(frame: Outgoing): Promise<Frame> {
+    return this.requestWith(frame, (bytes) => this.socket.send(bytes));
+  }
+
+  /** Send a request's frame as a message in two fragments, split at `at`, and resolve with its reply. */
+  requestInFragments(frame: Outgoing, at: number): Promise<Frame> {
+    return this.requestWith(frame, (bytes) => {
+      this.socket.send(bytes.subarray(0, at), { fin: false });
+      this.socket.send(bytes.subarray(at), { fin: true });
+    });
+  }
+
+  private requestWith(frame: Outgoing, send: (bytes: Uint8Array) => void): Promise<Frame> {
     const requestId = this.nextRequestId++;
     return new Promise((resolve, reject) => {
       if (this.closeInfo !== undefined) {
@@ -167,7 +179,7 @@ export class WireClient {
         return;
       }
       this.pending.set(requestId, { resolve, reject });
-      this.socket.send(encodeFrame({ ...frame, requestId } as ClientFrame));
+      send(encodeFrame({ ...frame, requestId } as ClientFrame));
     });
   }
 
@@ -179,17 +191,6 @@ export class WireClient {
   /** Send raw bytes, or a text frame when given a string; `options` may send a fragment (fin: false) or skip masking. */
   sendRaw(data: Uint8Array | string, options: { readonly fin?: boolean; readonly mask?: boolean } = {}): void {
     this.socket.send(data, options);
-  }
-
-  /** Send a request's frame as a message in two fragments, split at `at`, and resolve with its reply. */
-  requestInFragments(frame: Outgoing, at: number): Promise<Frame> {
-    const requestId = this.nextRequestId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      const bytes = encodeFrame({ ...frame, requestId } as ClientFrame);
-      this.socket.send(bytes.subarray(0, at), { fin: false });
-      this.socket.send(bytes.subarray(at), { fin: true });
-    });
   }
 
   /** Ping the relay; settles with its pong. */
