@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+import { emitReadsAsData, readIntoSharedBuffer } from './shared-read-buffer.js';
 
 /** Where a client's frames go: the same calls whether this reader or ws's receiver read them. */
 export interface FrameListener {
@@ -38,6 +39,17 @@ function onData(this: ReadSocket, chunk: Buffer): void {
   }
 }
 
+/** The same for a read into the buffer every socket shares. */
+function onSharedRead(this: ReadSocket, bytes: number, buffer: Buffer): void {
+  const reader = this[kReader];
+  if (reader === undefined) return;
+  try {
+    reader.read(buffer.subarray(0, bytes));
+  } catch (error) {
+    reader.fail(error);
+  }
+}
+
 /**
  * Ahead of ws's own 'close' listener, which reads what the socket still holds (it was paused) into ws's receiver: read
  * here, those frames are handed on as ws would have, and ws's receiver never starts in the middle of one.
@@ -50,35 +62,41 @@ function onClose(this: ReadSocket): void {
   if (Buffer.isBuffer(rest)) reader.read(rest);
 }
 
-/** What unmasks a payload in place with its four-byte key. */
-type Unmask = (payload: Uint8Array, key: Uint8Array) => void;
+/** bufferutil's mask(), from ws's optional native addon, where it is installed (which falls back to JavaScript itself). */
+interface BufferUtil {
+  /** Writes `length` bytes of `source` XORed with `key` to `output`, from `offset` on. */
+  mask(source: Uint8Array, key: Uint8Array, output: Uint8Array, offset: number, length: number): void;
+}
 
 /** Below this, a loop here beats a call into the addon (ws draws the line at the same length). */
 const NATIVE_UNMASK_FROM = 32;
 
-/** bufferutil's unmask, ws's optional native addon, where it is installed (which falls back to JavaScript itself). */
-const nativeUnmask: Unmask | undefined = (() => {
+const bufferUtil: BufferUtil | undefined = (() => {
   try {
-    return (createRequire(import.meta.url)('bufferutil') as { unmask: Unmask }).unmask;
+    return createRequire(import.meta.url)('bufferutil') as BufferUtil;
   } catch {
     return undefined;
   }
 })();
 
-/** XORs the payload with its masking key in place (RFC 6455 section 5.3). */
-export function unmask(payload: Uint8Array, key: Uint8Array): void {
-  if (nativeUnmask !== undefined && payload.length >= NATIVE_UNMASK_FROM) {
-    nativeUnmask(payload, key);
-    return;
+/** A copy of the payload of `length` bytes at `start` in `bytes`, unmasked with the four-byte key before it (RFC 6455 section 5.3). */
+export function unmaskedCopy(bytes: Buffer, start: number, length: number): Buffer {
+  const copy = Buffer.allocUnsafe(length);
+  const key = new Uint8Array(bytes.buffer, bytes.byteOffset + start - 4, 4);
+  if (bufferUtil !== undefined && length >= NATIVE_UNMASK_FROM) {
+    bufferUtil.mask(new Uint8Array(bytes.buffer, bytes.byteOffset + start, length), key, copy, 0, length);
+    return copy;
   }
-  for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (key[i & 3] as number);
+  for (let i = 0; i < length; i++) copy[i] = (bytes[start + i] as number) ^ (key[i & 3] as number);
+  return copy;
 }
 
 /**
  * Reads a client's WebSocket frames off its TCP socket in place of ws's receiver, for the two kinds a client sends in
  * steady state: final, masked binary frames (each a whole message) and pongs. ws's receiver takes each read through a
- * Writable stream (a deferred callback per read) and slices a buffer for each field of each frame; this reads them in
- * place. Any other frame (a ping, a close, text, a fragment, a reserved bit, an unmasked, oversized or 64-bit-long
+ * Writable stream (a deferred callback per read) and slices a buffer for each field of each frame; this reads them
+ * where they were read, which on a plain TCP socket is the one buffer every socket reads into (shared-read-buffer.ts:
+ * no Readable stream and no new buffer a read), and copies each message out unmasked. Any other frame (a ping, a close, text, a fragment, a reserved bit, an unmasked, oversized or 64-bit-long
  * frame) hands the socket back to ws's receiver from that frame on, for good: it answers each as it always has, and
  * closes the connection where RFC 6455 says to.
  */
@@ -148,11 +166,8 @@ class FrameReader {
     }
     if (length > this.maxPayload || (first === FINAL_PONG && length > MAX_CONTROL_PAYLOAD)) return -1;
     if (available < header + length) return this.wait(header + length);
-    // Plain views: a Buffer's subarray() goes through its species constructor.
-    const start = bytes.byteOffset + at + header;
-    const payload = new Uint8Array(bytes.buffer, start, length);
-    unmask(payload, new Uint8Array(bytes.buffer, start - 4, 4));
-    if (first === FINAL_BINARY) this.listener.received(payload, true);
+    // A copy: the read may be the buffer every socket reads into, and a message may be held long after it.
+    if (first === FINAL_BINARY) this.listener.received(unmaskedCopy(bytes, at + header, length), true);
     else this.listener.ponged();
     return header + length;
   }
@@ -189,10 +204,12 @@ class FrameReader {
   private handBack(rest: Buffer): void {
     this.detach();
     this.socket.on('data', this.wsOnData);
-    this.wsOnData.call(this.socket, rest);
+    // A copy: ws's receiver keeps what it is given, and this may be the buffer every socket reads into.
+    this.wsOnData.call(this.socket, Buffer.from(rest));
   }
 
   private detach(): void {
+    emitReadsAsData(this.socket);
     this.socket.removeListener('data', onData);
     this.socket.removeListener('close', onClose);
     this.socket[kReader] = undefined;
@@ -203,7 +220,8 @@ class FrameReader {
 /**
  * Takes over reading a WebSocket's frames from ws (see FrameReader). Called on a new, paused connection, before it has
  * read a byte: ws's receiver must hold nothing yet. False, and ws reads on, if the socket's listeners are not the one
- * ws put there.
+ * ws put there. A TCP socket then reads into the shared buffer; a TLS socket, whose reads come out of TLS, still emits
+ * them as 'data'.
  */
 export function readFramesDirectly(socket: Readable, maxPayload: number, listener: FrameListener): boolean {
   const listeners = socket.listeners('data');
@@ -212,7 +230,9 @@ export function readFramesDirectly(socket: Readable, maxPayload: number, listene
   socket.removeListener('data', wsOnData as DataListener);
   const reading = socket as ReadSocket;
   reading[kReader] = new FrameReader(reading, wsOnData as DataListener, maxPayload, listener);
+  // Still needed with the shared buffer: bytes the stream holds already (ws unshifts those read with the upgrade).
   socket.on('data', onData);
   socket.prependListener('close', onClose);
+  readIntoSharedBuffer(socket, onSharedRead);
   return true;
 }

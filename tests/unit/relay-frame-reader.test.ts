@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { readFramesDirectly, unmask } from '../../relay/src/frame-reader.js';
+import { readFramesDirectly, unmaskedCopy } from '../../relay/src/frame-reader.js';
 import { FINAL_BINARY, FINAL_PONG, clientFrameBytes, splitAt, type ClientWsFrame } from '../support/client-frames.js';
 
 const MAX_PAYLOAD = 70_000;
@@ -21,9 +21,14 @@ const pong = (payload: Uint8Array): ClientWsFrame => ({ first: FINAL_PONG, paylo
 /** The bytes cut at the given points (any order, repeats allowed) into the chunks a socket could read them in. */
 const cut = (bytes: Buffer, points: readonly number[]): Buffer[] => splitAt(bytes, points.map((p) => p % (bytes.length + 1)));
 
-/** A socket with ws's 'data' listener on it (recording what ws would have read), taken over by the reader. */
+/**
+ * A socket with ws's 'data' listener on it (recording what ws would have read), taken over by the reader. Neither
+ * copies what it is given, and `read()` hands the reader each chunk as a relay's socket does (shared-read-buffer.ts):
+ * a view of one buffer that the next read overwrites; so whatever is kept of a read must have been copied.
+ */
 function readingSocket(maxPayload = MAX_PAYLOAD): {
   socket: PassThrough;
+  read: (chunks: readonly Buffer[]) => void;
   messages: Buffer[];
   pongs: () => number;
   wsRead: Buffer[];
@@ -31,20 +36,33 @@ function readingSocket(maxPayload = MAX_PAYLOAD): {
 } {
   const socket = new PassThrough();
   const wsRead: Buffer[] = [];
-  const wsOnData = (chunk: Buffer): void => void wsRead.push(Buffer.from(chunk));
+  const wsOnData = (chunk: Buffer): void => void wsRead.push(chunk);
   socket.on('data', wsOnData);
+  const read = (chunks: readonly Buffer[]): void => {
+    const shared = Buffer.alloc(Math.max(0, ...chunks.map((chunk) => chunk.length)));
+    for (const chunk of chunks) {
+      // Once ws reads the socket again, Node copies each read for it, as without the shared buffer.
+      if (socket.listeners('data').includes(wsOnData)) {
+        socket.emit('data', Buffer.from(chunk));
+        continue;
+      }
+      chunk.copy(shared);
+      socket.emit('data', shared.subarray(0, chunk.length));
+      shared.fill(0xee, 0, chunk.length);
+    }
+  };
   const messages: Buffer[] = [];
   let pongs = 0;
   const taken = readFramesDirectly(socket, maxPayload, {
     received: (data, isBinary) => {
       expect(isBinary).toBe(true);
-      messages.push(Buffer.from(data));
+      messages.push(Buffer.from(data.buffer, data.byteOffset, data.length));
     },
     ponged: () => void (pongs += 1),
     readFailed: rethrow,
   });
   expect(taken).toBe(true);
-  return { socket, messages, pongs: () => pongs, wsRead, wsOnData };
+  return { socket, read, messages, pongs: () => pongs, wsRead, wsOnData };
 }
 
 // Bytes from a seed: random bytes of 64 KiB each are slow for fast-check to draw, and any pattern shows a misplaced one.
@@ -59,8 +77,8 @@ describe('the frame reader', () => {
   it('hands on every binary message and pong whole and in order, however the bytes are cut into reads', () => {
     fc.assert(
       fc.property(fc.array(steadyFrame, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, points) => {
-        const { socket, messages, pongs, wsRead } = readingSocket();
-        for (const chunk of cut(Buffer.concat(frames.map(clientFrameBytes)), points)) socket.emit('data', chunk);
+        const { read, messages, pongs, wsRead } = readingSocket();
+        read(cut(Buffer.concat(frames.map(clientFrameBytes)), points));
         const sent = frames.filter((f) => f.first === FINAL_BINARY).map((f) => Buffer.from(f.payload));
         // Lengths, then bytes: vitest compares long buffers a byte at a time.
         expect(messages.map((m) => m.length)).toEqual(sent.map((m) => m.length));
@@ -73,10 +91,10 @@ describe('the frame reader', () => {
   });
 
   it('reads the longest frame with a 16-bit length sent a byte at a time', () => {
-    const { socket, messages, wsRead } = readingSocket();
+    const { read, messages, wsRead } = readingSocket();
     const payload = Uint8Array.from({ length: 65_535 }, (_, i) => i % 253);
     const bytes = clientFrameBytes(binary(payload));
-    for (let i = 0; i < bytes.length; i++) socket.emit('data', bytes.subarray(i, i + 1));
+    read(Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1)));
     expect(messages).toHaveLength(1);
     expect(messages[0]?.equals(payload)).toBe(true);
     expect(wsRead).toEqual([]);
@@ -111,11 +129,10 @@ describe('the frame reader', () => {
   it.each(leftToWs)('hands %s, and everything after it, back to ws', (_label, foreign) => {
     fc.assert(
       fc.property(fc.array(shortFrame, { maxLength: 3 }), fc.array(shortFrame, { maxLength: 3 }), fc.array(fc.nat(), { maxLength: 6 }), (before, after, points) => {
-        const { socket, messages, pongs, wsRead, wsOnData } = readingSocket(SHORT_MAX_PAYLOAD);
+        const { socket, read, messages, pongs, wsRead, wsOnData } = readingSocket(SHORT_MAX_PAYLOAD);
         const head = Buffer.concat(before.map(clientFrameBytes));
         const rest = Buffer.concat([clientFrameBytes(foreign), ...after.map(clientFrameBytes)]);
-        for (const chunk of cut(Buffer.concat([head, rest]), points)) socket.emit('data', chunk);
-        socket.emit('data', Buffer.from('later'));
+        read([...cut(Buffer.concat([head, rest]), points), Buffer.from('later')]);
         expect(messages).toEqual(before.filter((f) => f.first === FINAL_BINARY).map((f) => Buffer.from(f.payload)));
         expect(pongs()).toBe(before.filter((f) => f.first === FINAL_PONG).length);
         expect(Buffer.concat(wsRead)).toEqual(Buffer.concat([rest, Buffer.from('later')]));
@@ -143,13 +160,22 @@ describe('the frame reader', () => {
     expect(heldAtWsClose).toBe(0);
   });
 
-  it('takes over from the ws of this install on a real connection: messages and pongs come through the reader', async () => {
+  it('takes over from the ws of this install on a real connection: messages and pongs come through the reader, a text frame hands it back', async () => {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: MAX_PAYLOAD });
     await once(server, 'listening');
     const got: string[] = [];
+    let wsCount = 0;
+    let wsHeard: { count: number; resolve: () => void } | undefined;
+    /** Resolves once ws has handed on `count` messages in all. */
+    const untilWsHeard = (count: number): Promise<void> =>
+      wsCount >= count ? Promise.resolve() : new Promise((resolve) => (wsHeard = { count, resolve }));
     const heard = new Promise<void>((resolve) => {
       server.on('connection', (socket, request) => {
-        socket.on('message', () => got.push('from ws'));
+        socket.on('message', (data, isBinary) => {
+          got.push(`from ws: ${String(data)}, binary ${isBinary}`);
+          wsCount += 1;
+          if (wsHeard !== undefined && wsCount >= wsHeard.count) wsHeard.resolve();
+        });
         const taken = readFramesDirectly(request.socket, MAX_PAYLOAD, {
           received: (data) => {
             got.push(Buffer.from(data).toString());
@@ -166,7 +192,14 @@ describe('the frame reader', () => {
     await once(client, 'ping');
     client.send(Buffer.from('hello'));
     await heard;
-    expect(got).toEqual(['taken: true', 'pong', 'hello']);
+    // A text frame is ws's to read: the reader hands it the socket, and ws reads on.
+    client.send('in text');
+    client.send(Buffer.from('after'));
+    await untilWsHeard(2);
+    // Read on its own, once ws reads the socket again.
+    client.send(Buffer.from('later'));
+    await untilWsHeard(3);
+    expect(got).toEqual(['taken: true', 'pong', 'hello', 'from ws: in text, binary false', 'from ws: after, binary true', 'from ws: later, binary true']);
     client.terminate();
     server.close();
   });
@@ -208,14 +241,18 @@ describe('the frame reader', () => {
 });
 
 describe('unmasking', () => {
-  it('XORs each byte with the key byte at its offset, at every length and alignment', () => {
+  it('copies out each byte XORed with the key byte at its offset, at every length and alignment', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2_100 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(7), (data, key, offset) => {
-        const memory = new Uint8Array(offset + data.length);
-        memory.set(data, offset);
-        const payload = new Uint8Array(memory.buffer, offset, data.length);
-        unmask(payload, key);
-        expect(payload).toEqual(data.map((byte, i) => byte ^ (key[i % 4] as number)));
+        // The key, then the payload, from `offset` in a read, itself a view one byte into its memory, with a byte after.
+        const memory = Buffer.alloc(1 + offset + 4 + data.length + 1, 0xa5);
+        const read = memory.subarray(1);
+        read.set(key, offset);
+        read.set(data, offset + 4);
+        const copy = unmaskedCopy(read, offset + 4, data.length);
+        expect(new Uint8Array(copy)).toEqual(data.map((byte, i) => byte ^ (key[i % 4] as number)));
+        // The read itself is left as it was.
+        expect(new Uint8Array(read.subarray(offset + 4, offset + 4 + data.length))).toEqual(data);
       }),
     );
   });
