@@ -79,7 +79,7 @@ const REFUSED: Readonly<Record<UserBudget, string>> = {
   totp: 'too many registration-lock codes tried',
 };
 
-/** A message as ws's receiver hands it on, or as the frame reader does (a view of the bytes read). */
+/** A message as ws's receiver hands it on, or as the frame reader does (a copy of its payload). */
 type Received = RawData | Uint8Array;
 
 /** The received bytes. Nothing writes to them once handed on, so decoded fields may be views into them. */
@@ -90,6 +90,29 @@ function toBytes(data: Received): Uint8Array {
 
 function errorCode(error: Error): string {
   return 'code' in error && typeof error.code === 'string' ? error.code : error.name;
+}
+
+const kConnection = Symbol('connection');
+
+/** A client's WebSocket, with the Connection that serves it. */
+type ServedSocket = WebSocket & { [kConnection]?: Connection };
+
+// The socket's listeners, shared by every connection (each finds its own through the socket), so none carries closures
+// of its own: an idle connection is mostly what it keeps.
+function onSocketError(this: ServedSocket, error: Error): void {
+  this[kConnection]?.socketFailed(error);
+}
+
+function onSocketClose(this: ServedSocket): void {
+  this[kConnection]?.socketEnded();
+}
+
+function onSocketMessage(this: ServedSocket, data: RawData, isBinary: boolean): void {
+  this[kConnection]?.received(data, isBinary);
+}
+
+function onSocketPong(this: ServedSocket): void {
+  this[kConnection]?.ponged();
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
@@ -113,8 +136,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
   private alive = true;
   /** While the queue is being flushed, pushes are left to the flush, which reads them from the database in order. */
   private draining = false;
-  /** This user's receipt box, once authenticated. */
-  private box: Uint8Array | undefined;
+  /** This user's receipt box once authenticated, as ReceiptBoxes keys it (hex); boxBytes() has its bytes. */
+  private boxKey: string | undefined;
   private readonly outbox: Outbox;
 
   constructor(
@@ -127,23 +150,32 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     transport: Transport,
   ) {
     this.outbox = new Outbox(socket, transport, deps, this);
+    (socket as ServedSocket)[kConnection] = this;
     // Without an 'error' listener, one bad frame on this socket would crash the process.
-    socket.on('error', (error) => deps.log('socket_error', { conn: id, code: errorCode(error) }));
+    socket.on('error', onSocketError);
     // 'close' comes once: on(), not once(), which would wrap the listener in a bound function of its own.
-    socket.on('close', () => {
-      this.release();
-      this.socketClosed = true;
-      deps.onClosed(this);
-      for (const resolve of this.closeWaiters?.splice(0) ?? []) resolve();
-    });
+    socket.on('close', onSocketClose);
     // What ws's receiver reads comes here; readFramesDirectly() takes over the frames a client sends all the time.
-    socket.on('message', (data, isBinary) => this.received(data, isBinary));
-    socket.on('pong', () => this.ponged());
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
 
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     const timer = setTimeout(() => this.close(CloseCode.POLICY_VIOLATION, 'authentication timed out'), deps.options.authTimeoutMs);
     this.state = { kind: 'awaiting-auth', nonce, timer };
     this.send({ name: 'CHALLENGE', requestId: 0, nonce, serverTime: deps.options.now() });
+  }
+
+  /** ws reported an error on the socket (it closes the socket next). */
+  socketFailed(error: Error): void {
+    this.deps.log('socket_error', { conn: this.id, code: errorCode(error) });
+  }
+
+  /** The socket has closed: leave the online maps, and settle whoever waits for it. */
+  socketEnded(): void {
+    this.release();
+    this.socketClosed = true;
+    this.deps.onClosed(this);
+    for (const resolve of this.closeWaiters?.splice(0) ?? []) resolve();
   }
 
   /** Settles when the socket has closed. */
@@ -255,8 +287,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
       }
     } finally {
       this.pumping = false;
-      // An idle connection keeps no array.
+      // An idle connection keeps no array, nor a settled promise.
       this.backlog = undefined;
+      this.pumped = undefined;
     }
   }
 
@@ -381,8 +414,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     this.state = { kind: 'authenticated', username: outcome.username };
     this.deps.log('authenticated', { conn: this.id, user: outcome.username });
     this.deps.router.attach(outcome.username, this);
-    this.box = this.deps.receipts.boxFor(outcome.username);
-    this.deps.receipts.attach(this.box, this);
+    this.boxKey = this.deps.receipts.attach(outcome.username, this);
     this.send(okFrame(frame.requestId));
     this.draining = true;
     void this.drain(outcome.username).catch((error: unknown) => {
@@ -540,11 +572,12 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
   /** An ACK of a stored envelope (or of a RECEIPT): written with the next commit. Its own method, so an early ACK makes none of its closures. */
   private onStoredAck(messageId: Uint8Array, requestId: number, username: string, now: number): void {
     const { store, writes, metrics, receipts } = this.deps;
-    const box = this.box;
+    const boxKey = this.boxKey;
     writes.submit(
       () => {
         const acked = handleAck(messageId, username, store, now);
-        if (acked === undefined && box !== undefined) store.receipts.remove(box, messageId);
+        // Not an envelope's ACK: a RECEIPT's, kept under this user's box.
+        if (acked === undefined && boxKey !== undefined) store.receipts.remove(Buffer.from(boxKey, 'hex'), messageId);
         return acked;
       },
       (acked) => {
@@ -590,7 +623,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     const { store, options, router } = this.deps;
     const limits = this.deps.sendLimits;
     const now = options.now();
-    const box = this.box ?? null;
+    const box = frame.name === 'SEND_WITH_RECEIPT' ? (this.boxBytes() ?? null) : null;
     const accepted = checkSend(frame, store, limits, now, box);
     if ('name' in accepted) {
       this.send(accepted);
@@ -694,12 +727,18 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     }
   }
 
+  /** The receipt box's bytes, for the store. */
+  private boxBytes(): Uint8Array | undefined {
+    return this.boxKey === undefined ? undefined : Buffer.from(this.boxKey, 'hex');
+  }
+
   /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */
   private flushReceipts(): void {
-    if (this.box === undefined) return;
+    const box = this.boxBytes();
+    if (box === undefined) return;
     let afterSeq = 0;
     for (;;) {
-      const page = this.deps.store.receipts.page(this.box, afterSeq, DRAIN_PAGE_SIZE);
+      const page = this.deps.store.receipts.page(box, afterSeq, DRAIN_PAGE_SIZE);
       for (const receipt of page) this.send({ name: 'RECEIPT', requestId: 0, messageId: receipt.messageId, ackedAt: receipt.ackedAt });
       const last = page.at(-1);
       if (last === undefined || page.length < DRAIN_PAGE_SIZE) return;
@@ -731,7 +770,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     const state = this.state;
     if (state.kind === 'awaiting-auth') clearTimeout(state.timer);
     if (state.kind === 'authenticated') this.deps.router.detach(state.username, this);
-    if (this.box !== undefined) this.deps.receipts.detach(this.box, this);
+    if (this.boxKey !== undefined) this.deps.receipts.detach(this.boxKey, this);
     this.state = { kind: 'closed' };
   }
 }

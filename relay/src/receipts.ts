@@ -31,13 +31,18 @@ export class ReceiptBoxes {
     return createHmac('sha256', this.key).update(username, 'utf8').digest().subarray(0, BOX_BYTES);
   }
 
-  attach(box: Uint8Array, peer: ReceiptPeer): void {
-    this.online.set(Buffer.from(box).toString('hex'), peer);
+  /**
+   * Routes the receipts for this user's box to peer. Returns the box as the online map's own key (hex), which a
+   * connection keeps instead of the box's bytes: an idle connection then holds no buffer for it.
+   */
+  attach(username: string, peer: ReceiptPeer): string {
+    const key = Buffer.from(this.boxFor(username)).toString('hex');
+    this.online.set(key, peer);
+    return key;
   }
 
-  detach(box: Uint8Array, peer: ReceiptPeer): void {
-    const hex = Buffer.from(box).toString('hex');
-    if (this.online.get(hex) === peer) this.online.delete(hex);
+  detach(key: string, peer: ReceiptPeer): void {
+    if (this.online.get(key) === peer) this.online.delete(key);
   }
 
   get(box: Uint8Array): ReceiptPeer | undefined {

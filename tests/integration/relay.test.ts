@@ -358,12 +358,15 @@ describe('relay: hostile input', () => {
     expect(await recipient.next('DELIVER')).toMatchObject({ envelope: envelope('whole') });
   });
 
-  it('closes a connection that sends an unmasked frame (1002), after serving what came before it', async () => {
-    const r = await relay();
+  it('closes a connection that sends an unmasked frame (1002), after serving what came before it, and logs why', async () => {
+    const logged: Array<[string, unknown]> = [];
+    const r = await relay({}, { log: (event, fields) => void logged.push([event, fields]) });
     const client = await registered(r.url, await createIdentity('alice'));
     expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
     client.sendRaw(encodeFrame({ name: 'LOOKUP', requestId: 99, username: 'alice' }), { mask: false });
     expect((await client.closed).code).toBe(1002);
+    // ws's own code for the refusal, and the connection's number, as RELAY.md's socket_error row says.
+    expect(logged.filter(([event]) => event === 'socket_error')).toEqual([['socket_error', { conn: expect.any(Number), code: 'WS_ERR_EXPECTED_MASK' }]]);
   });
 
   it('answers PROTO_UNEXPECTED_FRAME to a frame only the relay sends, and keeps serving the connection', async () => {

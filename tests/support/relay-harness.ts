@@ -4,7 +4,7 @@ import { WireClient, type TestIdentity } from './wire-client.js';
 
 /** Relays and raw clients for one test file, all closed after each test (clients first, then relays, newest first). */
 export interface RelayHarness {
-  relay(options?: Parameters<typeof startTestRelay>[0]): Promise<TestRelay>;
+  relay(options?: Parameters<typeof startTestRelay>[0], extras?: Parameters<typeof startTestRelay>[1]): Promise<TestRelay>;
   /** Restart a relay on its data folder and port; the new handle is closed after the test too. */
   restart(current: TestRelay): Promise<TestRelay>;
   track(client: WireClient): WireClient;
@@ -29,7 +29,7 @@ export function useRelayHarness(): RelayHarness {
     return relay;
   };
   return {
-    relay: async (options = {}) => adopt(await startTestRelay(options)),
+    relay: async (options = {}, extras = {}) => adopt(await startTestRelay(options, extras)),
     restart: async (current) => adopt(await current.restart()),
     track,
     connect: async (url) => track(await WireClient.connect(url)),
