@@ -217,13 +217,11 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     const ip = addressOf(request);
     // Taken here, so no closure below keeps the upgrade request (and its headers) alive as long as the socket.
     const transport = request.socket;
-    if (!ipConnections.tryOpen(ip)) {
+    if (!ipConnections.tryOpenSocket(socket, ip)) {
       metrics.countLimited('connections');
       turnAway(socket, 'TOO_MANY_CONNECTIONS', `at most ${resolved.maxConnectionsPerIp} connections per address`, 0);
       return;
     }
-    // on(), not once(): 'close' comes once, and once() would add a bound wrapper per socket.
-    socket.on('close', () => ipConnections.closed(ip));
     // Hold its frames in TCP until the limiter has answered and the Connection listens.
     socket.pause();
     void limiter.take('connections', ip).then(
