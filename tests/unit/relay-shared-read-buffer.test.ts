@@ -71,6 +71,14 @@ function dataOf(socket: Socket): Chunks {
 
 const bytesOf = (length: number, seed: number): Buffer => Buffer.from(Array.from({ length }, (_, i) => (seed + i * 7) & 0xff));
 
+/** A second connection, read into the shared buffer, whose reads show when the loop has polled (see writeWhilePaused). */
+async function barrierConnection(): Promise<{ client: Socket; reads: Chunks }> {
+  const { accepted, client } = await connection();
+  const { reads } = takeReads(accepted);
+  accepted.resume();
+  return { client, reads };
+}
+
 /**
  * Writes to a paused socket and waits until it would have read them: on loopback a write is in the receiver's queue
  * when it returns, so once a later write to a socket that reads has been read, and that poll of the loop is over,
@@ -117,10 +125,8 @@ describe('reading sockets into one shared buffer', () => {
 
   it('reads nothing while the socket is paused, and reads on from where it was once resumed', async () => {
     const paused = await connection();
-    const other = await connection();
+    const barrier = await barrierConnection();
     const held = takeReads(paused.accepted);
-    const barrier = { client: other.client, reads: takeReads(other.accepted).reads };
-    other.accepted.resume();
     await writeWhilePaused(paused.client, 'held back', barrier);
     expect(held.reads.list).toEqual([]);
 
@@ -136,15 +142,13 @@ describe('reading sockets into one shared buffer', () => {
 
   it('keeps a socket paused that was reading before it was paused and taken', async () => {
     const reading = await connection();
-    const other = await connection();
+    const barrier = await barrierConnection();
     const dataEvents = dataOf(reading.accepted);
     reading.accepted.resume();
     reading.client.write('read as data');
     await dataEvents.until('read as data'.length);
     reading.accepted.pause();
     const held = takeReads(reading.accepted);
-    const barrier = { client: other.client, reads: takeReads(other.accepted).reads };
-    other.accepted.resume();
     await writeWhilePaused(reading.client, 'held back', barrier);
     expect(held.reads.list).toEqual([]);
     reading.accepted.resume();
