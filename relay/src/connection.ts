@@ -31,7 +31,7 @@ import type { Peer, Router } from './router.js';
 import type { QueueCaps, RelayStore } from './store/ports.js';
 import { LAZY_COMMIT_MS, within, type GroupCommit } from './store/group-commit.js';
 import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from './store/storage-full.js';
-import type { ReceiptBoxes, ReceiptPeer } from './receipts.js';
+import { boxOfKey, type ReceiptBoxes, type ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
 export interface ConnectionDeps {
@@ -577,7 +577,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
       () => {
         const acked = handleAck(messageId, username, store, now);
         // Not an envelope's ACK: a RECEIPT's, kept under this user's box.
-        if (acked === undefined && boxKey !== undefined) store.receipts.remove(Buffer.from(boxKey, 'hex'), messageId);
+        if (acked === undefined && boxKey !== undefined) store.receipts.remove(boxOfKey(boxKey), messageId);
         return acked;
       },
       (acked) => {
@@ -729,7 +729,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
 
   /** The receipt box's bytes, for the store. */
   private boxBytes(): Uint8Array | undefined {
-    return this.boxKey === undefined ? undefined : Buffer.from(this.boxKey, 'hex');
+    return this.boxKey === undefined ? undefined : boxOfKey(this.boxKey);
   }
 
   /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */

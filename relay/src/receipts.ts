@@ -6,6 +6,11 @@ import type { FrameOf } from '../protocol/index.js';
 export const RECEIPT_KEY_FILE = 'receipt-key';
 const BOX_BYTES = 16;
 
+/** The box whose online-map key (ReceiptBoxes.attach) this is. */
+export function boxOfKey(key: string): Uint8Array {
+  return Buffer.from(key, 'hex');
+}
+
 /**
  * Receipt boxes. A sender who asks for a receipt is recorded with its queued envelope, until the ack, not by name but
  * as HMAC(relay's receipt key, username): a copy of the database alone does not say who sent what.
