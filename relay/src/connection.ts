@@ -15,50 +15,31 @@ import {
 import { handleAuth, handleRegister, handleRegisterLocked, handleResume, type AuthOutcome } from './handlers/auth.js';
 import { handleTotpDisable, handleTotpEnable, handleTotpSetup } from './handlers/totp.js';
 import { handleLookup } from './handlers/directory.js';
-import { checkSend, handleAck, sendReply, type AcceptedSend, type SendFrame, type SendLimits } from './handlers/messages.js';
-import type { HeldEnvelope, HeldEnvelopes, HeldSender } from './delivery/held-envelopes.js';
-import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey, lowStockNotice } from './handlers/prekeys.js';
-import type { RelayRateLimiter } from './limits/rate-limiter.js';
-import { describeError, type Log } from './log.js';
-import type { RelayMetrics } from './metrics.js';
+import { handleFetchPrekeys, handlePublishOneTimePrekeys, handlePublishPqPrekeys, handlePublishSignedPrekey } from './handlers/prekeys.js';
+import { acceptAck } from './delivery/acks.js';
+import type { DeliveryClient, DeliveryDeps } from './delivery/client.js';
+import { drainQueue, type DrainTarget } from './delivery/queue-drain.js';
+import { acceptSend } from './delivery/sends.js';
+import { describeError } from './log.js';
 import { missingCaseError } from './missing-case.js';
-import type { RateLimitName, ResolvedRelayOptions } from './options.js';
+import type { RateLimitName } from './options.js';
 import type { OkPacer } from './ok-pacer.js';
 import type { FrameListener } from './frame-reader.js';
 import { Outbox, type Transport } from './outbox.js';
-import { deliverFrame, errorFrame, okFrame } from './replies.js';
-import type { Peer, Router } from './router.js';
-import type { QueueCaps, RelayStore } from './store/ports.js';
-import { LAZY_COMMIT_MS, within, type GroupCommit } from './store/group-commit.js';
-import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from './store/storage-full.js';
-import { boxOfKey, type ReceiptBoxes, type ReceiptPeer } from './receipts.js';
+import { errorFrame, okFrame } from './replies.js';
+import type { Peer } from './router.js';
+import { STORAGE_FULL_RETRY_MS } from './store/storage-full.js';
+import type { ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
-export interface ConnectionDeps {
-  readonly store: RelayStore;
-  /** SENDs and ACKs are written through this, one transaction per event-loop turn. */
-  readonly writes: GroupCommit;
-  readonly router: Router;
-  readonly options: ResolvedRelayOptions;
-  readonly log: Log;
-  readonly limiter: RelayRateLimiter;
-  readonly metrics: RelayMetrics;
+/** What every connection shares: the relay's parts, and its options. */
+export interface ConnectionDeps extends DeliveryDeps {
   readonly tokens: TokenService;
-  readonly receipts: ReceiptBoxes;
-  /** Envelopes pushed to online recipients and not yet stored. */
-  readonly held: HeldEnvelopes;
   /** Writes OKs that leave on their own a few sockets per turn. */
   readonly okPacer: OkPacer;
-  /** The queue caps and longest ttl every SEND is checked against (from the options). */
-  readonly sendLimits: SendLimits;
-  /** Counts and logs writes refused because the disk or the database's cap is full. */
-  readonly storage: StorageAlarm;
   /** Called once the socket has closed (shared by every connection, so none carries a closure of its own for it). */
   onClosed(connection: Connection): void;
 }
-
-/** Queued envelopes are read in pages so a long queue never sits in memory at once. */
-export const DRAIN_PAGE_SIZE = 256;
 
 type State =
   | { readonly kind: 'awaiting-auth'; readonly nonce: Uint8Array; readonly timer: NodeJS.Timeout }
@@ -116,7 +97,7 @@ function onSocketPong(this: ServedSocket): void {
 }
 
 /** One client socket: challenge, authentication, then requests. Nothing a client sends can throw out of here. */
-export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener {
+export class Connection implements Peer, ReceiptPeer, DeliveryClient, DrainTarget, FrameListener {
   private state: State;
   /** The socket has closed. */
   private socketClosed = false;
@@ -136,7 +117,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
   private alive = true;
   /** While the queue is being flushed, pushes are left to the flush, which reads them from the database in order. */
   private draining = false;
-  /** This user's receipt box once authenticated, as ReceiptBoxes keys it (hex); boxBytes() has its bytes. */
+  /** This user's receipt box once authenticated, as ReceiptBoxes keys it (hex). */
   private boxKey: string | undefined;
   private readonly outbox: Outbox;
 
@@ -182,6 +163,29 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
   whenClosed(): Promise<void> {
     if (this.socketClosed) return Promise.resolve();
     return new Promise((resolve) => (this.closeWaiters ??= []).push(resolve));
+  }
+
+  // What delivering envelopes needs of a connection (DeliveryClient, DrainTarget): the SEND, ACK and drain paths live
+  // in delivery/.
+
+  get receiptBoxKey(): string | undefined {
+    return this.boxKey;
+  }
+
+  get closed(): boolean {
+    return this.state.kind === 'closed';
+  }
+
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  flushed(): Promise<void> {
+    return this.outbox.flushed();
+  }
+
+  drained(): void {
+    this.draining = false;
   }
 
   deliver(frame: FrameOf<'DELIVER'>): boolean {
@@ -326,7 +330,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
    * A request's work failed: STORAGE_FULL, with when to try again, if the disk or the database's cap is full (nothing
    * was stored); INTERNAL, logged, for anything else. True for STORAGE_FULL.
    */
-  private answerFailure(requestId: number, error: unknown): boolean {
+  answerFailure(requestId: number, error: unknown): boolean {
     if (this.deps.storage.refused(error)) {
       this.send(errorFrame(requestId, 'STORAGE_FULL', 'the relay is out of storage; try again later', STORAGE_FULL_RETRY_MS));
       return true;
@@ -416,8 +420,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     this.deps.router.attach(outcome.username, this);
     this.boxKey = this.deps.receipts.attach(outcome.username, this);
     this.send(okFrame(frame.requestId));
+    // Pushes wait meanwhile: the drain reads them from the database, in order.
     this.draining = true;
-    void this.drain(outcome.username).catch((error: unknown) => {
+    void drainQueue(this.deps, this, outcome.username).catch((error: unknown) => {
       this.deps.log('drain_failed', { conn: this.id, ...describeError(error) });
       this.close(CloseCode.INTERNAL_ERROR, 'internal error');
     });
@@ -446,9 +451,9 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
       case 'SEND':
       case 'SEND_EXPIRING':
       case 'SEND_WITH_RECEIPT':
-        return this.onSend(frame, username);
+        return acceptSend(this.deps, this, frame, username);
       case 'ACK':
-        this.onAck(frame.messageId, frame.requestId, username);
+        acceptAck(this.deps, this, frame.messageId, frame.requestId, username);
         return undefined;
       case 'ACKS':
         this.onAcks(frame, username);
@@ -492,7 +497,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
    * REFUSAL_PAUSE_MS): a refusal is cheap and immediate, so a client that keeps sending would otherwise have the relay
    * answering refusals as fast as it can send them. A client that waits as it is told loses nothing.
    */
-  private rateLimited(requestId: number, message: string, retryAfterMs: number): void {
+  rateLimited(requestId: number, message: string, retryAfterMs: number): void {
     this.send(errorFrame(requestId, 'RATE_LIMITED', message, retryAfterMs));
     if (this.refusalPause !== undefined || this.state.kind === 'closed') return;
     this.socket.pause();
@@ -551,14 +556,6 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     });
   }
 
-  /** An ACK of a delivered envelope (files a receipt if asked for), or of a RECEIPT (which then stops being resent). No reply, so nothing waits for its commit. */
-  private onAck(messageId: Uint8Array, requestId: number, username: string): void {
-    const now = this.deps.options.now();
-    const early = this.deps.held.find(username, messageId);
-    if (early !== undefined) this.onEarlyAck(early, now);
-    else this.onStoredAck(messageId, requestId, username, now);
-  }
-
   /** ACKS: each id as its own ACK. Ids that are not whole, or too many, are a malformed frame. */
   private onAcks(frame: FrameOf<'ACKS'>, username: string): void {
     const ids = decodeMessageIds(frame.messageIds);
@@ -566,113 +563,7 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
       this.refuse(errorFrame(frame.requestId, 'PROTO_MALFORMED_FRAME', `messageIds must be 1 to ${MAX_ACKS_PER_FRAME} ids of ${MESSAGE_ID_BYTES} bytes`), CloseCode.PROTOCOL_ERROR);
       return;
     }
-    for (const messageId of ids) this.onAck(messageId, frame.requestId, username);
-  }
-
-  /** An ACK of a stored envelope (or of a RECEIPT): written with the next commit. Its own method, so an early ACK makes none of its closures. */
-  private onStoredAck(messageId: Uint8Array, requestId: number, username: string, now: number): void {
-    const { store, writes, metrics, receipts } = this.deps;
-    const boxKey = this.boxKey;
-    writes.submit(
-      () => {
-        const acked = handleAck(messageId, username, store, now);
-        // Not an envelope's ACK: a RECEIPT's, kept under this user's box.
-        if (acked === undefined && boxKey !== undefined) store.receipts.remove(boxOfKey(boxKey), messageId);
-        return acked;
-      },
-      (acked) => {
-        if (acked === undefined) return;
-        metrics.deliveryLatency.observe(Math.max(0, now - acked.receivedAt) / 1000);
-        if (acked.receiptBox !== null) {
-          receipts.get(acked.receiptBox)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId, ackedAt: now });
-        }
-      },
-      (error) => void this.answerFailure(requestId, error),
-      within(LAZY_COMMIT_MS),
-    );
-  }
-
-  /**
-   * The recipient acked a held envelope before it was stored: it never will be (its commit only remembers the id).
-   * The sender's OK still waits for that commit, where it leaves with the other OKs of the batch in one write.
-   */
-  private onEarlyAck(envelope: HeldEnvelope, now: number): void {
-    if (envelope.ackedAt !== undefined) return;
-    envelope.ackedAt = now;
-    this.deps.metrics.deliveryLatency.observe(Math.max(0, now - envelope.item.receivedAt) / 1000);
-    const box = envelope.item.receiptBox;
-    // The receipt is filed by the same commit; the sender's ACK of it is submitted after, so it finds it.
-    if (box !== null) this.deps.receipts.get(box)?.deliverReceipt({ name: 'RECEIPT', requestId: 0, messageId: envelope.item.messageId, ackedAt: now });
-  }
-
-  /**
-   * Every SEND is counted against its identity's rate limit. Well inside the limit the answer is known at once and
-   * the SEND is handled now; near it, the SEND (and the frames after it) wait for the limiter.
-   */
-  private onSend(frame: SendFrame, username: string): Promise<void> | undefined {
-    const verdict = this.deps.limiter.takeMessageNow(username);
-    if (typeof verdict === 'number') return this.onSendAllowed(frame, verdict);
-    return verdict.then((retryAfterMs) => this.onSendAllowed(frame, retryAfterMs));
-  }
-
-  private onSendAllowed(frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {
-    if (retryAfterMs > 0) {
-      this.rateLimited(frame.requestId, 'too many messages; retry later', retryAfterMs);
-      return undefined;
-    }
-    const { store, options, router } = this.deps;
-    const limits = this.deps.sendLimits;
-    const now = options.now();
-    const box = frame.name === 'SEND_WITH_RECEIPT' ? (this.boxBytes() ?? null) : null;
-    const accepted = checkSend(frame, store, limits, now, box);
-    if ('name' in accepted) {
-      this.send(accepted);
-      return undefined;
-    }
-    const recipient = router.get(accepted.to);
-    if (recipient !== undefined && options.holdMs > 0 && this.holdAndPush(frame.requestId, accepted, limits.caps, recipient)) return undefined;
-    return this.storeThenPush(frame.requestId, accepted);
-  }
-
-  /** The OK (and the push) go out only once the envelope's transaction has committed. */
-  private storeThenPush(requestId: number, accepted: AcceptedSend): Promise<void> {
-    const { store, router } = this.deps;
-    const caps = this.deps.sendLimits.caps;
-    return new Promise<void>((resolve, reject) => {
-      this.deps.writes.submit(
-        () => store.queue.enqueue(accepted.to, accepted.item, caps),
-        (result) => {
-          this.send(sendReply(requestId, result));
-          if (result === 'queued') router.get(accepted.to)?.deliver(deliverFrame(accepted.item));
-          resolve();
-        },
-        reject,
-      );
-    });
-  }
-
-  /**
-   * For an online recipient: push the envelope now and store it once its hold has passed, unless the recipient acks it
-   * first (then it is never written). The sender's OK waits for that commit either way. False: not pushed (the
-   * recipient is receiving its stored queue), so the caller stores it first as usual.
-   */
-  private holdAndPush(requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
-    const { store, held } = this.deps;
-    const { to, item } = accepted;
-    const retried = held.find(to, item.messageId);
-    if (retried !== undefined) {
-      // A retry of an envelope still held: the same OK, when the first one gets it.
-      held.retried(retried, this, requestId);
-      return true;
-    }
-    const admitted = store.queue.admit(to, item.messageId, item.envelope.length, caps, held.pending(to));
-    if (admitted !== 'queued') {
-      this.send(sendReply(requestId, admitted));
-      return true;
-    }
-    if (!recipient.deliver(deliverFrame(item))) return false;
-    held.add(to, item, this, requestId);
-    return true;
+    for (const messageId of ids) acceptAck(this.deps, this, messageId, frame.requestId, username);
   }
 
   /** A held envelope this connection sent is stored, or acked: its OK. */
@@ -690,64 +581,8 @@ export class Connection implements Peer, ReceiptPeer, HeldSender, FrameListener 
     this.send(okFrame(requestId));
   }
 
-  /**
-   * Every envelope waiting for this user, in arrival order, then DRAINED. Pushes are held back meanwhile (the
-   * flush reads them from the database), and the flush waits for the socket when half of maxBufferedBytes is pending.
-   */
-  private async drain(username: string): Promise<void> {
-    let count = 0;
-    let afterSeq = 0;
-    const halfBuffer = this.deps.options.maxBufferedBytes / 2;
-    // ACKs still waiting for their commit must be applied before the queue is read, or acked envelopes would come back.
-    this.deps.writes.flush();
-    try {
-      for (;;) {
-        const page = this.deps.store.queue.page(username, afterSeq, DRAIN_PAGE_SIZE, this.deps.options.now());
-        let waited = false;
-        for (const item of page) {
-          if (this.state.kind === 'closed') return;
-          this.send(deliverFrame(item));
-          if (this.socket.bufferedAmount > halfBuffer) {
-            waited = true;
-            await this.outbox.flushed();
-          }
-        }
-        count += page.length;
-        const last = page.at(-1);
-        // After a wait, envelopes may have arrived behind this page: read once more.
-        if (last === undefined || (page.length < DRAIN_PAGE_SIZE && !waited)) break;
-        afterSeq = last.seq;
-      }
-      this.flushReceipts();
-      this.send({ name: 'DRAINED', requestId: 0, count });
-      const notice = lowStockNotice(this.deps.store.prekeys.counts(username));
-      if (notice !== undefined) this.send(notice);
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  /** The receipt box's bytes, for the store. */
-  private boxBytes(): Uint8Array | undefined {
-    return this.boxKey === undefined ? undefined : boxOfKey(this.boxKey);
-  }
-
-  /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */
-  private flushReceipts(): void {
-    const box = this.boxBytes();
-    if (box === undefined) return;
-    let afterSeq = 0;
-    for (;;) {
-      const page = this.deps.store.receipts.page(box, afterSeq, DRAIN_PAGE_SIZE);
-      for (const receipt of page) this.send({ name: 'RECEIPT', requestId: 0, messageId: receipt.messageId, ackedAt: receipt.ackedAt });
-      const last = page.at(-1);
-      if (last === undefined || page.length < DRAIN_PAGE_SIZE) return;
-      afterSeq = last.seq;
-    }
-  }
-
   /** False if the frame could not be handed to the socket. */
-  private send(frame: ServerFrame): boolean {
+  send(frame: ServerFrame): boolean {
     return this.outbox.send(frame);
   }
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DRAIN_PAGE_SIZE } from '../../relay/src/connection.js';
+import { DRAIN_PAGE_SIZE } from '../../relay/src/delivery/queue-drain.js';
 import { QUEUE_PAGE_SQL, openDatabase } from '../../relay/src/store/sqlite.js';
 
 const USERS = 20;
