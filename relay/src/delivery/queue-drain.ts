@@ -1,11 +1,21 @@
 import type { ServerFrame } from '../../protocol/index.js';
 import { lowStockNotice } from '../handlers/prekeys.js';
 import { boxOfKey } from '../receipts.js';
+import type { ResolvedRelayOptions } from '../options.js';
 import { deliverFrame } from '../replies.js';
-import type { DeliveryDeps } from './client.js';
+import type { GroupCommit } from '../store/group-commit.js';
+import type { RelayStore } from '../store/ports.js';
 
 /** Queued envelopes are read in pages so a long queue never sits in memory at once. */
 export const DRAIN_PAGE_SIZE = 256;
+
+/** What draining a queue needs of the relay (the connections' deps object has it). */
+export interface DrainDeps {
+  readonly store: Pick<RelayStore, 'queue' | 'receipts' | 'prekeys'>;
+  /** Its ACKs still waiting to be written are written first. */
+  readonly writes: Pick<GroupCommit, 'flush'>;
+  readonly options: Pick<ResolvedRelayOptions, 'maxBufferedBytes' | 'now'>;
+}
 
 /** What draining a queue needs of the connection it drains to. */
 export interface DrainTarget {
@@ -27,7 +37,7 @@ export interface DrainTarget {
  * low prekey stock's notice). The target holds pushes back until drained() (this reads them from the database), and
  * this waits for the socket whenever half of maxBufferedBytes is pending.
  */
-export async function drainQueue(deps: Pick<DeliveryDeps, 'store' | 'writes' | 'options'>, target: DrainTarget, username: string): Promise<void> {
+export async function drainQueue(deps: DrainDeps, target: DrainTarget, username: string): Promise<void> {
   const { store, options } = deps;
   let count = 0;
   let afterSeq = 0;
@@ -62,7 +72,7 @@ export async function drainQueue(deps: Pick<DeliveryDeps, 'store' | 'writes' | '
 }
 
 /** Receipts that waited for this (then offline) sender, oldest first; each stays stored until the sender ACKs it. */
-function flushReceipts(deps: Pick<DeliveryDeps, 'store'>, target: DrainTarget): void {
+function flushReceipts(deps: DrainDeps, target: DrainTarget): void {
   const boxKey = target.receiptBoxKey;
   if (boxKey === undefined) return;
   const box = boxOfKey(boxKey);
