@@ -29,6 +29,7 @@ import type { RelayStore } from './store/ports.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { StorageAlarm } from './store/storage-full.js';
 import { ThrottledLog } from './throttled-log.js';
+import { startUpkeep } from './upkeep.js';
 import { explainOpenFailure } from './store/open-failure.js';
 import { diskFreeBytes } from './store/storage-usage.js';
 import { GroupCommit } from './store/group-commit.js';
@@ -64,8 +65,6 @@ export interface StartRelayExtras {
   readonly wrapStore?: (store: RelayStore) => RelayStore;
 }
 
-/** How often the delivered ids remembered in memory are written: often enough that each batch is a short write. */
-const DELIVERED_FLUSH_MS = 100;
 /** Clients get this long to answer the closing handshake before their sockets are dropped. */
 const SHUTDOWN_GRACE_MS = 2_000;
 /** How often Node looks for requests past their time (headers of a kept-alive connection's later requests, whole requests). */
@@ -277,49 +276,12 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
   const stopHeartbeat = startHeartbeat(connections, resolved.pingIntervalMs);
   // A renewed certificate is picked up without a restart, even when no one sends SIGHUP.
   const stopTlsRechecks = tls?.startRechecks();
-  // A unit of the group commit, like every steady-state write: its flush runs off the event loop.
-  const purgeExpired = (): Promise<number> =>
-    new Promise<number>((resolve, reject) => {
-      writes.submit(
-        () => {
-          const now = resolved.now();
-          store.queue.forgetDeliveredBefore(now - resolved.deliveredMemoryMs);
-          return store.queue.purge(now - resolved.maxQueueAgeMs, now) + store.blobs.purge(now);
-        },
-        (purged) => {
-          if (purged > 0) {
-            metrics.purged.inc(purged);
-            log('queue_purged', { count: purged });
-          }
-          resolve(purged);
-        },
-        reject,
-      );
-    });
-  const purger = setInterval(() => {
-    purgeExpired().catch((error: unknown) => {
-      if (!storage.refused(error)) log('purge_failed', describeError(error));
-    });
-  }, resolved.purgeIntervalMs);
-
-  // Delivered ids gather in memory and are appended every DELIVERED_FLUSH_MS, in a transaction of their own that asks
-  // for no flush of the disk: nobody waits on them, the next flush or checkpoint covers them, and a power cut that loses
-  // them costs what a crash costs, a retry delivered again and dropped by its recipient. So a chat whose messages are all
-  // acked in time flushes nothing.
-  const deliveredWriter = setInterval(() => {
-    try {
-      store.transaction(() => store.queue.flushDelivered());
-    } catch (error) {
-      // Not lost: the ids wait in memory for the next append.
-      if (!storage.refused(error)) log('internal_error', describeError(error));
-    }
-  }, DELIVERED_FLUSH_MS);
+  const upkeep = startUpkeep({ store, writes, options: resolved, metrics, log, storage });
 
   async function shutdown(): Promise<void> {
     stopHeartbeat();
     stopTlsRechecks?.();
-    clearInterval(purger);
-    clearInterval(deliveredWriter);
+    upkeep.stop();
     const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
     const open = [...connections];
     // Finish what was already read (each SEND read gets its answer), then say goodbye.
@@ -355,7 +317,7 @@ export async function startRelay(options: RelayOptions, extras: StartRelayExtras
     host: resolved.host,
     port,
     queueDepth: (username) => store.queue.depth(username),
-    purgeExpired,
+    purgeExpired: upkeep.purgeExpired,
     reloadTls: () => tls?.reload('signal') ?? { ok: false, code: 'TLS_NOT_CONFIGURED', message: 'the relay serves plain ws:// (no tlsCertPath and tlsKeyPath)' },
     close: () => (closing ??= shutdown()),
   };
