@@ -3,20 +3,28 @@ import { boxOfKey } from '../receipts.js';
 import { deliverFrame } from '../replies.js';
 import type { Peer } from '../router.js';
 import type { QueueCaps } from '../store/ports.js';
+import type { RelayRateLimiter } from '../limits/rate-limiter.js';
+import type { ResolvedRelayOptions } from '../options.js';
 import type { DeliveryClient, DeliveryDeps } from './client.js';
+
+/** What a SEND needs of the relay (the connections' deps object has it). */
+export interface SendDeps extends Pick<DeliveryDeps, 'store' | 'writes' | 'router' | 'held' | 'sendLimits'> {
+  readonly limiter: Pick<RelayRateLimiter, 'takeMessageNow'>;
+  readonly options: Pick<ResolvedRelayOptions, 'now' | 'holdMs'>;
+}
 
 /**
  * A SEND from `username`. Every SEND is counted against its identity's rate limit: well inside the limit the answer
  * is known at once and the SEND is handled now; near it, the SEND (and the frames after it) wait for the limiter.
  * Settles once the SEND is answered, or undefined if it already has been (or is held, answered by its commit).
  */
-export function acceptSend(deps: DeliveryDeps, client: DeliveryClient, frame: SendFrame, username: string): Promise<void> | undefined {
+export function acceptSend(deps: SendDeps, client: DeliveryClient, frame: SendFrame, username: string): Promise<void> | undefined {
   const verdict = deps.limiter.takeMessageNow(username);
   if (typeof verdict === 'number') return sendAllowed(deps, client, frame, verdict);
   return verdict.then((retryAfterMs) => sendAllowed(deps, client, frame, retryAfterMs));
 }
 
-function sendAllowed(deps: DeliveryDeps, client: DeliveryClient, frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {
+function sendAllowed(deps: SendDeps, client: DeliveryClient, frame: SendFrame, retryAfterMs: number): Promise<void> | undefined {
   if (retryAfterMs > 0) {
     client.rateLimited(frame.requestId, 'too many messages; retry later', retryAfterMs);
     return undefined;
@@ -36,7 +44,7 @@ function sendAllowed(deps: DeliveryDeps, client: DeliveryClient, frame: SendFram
 }
 
 /** The OK (and the push) go out only once the envelope's transaction has committed. */
-function storeThenPush(deps: DeliveryDeps, client: DeliveryClient, requestId: number, accepted: AcceptedSend): Promise<void> {
+function storeThenPush(deps: SendDeps, client: DeliveryClient, requestId: number, accepted: AcceptedSend): Promise<void> {
   const { store, router, writes } = deps;
   const caps = deps.sendLimits.caps;
   return new Promise<void>((resolve, reject) => {
@@ -57,7 +65,7 @@ function storeThenPush(deps: DeliveryDeps, client: DeliveryClient, requestId: nu
  * first (then it is never written). The sender's OK waits for that commit either way. False: not pushed (the
  * recipient is receiving its stored queue), so the caller stores it first as usual.
  */
-function holdAndPush(deps: DeliveryDeps, client: DeliveryClient, requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
+function holdAndPush(deps: SendDeps, client: DeliveryClient, requestId: number, accepted: AcceptedSend, caps: QueueCaps, recipient: Peer): boolean {
   const { store, held } = deps;
   const { to, item } = accepted;
   const retried = held.find(to, item.messageId);

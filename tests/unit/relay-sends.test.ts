@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FrameOf, ServerFrame } from '../../relay/protocol/index.js';
+import type { DeliveryClient } from '../../relay/src/delivery/client.js';
+import { HeldEnvelopes } from '../../relay/src/delivery/held-envelopes.js';
+import { acceptSend, type SendDeps } from '../../relay/src/delivery/sends.js';
+import type { SendFrame } from '../../relay/src/handlers/messages.js';
+import { Router, type Peer } from '../../relay/src/router.js';
+import { GroupCommit } from '../../relay/src/store/group-commit.js';
+import type { RelayStore } from '../../relay/src/store/ports.js';
+import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+
+const HOLD_MS = 20;
+
+let dir: string;
+let store: RelayStore;
+let writes: GroupCommit;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'parley-sends-'));
+  store = openSqliteStore(dir);
+  writes = new GroupCommit(store.transaction, HOLD_MS, store.syncCommitted, store.inTransaction);
+  const key = (): Uint8Array => new Uint8Array(randomBytes(32));
+  for (const username of ['alice', 'bob']) {
+    store.users.create({ username, identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, username);
+  }
+});
+
+afterEach(async () => {
+  writes.flush();
+  await writes.settled();
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** A sender's connection: what it was sent, and the rate-limit refusals it was told to answer. */
+class RecordingClient implements DeliveryClient {
+  readonly receiptBoxKey = undefined;
+  readonly sent: ServerFrame[] = [];
+  readonly refused: Array<[number, number]> = [];
+
+  send(frame: ServerFrame): boolean {
+    this.sent.push(frame);
+    return true;
+  }
+
+  rateLimited(requestId: number, _message: string, retryAfterMs: number): void {
+    this.refused.push([requestId, retryAfterMs]);
+  }
+
+  answerFailure(): boolean {
+    throw new Error('no request should fail here');
+  }
+
+  heldSettled(requestId: number): void {
+    this.send({ name: 'OK', requestId });
+  }
+
+  heldFailed(requestId: number, error: unknown): void {
+    throw new Error(`held envelope ${requestId} failed: ${String(error)}`);
+  }
+}
+
+/** A recipient's live connection, which takes no push while it receives its stored queue. */
+class RecordingPeer implements Peer {
+  receivingQueue = false;
+  readonly pushed: string[] = [];
+
+  deliver(frame: FrameOf<'DELIVER'>): boolean {
+    if (this.receivingQueue) return false;
+    this.pushed.push(hex(frame.messageId));
+    return true;
+  }
+
+  notify(): void {}
+  replace(): void {}
+}
+
+function relayParts(retryAfterMs = 0): SendDeps & { router: Router; held: HeldEnvelopes } {
+  return {
+    store,
+    writes,
+    router: new Router(),
+    held: new HeldEnvelopes(writes, store.queue, HOLD_MS),
+    sendLimits: { caps: { count: 100, bytes: 1_000_000 }, maxTtlMs: 60_000 },
+    limiter: { takeMessageNow: () => retryAfterMs },
+    options: { now: () => Date.now(), holdMs: HOLD_MS },
+  };
+}
+
+function send(to = 'bob', requestId = 1, messageId = new Uint8Array(randomBytes(16))): SendFrame {
+  return { name: 'SEND', requestId, to, messageId, envelope: Uint8Array.of(1, 2, 3) };
+}
+
+/** Everything submitted so far is committed and durable (held envelopes included). */
+async function committed(): Promise<void> {
+  writes.flush();
+  await writes.settled();
+}
+
+describe('relay SEND path', () => {
+  it('pushes to an online recipient at once and holds the envelope; its OK waits for the commit', async () => {
+    const deps = relayParts();
+    const bob = new RecordingPeer();
+    deps.router.attach('bob', bob);
+    const alice = new RecordingClient();
+    const frame = send();
+    expect(acceptSend(deps, alice, frame, 'alice')).toBeUndefined();
+    expect(bob.pushed).toEqual([hex(frame.messageId)]);
+    expect(deps.held.find('bob', frame.messageId)).toBeDefined();
+    expect(alice.sent).toEqual([]);
+    await committed();
+    expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
+    // Not acked within its hold: stored.
+    expect(store.queue.depth('bob')).toBe(1);
+  });
+
+  it('stores first for a recipient receiving its stored queue, and pushes once stored', async () => {
+    const deps = relayParts();
+    const bob = new RecordingPeer();
+    bob.receivingQueue = true;
+    deps.router.attach('bob', bob);
+    const alice = new RecordingClient();
+    const frame = send();
+    const answered = acceptSend(deps, alice, frame, 'alice');
+    // Not held: a held envelope is stored only after its hold, past the end of the drain that should have read it.
+    expect(deps.held.find('bob', frame.messageId)).toBeUndefined();
+    bob.receivingQueue = false;
+    await answered;
+    expect(store.queue.depth('bob')).toBe(1);
+    expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
+    expect(bob.pushed).toEqual([hex(frame.messageId)]);
+  });
+
+  it('stores for an offline recipient, then OKs', async () => {
+    const deps = relayParts();
+    const alice = new RecordingClient();
+    await acceptSend(deps, alice, send(), 'alice');
+    expect(store.queue.depth('bob')).toBe(1);
+    expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
+  });
+
+  it('pushes a retry of a held envelope no more, and OKs each when the first is stored', async () => {
+    const deps = relayParts();
+    const bob = new RecordingPeer();
+    deps.router.attach('bob', bob);
+    const alice = new RecordingClient();
+    const messageId = new Uint8Array(randomBytes(16));
+    acceptSend(deps, alice, send('bob', 1, messageId), 'alice');
+    acceptSend(deps, alice, send('bob', 2, messageId), 'alice');
+    expect(bob.pushed).toEqual([hex(messageId)]);
+    await committed();
+    expect(alice.sent).toEqual([
+      { name: 'OK', requestId: 1 },
+      { name: 'OK', requestId: 2 },
+    ]);
+    expect(store.queue.depth('bob')).toBe(1);
+  });
+
+  it('answers a SEND to an unknown user with USER_NOT_FOUND and stores nothing', () => {
+    const deps = relayParts();
+    const alice = new RecordingClient();
+    expect(acceptSend(deps, alice, send('nobody'), 'alice')).toBeUndefined();
+    expect(alice.sent).toEqual([{ name: 'ERROR', requestId: 1, code: 'USER_NOT_FOUND', message: 'no such user', retryAfterMs: 0 }]);
+  });
+
+  it('refuses a SEND past the rate limit with its retry-after, and neither stores nor pushes it', () => {
+    const deps = relayParts(1_500);
+    const bob = new RecordingPeer();
+    deps.router.attach('bob', bob);
+    const alice = new RecordingClient();
+    expect(acceptSend(deps, alice, send('bob', 7), 'alice')).toBeUndefined();
+    expect(alice.refused).toEqual([[7, 1_500]]);
+    expect(bob.pushed).toEqual([]);
+    expect(deps.held.pending('bob').count).toBe(0);
+  });
+});
