@@ -8,6 +8,7 @@ import { HeldEnvelopes, type HeldSender } from '../../relay/src/delivery/held-en
 import { GroupCommit, type SyncCommitted } from '../../relay/src/store/group-commit.js';
 import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+import { addUsers } from '../support/delivery.js';
 
 const HOLD_MS = 25;
 const UNCAPPED = { count: 1_000, bytes: 1_000_000 };
@@ -19,8 +20,7 @@ beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
   dir = await mkdtemp(path.join(tmpdir(), 'parley-held-'));
   store = openSqliteStore(dir);
-  const key = (): Uint8Array => new Uint8Array(randomBytes(32));
-  store.users.create({ username: 'bob', identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, 'bob');
+  addUsers(store, ['bob']);
 });
 
 afterEach(async () => {
@@ -225,8 +225,7 @@ describe('held envelopes', () => {
     // Every envelope under one hash: each lookup must walk the chain and compare.
     const { held } = heldOverStore(undefined, () => 7 as EnvelopeHash);
     const alice = recordingSender();
-    const key = (): Uint8Array => new Uint8Array(randomBytes(32));
-    store.users.create({ username: 'carol', identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, 'carol');
+    addUsers(store, ['carol']);
     await alignToGrid();
     const [first, second] = [envelope(), envelope()];
     // The same id to another recipient is another envelope.

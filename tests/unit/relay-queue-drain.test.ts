@@ -7,6 +7,7 @@ import type { ServerFrame } from '../../relay/protocol/index.js';
 import { DRAIN_PAGE_SIZE, drainQueue, type DrainDeps, type DrainTarget } from '../../relay/src/delivery/queue-drain.js';
 import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+import { addUsers } from '../support/delivery.js';
 
 const UNCAPPED = { count: 10_000, bytes: 100_000_000 };
 const MAX_BUFFERED_BYTES = 1_000;
@@ -17,10 +18,7 @@ let store: RelayStore;
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'parley-drain-'));
   store = openSqliteStore(dir);
-  const key = (): Uint8Array => new Uint8Array(randomBytes(32));
-  for (const username of ['alice', 'bob']) {
-    store.users.create({ username, identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, username);
-  }
+  addUsers(store, ['alice', 'bob']);
 });
 
 afterEach(async () => {

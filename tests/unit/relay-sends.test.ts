@@ -3,8 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FrameOf, ServerFrame } from '../../relay/protocol/index.js';
-import type { DeliveryClient } from '../../relay/src/delivery/client.js';
+import type { FrameOf } from '../../relay/protocol/index.js';
 import { HeldEnvelopes } from '../../relay/src/delivery/held-envelopes.js';
 import { acceptSend, type SendDeps } from '../../relay/src/delivery/sends.js';
 import type { SendFrame } from '../../relay/src/handlers/messages.js';
@@ -12,59 +11,39 @@ import { Router, type Peer } from '../../relay/src/router.js';
 import { GroupCommit } from '../../relay/src/store/group-commit.js';
 import type { RelayStore } from '../../relay/src/store/ports.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+import { RecordingClient, addUsers } from '../support/delivery.js';
 
 const HOLD_MS = 20;
 
 let dir: string;
 let store: RelayStore;
 let writes: GroupCommit;
+const senders: RecordingClient[] = [];
+
+function sender(): RecordingClient {
+  const client = new RecordingClient();
+  senders.push(client);
+  return client;
+}
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'parley-sends-'));
   store = openSqliteStore(dir);
   writes = new GroupCommit(store.transaction, HOLD_MS, store.syncCommitted, store.inTransaction);
-  const key = (): Uint8Array => new Uint8Array(randomBytes(32));
-  for (const username of ['alice', 'bob']) {
-    store.users.create({ username, identityKey: key(), agreementKey: key(), agreementSig: new Uint8Array(randomBytes(64)), registeredAt: 0 }, username);
-  }
+  addUsers(store, ['alice', 'bob']);
 });
 
 afterEach(async () => {
   writes.flush();
   await writes.settled();
+  // No request of these tests fails.
+  expect(senders.flatMap((client) => client.failures)).toEqual([]);
+  senders.length = 0;
   store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
-
-/** A sender's connection: what it was sent, and the rate-limit refusals it was told to answer. */
-class RecordingClient implements DeliveryClient {
-  readonly receiptBoxKey = undefined;
-  readonly sent: ServerFrame[] = [];
-  readonly refused: Array<[number, number]> = [];
-
-  send(frame: ServerFrame): boolean {
-    this.sent.push(frame);
-    return true;
-  }
-
-  rateLimited(requestId: number, _message: string, retryAfterMs: number): void {
-    this.refused.push([requestId, retryAfterMs]);
-  }
-
-  answerFailure(): boolean {
-    throw new Error('no request should fail here');
-  }
-
-  heldSettled(requestId: number): void {
-    this.send({ name: 'OK', requestId });
-  }
-
-  heldFailed(requestId: number, error: unknown): void {
-    throw new Error(`held envelope ${requestId} failed: ${String(error)}`);
-  }
-}
 
 /** A recipient's live connection, which takes no push while it receives its stored queue. */
 class RecordingPeer implements Peer {
@@ -108,7 +87,7 @@ describe('relay SEND path', () => {
     const deps = relayParts();
     const bob = new RecordingPeer();
     deps.router.attach('bob', bob);
-    const alice = new RecordingClient();
+    const alice = sender();
     const frame = send();
     expect(acceptSend(deps, alice, frame, 'alice')).toBeUndefined();
     expect(bob.pushed).toEqual([hex(frame.messageId)]);
@@ -125,7 +104,7 @@ describe('relay SEND path', () => {
     const bob = new RecordingPeer();
     bob.receivingQueue = true;
     deps.router.attach('bob', bob);
-    const alice = new RecordingClient();
+    const alice = sender();
     const frame = send();
     const answered = acceptSend(deps, alice, frame, 'alice');
     // Not held: a held envelope is stored only after its hold, past the end of the drain that should have read it.
@@ -139,7 +118,7 @@ describe('relay SEND path', () => {
 
   it('stores for an offline recipient, then OKs', async () => {
     const deps = relayParts();
-    const alice = new RecordingClient();
+    const alice = sender();
     await acceptSend(deps, alice, send(), 'alice');
     expect(store.queue.depth('bob')).toBe(1);
     expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
@@ -149,7 +128,7 @@ describe('relay SEND path', () => {
     const deps = relayParts();
     const bob = new RecordingPeer();
     deps.router.attach('bob', bob);
-    const alice = new RecordingClient();
+    const alice = sender();
     const messageId = new Uint8Array(randomBytes(16));
     acceptSend(deps, alice, send('bob', 1, messageId), 'alice');
     acceptSend(deps, alice, send('bob', 2, messageId), 'alice');
@@ -164,7 +143,7 @@ describe('relay SEND path', () => {
 
   it('answers a SEND to an unknown user with USER_NOT_FOUND and stores nothing', () => {
     const deps = relayParts();
-    const alice = new RecordingClient();
+    const alice = sender();
     expect(acceptSend(deps, alice, send('nobody'), 'alice')).toBeUndefined();
     expect(alice.sent).toEqual([{ name: 'ERROR', requestId: 1, code: 'USER_NOT_FOUND', message: 'no such user', retryAfterMs: 0 }]);
   });
@@ -173,7 +152,7 @@ describe('relay SEND path', () => {
     const deps = relayParts(1_500);
     const bob = new RecordingPeer();
     deps.router.attach('bob', bob);
-    const alice = new RecordingClient();
+    const alice = sender();
     expect(acceptSend(deps, alice, send('bob', 7), 'alice')).toBeUndefined();
     expect(alice.refused).toEqual([[7, 1_500]]);
     expect(bob.pushed).toEqual([]);

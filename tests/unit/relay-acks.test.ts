@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FrameOf } from '../../relay/protocol/index.js';
+import { acceptAck, type AckDeps } from '../../relay/src/delivery/acks.js';
+import { HeldEnvelopes } from '../../relay/src/delivery/held-envelopes.js';
+import { createMetrics } from '../../relay/src/metrics.js';
+import type { ReceiptPeer } from '../../relay/src/receipts.js';
+import { GroupCommit } from '../../relay/src/store/group-commit.js';
+import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
+import { openSqliteStore } from '../../relay/src/store/sqlite.js';
+import { RecordingClient, addUsers } from '../support/delivery.js';
+
+const HOLD_MS = 20;
+const UNCAPPED = { count: 100, bytes: 1_000_000 };
+
+let dir: string;
+let store: RelayStore;
+let writes: GroupCommit;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'parley-acks-'));
+  store = openSqliteStore(dir);
+  writes = new GroupCommit(store.transaction, HOLD_MS, store.syncCommitted, store.inTransaction);
+  addUsers(store, ['alice', 'bob']);
+});
+
+afterEach(async () => {
+  writes.flush();
+  await writes.settled();
+  store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The sender's receipt box, and the receipts its online connection was pushed. */
+const aliceBox = new Uint8Array(randomBytes(16));
+class ReceiptsOnline implements ReceiptPeer {
+  readonly pushed: Array<FrameOf<'RECEIPT'>> = [];
+  deliverReceipt(frame: FrameOf<'RECEIPT'>): void {
+    this.pushed.push(frame);
+  }
+}
+
+function relayParts(now: () => number): AckDeps & { held: HeldEnvelopes; alice: ReceiptsOnline; deliveries: () => Promise<number> } {
+  const metrics = createMetrics({ queueDepth: () => 0 });
+  const alice = new ReceiptsOnline();
+  return {
+    store,
+    writes,
+    held: new HeldEnvelopes(writes, store.queue, HOLD_MS),
+    metrics,
+    receipts: { get: (box) => (Buffer.from(box).equals(aliceBox) ? alice : undefined) },
+    options: { now },
+    alice,
+    // How many deliveries the latency histogram has observed.
+    deliveries: async () => (await metrics.deliveryLatency.get()).values.find((value) => value.metricName === 'parley_delivery_latency_seconds_count')?.value ?? 0,
+  };
+}
+
+function envelopeAskingReceipt(receivedAt: number): NewEnvelope {
+  return { messageId: new Uint8Array(randomBytes(16)), envelope: Uint8Array.of(1), receivedAt, expiresAt: null, receiptBox: aliceBox };
+}
+
+async function committed(): Promise<void> {
+  writes.flush();
+  await writes.settled();
+}
+
+describe('relay ACK path', () => {
+  it('takes the ACK of a held envelope once: one delivery counted, one receipt, however often it is repeated', async () => {
+    let now = 1_000;
+    const deps = relayParts(() => now);
+    const sender = new RecordingClient();
+    const item = envelopeAskingReceipt(900);
+    deps.held.add('bob', item, sender, 1);
+    const bob = new RecordingClient();
+    acceptAck(deps, bob, item.messageId, 5, 'bob');
+    now = 1_200;
+    acceptAck(deps, bob, item.messageId, 6, 'bob');
+    expect(deps.alice.pushed).toEqual([{ name: 'RECEIPT', requestId: 0, messageId: item.messageId, ackedAt: 1_000 }]);
+    expect(await deps.deliveries()).toBe(1);
+    await committed();
+    // Acked before its hold ended: never stored, and the sender has its OK.
+    expect(store.queue.depth('bob')).toBe(0);
+    expect(sender.sent).toEqual([{ name: 'OK', requestId: 1 }]);
+    expect(bob.failures).toEqual([]);
+  });
+
+  it('removes a stored envelope with the next commit, then counts the delivery and pushes the receipt', async () => {
+    const deps = relayParts(() => 2_000);
+    const item = envelopeAskingReceipt(1_500);
+    expect(store.queue.enqueue('bob', item, UNCAPPED)).toBe('queued');
+    const bob = new RecordingClient();
+    acceptAck(deps, bob, item.messageId, 5, 'bob');
+    expect(deps.alice.pushed).toEqual([]);
+    await committed();
+    expect(store.queue.depth('bob')).toBe(0);
+    expect(deps.alice.pushed).toEqual([{ name: 'RECEIPT', requestId: 0, messageId: item.messageId, ackedAt: 2_000 }]);
+    expect(await deps.deliveries()).toBe(1);
+    // A receipt stays stored until its sender acks it.
+    expect(store.receipts.page(aliceBox, 0, 10).map((receipt) => Buffer.from(receipt.messageId).toString('hex'))).toEqual([Buffer.from(item.messageId).toString('hex')]);
+  });
+
+  it("takes a sender's ACK of a RECEIPT off its box, so it is not sent again", async () => {
+    const deps = relayParts(() => 3_000);
+    const item = envelopeAskingReceipt(2_500);
+    store.queue.enqueue('bob', item, UNCAPPED);
+    store.queue.ack('bob', item.messageId, 2_600);
+    const alice = new RecordingClient();
+    alice.receiptBoxKey = Buffer.from(aliceBox).toString('hex');
+    acceptAck(deps, alice, item.messageId, 9, 'alice');
+    await committed();
+    expect(store.receipts.page(aliceBox, 0, 10)).toEqual([]);
+    expect(await deps.deliveries()).toBe(0);
+  });
+
+  it('lets an ACK of an id it does not know go, with nothing to answer', async () => {
+    const deps = relayParts(() => 4_000);
+    const bob = new RecordingClient();
+    acceptAck(deps, bob, new Uint8Array(randomBytes(16)), 3, 'bob');
+    await committed();
+    expect([bob.sent, bob.failures, deps.alice.pushed, await deps.deliveries()]).toEqual([[], [], [], 0]);
+  });
+});
