@@ -273,6 +273,7 @@ export class Connection implements Peer, ReceiptPeer, DeliveryClient, DrainTarge
       // A client that sends faster than it is served waits in TCP, not in the relay's memory.
       this.readingPaused = true;
       this.socket.pause();
+      this.deps.metrics.countPaused('backlog');
     }
   }
 
@@ -501,6 +502,7 @@ export class Connection implements Peer, ReceiptPeer, DeliveryClient, DrainTarge
     this.send(errorFrame(requestId, 'RATE_LIMITED', message, retryAfterMs));
     if (this.refusalPause !== undefined || this.state.kind === 'closed') return;
     this.socket.pause();
+    this.deps.metrics.countPaused('refusal');
     this.refusalPause = setTimeout(() => {
       this.refusalPause = undefined;
       this.resumeReading();

@@ -20,6 +20,8 @@ export interface RelayMetrics {
   readonly storageFull: Counter;
   /** A rate limit or cap refused something. */
   countLimited(name: CountedLimit): void;
+  /** The relay stopped reading a client's socket for a while, for this reason. */
+  countPaused(reason: PauseReason): void;
 }
 
 /** parley_rate_limited_total's `limit`: the rate limits, 'handshakes' (a socket past maxHandshakesPerIp), and caps by their option. */
@@ -27,6 +29,9 @@ export type CountedLimit = RateLimitName | 'handshakes' | 'maxConnections' | 'ma
 
 /** parley_connections_cut_total's `reason`. */
 export type CutReason = 'idle' | 'slow_reader' | 'handshake_timeout' | 'blob_idle';
+
+/** parley_reads_paused_total's `reason`: maxPipelinedFrames frames read and not yet handled, or a rate-limit refusal. */
+export type PauseReason = 'backlog' | 'refusal';
 
 // Every label value, so each series is served from the start at 0: Prometheus's increase() and rate() see no rise in a
 // series that first appears with its count, and an alert on the first refusals would never fire. A Record, so the
@@ -46,6 +51,7 @@ const COUNTED_LIMITS: Readonly<Record<CountedLimit, true>> = {
   maxBlobTransfersPerUser: true,
 };
 const CUT_REASONS: Readonly<Record<CutReason, true>> = { idle: true, slow_reader: true, handshake_timeout: true, blob_idle: true };
+const PAUSE_REASONS: Readonly<Record<PauseReason, true>> = { backlog: true, refusal: true };
 
 /** A counter with one series per value of its label, each at 0 until counted. */
 function labelledCounter<T extends string>(registers: Registry[], name: string, help: string, label: string, values: Readonly<Record<T, true>>): (value: T) => void {
@@ -212,6 +218,7 @@ export function createMetrics({ queueDepth, held = NOTHING_HELD, storage, tlsCer
     purged: new Counter({ name: 'parley_envelopes_purged_total', help: 'Envelopes dropped unread by age or ttl', registers }),
     storageFull: new Counter({ name: 'parley_storage_full_total', help: 'Writes refused because the disk or maxDatabaseBytes was full', registers }),
     countLimited: labelledCounter(registers, 'parley_rate_limited_total', 'Actions refused by a rate limit or connection cap', 'limit', COUNTED_LIMITS),
+    countPaused: labelledCounter(registers, 'parley_reads_paused_total', "Times the relay stopped reading a client's socket for a while, by reason", 'reason', PAUSE_REASONS),
   };
   // Merged last, once every metric of the relay's own is registered.
   return { ...metrics, registry: Registry.merge([registry, processRegistry()]) };

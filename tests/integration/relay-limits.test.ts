@@ -36,6 +36,11 @@ function cutOffs(r: TestRelay, reason: string): Promise<number> {
   return metric(r, `parley_connections_cut_total{reason="${reason}"}`);
 }
 
+/** How many times the relay stopped reading a socket for this reason. */
+function pauses(r: TestRelay, reason: 'backlog' | 'refusal'): Promise<number> {
+  return metric(r, `parley_reads_paused_total{reason="${reason}"}`);
+}
+
 /** A bare TCP connection to the relay that sends nothing unless told to; resolves once connected. */
 function rawSocket(port: number): Promise<{ socket: Socket; closed: Promise<void>; isOpen: () => boolean }> {
   return new Promise((resolve, reject) => {
@@ -67,6 +72,20 @@ describe('relay limits: hostile and slow clients', () => {
     expect(await lively.request({ name: 'LOOKUP', username: 'bob' })).toMatchObject({ name: 'USER' });
     // The cut-off user comes back on a new connection.
     await authenticated(r.url, alice);
+  });
+
+  it('keeps a socket that never answers a ping while it sends frames: any frame shows it is there', async () => {
+    const r = await relay({ pingIntervalMs: 50 });
+    const client = track(await WireClient.connect(r.url, { autoPong: false }));
+    await expectOk(client.register(await createIdentity('alice')));
+    for (let ping = 1; ping <= 4; ping++) {
+      const cut = await Promise.race([client.pings(ping).then(() => false), client.closed.then(() => true)]);
+      expect(cut, `cut off before ping ${ping}`).toBe(false);
+      // Not a pong: an ACK of nothing, which the relay answers with nothing.
+      client.post({ name: 'ACK', messageId: new Uint8Array(16) });
+    }
+    expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+    expect(await cutOffs(r, "idle")).toBe(0);
   });
 
   it('cuts off a reader too slow for maxBufferedBytes; what it missed stays queued and arrives on reconnect', async () => {
@@ -102,6 +121,9 @@ describe('relay limits: hostile and slow clients', () => {
     const replies = await Promise.all(names.map((username) => client.request({ name: 'LOOKUP', username })));
     expect(replies.map((frame) => errorOf(frame).code)).toEqual(names.map(() => 'USER_NOT_FOUND'));
     expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+    // The flood came in faster than it was handled: the relay stopped reading it, rather than holding it all.
+    expect(await pauses(r, 'backlog')).toBeGreaterThan(0);
+    expect(await pauses(r, 'refusal')).toBe(0);
   });
 });
 
@@ -304,6 +326,25 @@ describe('relay limits: rate limits on requests', () => {
     // Sent during the pause, in its own TCP write: read, and answered, only once the pause is over.
     const lookup = await client.request({ name: 'LOOKUP', username: 'alice' });
     expect(lookup).toMatchObject({ name: 'USER' });
+    expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(900);
+    expect(await pauses(r, 'refusal')).toBe(1);
+  });
+
+  it('keeps a refused client unread for its pause even when the frames it had pipelined are handled sooner', async () => {
+    const r = await relay({ maxPipelinedFrames: 2, rateLimits: { requests: { points: 1, durationMs: 60_000 } } });
+    const client = await registered(r.url, await createIdentity('alice'));
+    // Sent in one turn, so read together: the relay stops reading at the backlog's cap, and refuses the second.
+    const sent = [client.request({ name: 'TOKEN_REQUEST' }), client.request({ name: 'TOKEN_REQUEST' })];
+    const lookups = [client.request({ name: 'LOOKUP', username: 'alice' }), client.request({ name: 'LOOKUP', username: 'alice' })];
+    let refusedAt = 0;
+    void sent[1]?.then(() => (refusedAt = performance.now()));
+    const [token, refused] = await Promise.all(sent);
+    expect([token?.name, errorOf(refused as Frame).code]).toEqual(['TOKEN', 'RATE_LIMITED']);
+    expect((await Promise.all(lookups)).map((frame) => frame.name)).toEqual(['USER', 'USER']);
+    expect(await pauses(r, 'backlog')).toBeGreaterThan(0);
+
+    // The backlog emptied within the pause; reading must not start again until the pause is over.
+    expect(await client.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
     expect(performance.now() - refusedAt).toBeGreaterThanOrEqual(900);
   });
 

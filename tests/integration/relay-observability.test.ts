@@ -192,7 +192,7 @@ describe('relay HTTP endpoints', () => {
     expect(text).not.toContain('parley_tls_certificate_expiry_timestamp_seconds');
   });
 
-  it('serves every refusal and cut-off counter from the start, at 0: each limit and reason RELAY.md names', async () => {
+  it('serves every refusal, cut-off and pause counter from the start, at 0: each limit and reason RELAY.md names', async () => {
     // Prometheus sees no increase in a series that first appears with its count: the alert on the first refusals needs the 0 before.
     const relay = await testRelay();
     const text = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text();
@@ -207,8 +207,12 @@ describe('relay HTTP endpoints', () => {
     const reasons = served('parley_connections_cut_total', 'reason');
     expect([...reasons.keys()].sort()).toEqual(['blob_idle', 'handshake_timeout', 'idle', 'slow_reader']);
     expect([...reasons.values()].every((count) => count === 0)).toBe(true);
+    const pauses = served('parley_reads_paused_total', 'reason');
+    expect([...pauses.keys()].sort()).toEqual(['backlog', 'refusal']);
+    expect([...pauses.values()].every((count) => count === 0)).toBe(true);
     for (const limit of limits.keys()) expect(rowOf('parley_rate_limited_total'), `RELAY.md names ${limit}`).toContain(`\`${limit}\``);
     for (const reason of reasons.keys()) expect(rowOf('parley_connections_cut_total'), `RELAY.md names ${reason}`).toContain(`\`${reason}\``);
+    for (const reason of pauses.keys()) expect(rowOf('parley_reads_paused_total'), `RELAY.md names ${reason}`).toContain(`\`${reason}\``);
   });
 
   it('keeps metrics per relay: two relays in one process do not share counters', async () => {
