@@ -1,38 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FrameOf } from '../../relay/protocol/index.js';
 import { acceptAck, type AckDeps } from '../../relay/src/delivery/acks.js';
 import { HeldEnvelopes } from '../../relay/src/delivery/held-envelopes.js';
 import { createMetrics } from '../../relay/src/metrics.js';
 import type { ReceiptPeer } from '../../relay/src/receipts.js';
-import { GroupCommit } from '../../relay/src/store/group-commit.js';
-import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
-import { openSqliteStore } from '../../relay/src/store/sqlite.js';
-import { RecordingClient, addUsers } from '../support/delivery.js';
+import type { NewEnvelope } from '../../relay/src/store/ports.js';
+import { RecordingClient, useDeliveryStore } from '../support/delivery.js';
 
 const HOLD_MS = 20;
 const UNCAPPED = { count: 100, bytes: 1_000_000 };
 
-let dir: string;
-let store: RelayStore;
-let writes: GroupCommit;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'parley-acks-'));
-  store = openSqliteStore(dir);
-  writes = new GroupCommit(store.transaction, HOLD_MS, store.syncCommitted, store.inTransaction);
-  addUsers(store, ['alice', 'bob']);
-});
-
-afterEach(async () => {
-  writes.flush();
-  await writes.settled();
-  store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const delivery = useDeliveryStore(HOLD_MS);
 
 /** The sender's receipt box, and the receipts its online connection was pushed. */
 const aliceBox = new Uint8Array(randomBytes(16));
@@ -47,9 +26,9 @@ function relayParts(now: () => number): AckDeps & { held: HeldEnvelopes; alice: 
   const metrics = createMetrics({ queueDepth: () => 0 });
   const alice = new ReceiptsOnline();
   return {
-    store,
-    writes,
-    held: new HeldEnvelopes(writes, store.queue, HOLD_MS),
+    store: delivery.store,
+    writes: delivery.writes,
+    held: new HeldEnvelopes(delivery.writes, delivery.store.queue, HOLD_MS),
     metrics,
     receipts: { get: (box) => (Buffer.from(box).equals(aliceBox) ? alice : undefined) },
     options: { now },
@@ -61,11 +40,6 @@ function relayParts(now: () => number): AckDeps & { held: HeldEnvelopes; alice: 
 
 function envelopeAskingReceipt(receivedAt: number): NewEnvelope {
   return { messageId: new Uint8Array(randomBytes(16)), envelope: Uint8Array.of(1), receivedAt, expiresAt: null, receiptBox: aliceBox };
-}
-
-async function committed(): Promise<void> {
-  writes.flush();
-  await writes.settled();
 }
 
 describe('relay ACK path', () => {
@@ -81,9 +55,9 @@ describe('relay ACK path', () => {
     acceptAck(deps, bob, item.messageId, 6, 'bob');
     expect(deps.alice.pushed).toEqual([{ name: 'RECEIPT', requestId: 0, messageId: item.messageId, ackedAt: 1_000 }]);
     expect(await deps.deliveries()).toBe(1);
-    await committed();
+    await delivery.committed();
     // Acked before its hold ended: never stored, and the sender has its OK.
-    expect(store.queue.depth('bob')).toBe(0);
+    expect(delivery.store.queue.depth('bob')).toBe(0);
     expect(sender.sent).toEqual([{ name: 'OK', requestId: 1 }]);
     expect(bob.failures).toEqual([]);
   });
@@ -91,28 +65,28 @@ describe('relay ACK path', () => {
   it('removes a stored envelope with the next commit, then counts the delivery and pushes the receipt', async () => {
     const deps = relayParts(() => 2_000);
     const item = envelopeAskingReceipt(1_500);
-    expect(store.queue.enqueue('bob', item, UNCAPPED)).toBe('queued');
+    expect(delivery.store.queue.enqueue('bob', item, UNCAPPED)).toBe('queued');
     const bob = new RecordingClient();
     acceptAck(deps, bob, item.messageId, 5, 'bob');
     expect(deps.alice.pushed).toEqual([]);
-    await committed();
-    expect(store.queue.depth('bob')).toBe(0);
+    await delivery.committed();
+    expect(delivery.store.queue.depth('bob')).toBe(0);
     expect(deps.alice.pushed).toEqual([{ name: 'RECEIPT', requestId: 0, messageId: item.messageId, ackedAt: 2_000 }]);
     expect(await deps.deliveries()).toBe(1);
     // A receipt stays stored until its sender acks it.
-    expect(store.receipts.page(aliceBox, 0, 10).map((receipt) => Buffer.from(receipt.messageId).toString('hex'))).toEqual([Buffer.from(item.messageId).toString('hex')]);
+    expect(delivery.store.receipts.page(aliceBox, 0, 10).map((receipt) => Buffer.from(receipt.messageId).toString('hex'))).toEqual([Buffer.from(item.messageId).toString('hex')]);
   });
 
   it("takes a sender's ACK of a RECEIPT off its box, so it is not sent again", async () => {
     const deps = relayParts(() => 3_000);
     const item = envelopeAskingReceipt(2_500);
-    store.queue.enqueue('bob', item, UNCAPPED);
-    store.queue.ack('bob', item.messageId, 2_600);
+    delivery.store.queue.enqueue('bob', item, UNCAPPED);
+    delivery.store.queue.ack('bob', item.messageId, 2_600);
     const alice = new RecordingClient();
     alice.receiptBoxKey = Buffer.from(aliceBox).toString('hex');
     acceptAck(deps, alice, item.messageId, 9, 'alice');
-    await committed();
-    expect(store.receipts.page(aliceBox, 0, 10)).toEqual([]);
+    await delivery.committed();
+    expect(delivery.store.receipts.page(aliceBox, 0, 10)).toEqual([]);
     expect(await deps.deliveries()).toBe(0);
   });
 
@@ -120,7 +94,7 @@ describe('relay ACK path', () => {
     const deps = relayParts(() => 4_000);
     const bob = new RecordingClient();
     acceptAck(deps, bob, new Uint8Array(randomBytes(16)), 3, 'bob');
-    await committed();
+    await delivery.committed();
     expect([bob.sent, bob.failures, deps.alice.pushed, await deps.deliveries()]).toEqual([[], [], [], 0]);
   });
 });

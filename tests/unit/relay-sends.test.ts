@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { FrameOf } from '../../relay/protocol/index.js';
 import { HeldEnvelopes } from '../../relay/src/delivery/held-envelopes.js';
 import { acceptSend, type SendDeps } from '../../relay/src/delivery/sends.js';
 import type { SendFrame } from '../../relay/src/handlers/messages.js';
 import { Router, type Peer } from '../../relay/src/router.js';
-import { GroupCommit } from '../../relay/src/store/group-commit.js';
-import type { RelayStore } from '../../relay/src/store/ports.js';
-import { openSqliteStore } from '../../relay/src/store/sqlite.js';
-import { RecordingClient, addUsers } from '../support/delivery.js';
+import { RecordingClient, useDeliveryStore } from '../support/delivery.js';
 
 const HOLD_MS = 20;
 
-let dir: string;
-let store: RelayStore;
-let writes: GroupCommit;
+const delivery = useDeliveryStore(HOLD_MS);
+
 const senders: RecordingClient[] = [];
 
 function sender(): RecordingClient {
@@ -26,21 +19,9 @@ function sender(): RecordingClient {
   return client;
 }
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'parley-sends-'));
-  store = openSqliteStore(dir);
-  writes = new GroupCommit(store.transaction, HOLD_MS, store.syncCommitted, store.inTransaction);
-  addUsers(store, ['alice', 'bob']);
-});
-
-afterEach(async () => {
-  writes.flush();
-  await writes.settled();
+afterEach(() => {
   // No request of these tests fails.
-  expect(senders.flatMap((client) => client.failures)).toEqual([]);
-  senders.length = 0;
-  store.close();
-  await rm(dir, { recursive: true, force: true });
+  expect(senders.splice(0).flatMap((client) => client.failures)).toEqual([]);
 });
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -62,10 +43,10 @@ class RecordingPeer implements Peer {
 
 function relayParts(retryAfterMs = 0): SendDeps & { router: Router; held: HeldEnvelopes } {
   return {
-    store,
-    writes,
+    store: delivery.store,
+    writes: delivery.writes,
     router: new Router(),
-    held: new HeldEnvelopes(writes, store.queue, HOLD_MS),
+    held: new HeldEnvelopes(delivery.writes, delivery.store.queue, HOLD_MS),
     sendLimits: { caps: { count: 100, bytes: 1_000_000 }, maxTtlMs: 60_000 },
     limiter: { takeMessageNow: () => retryAfterMs },
     options: { now: () => Date.now(), holdMs: HOLD_MS },
@@ -74,12 +55,6 @@ function relayParts(retryAfterMs = 0): SendDeps & { router: Router; held: HeldEn
 
 function send(to = 'bob', requestId = 1, messageId = new Uint8Array(randomBytes(16))): SendFrame {
   return { name: 'SEND', requestId, to, messageId, envelope: Uint8Array.of(1, 2, 3) };
-}
-
-/** Everything submitted so far is committed and durable (held envelopes included). */
-async function committed(): Promise<void> {
-  writes.flush();
-  await writes.settled();
 }
 
 describe('relay SEND path', () => {
@@ -93,10 +68,10 @@ describe('relay SEND path', () => {
     expect(bob.pushed).toEqual([hex(frame.messageId)]);
     expect(deps.held.find('bob', frame.messageId)).toBeDefined();
     expect(alice.sent).toEqual([]);
-    await committed();
+    await delivery.committed();
     expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
     // Not acked within its hold: stored.
-    expect(store.queue.depth('bob')).toBe(1);
+    expect(delivery.store.queue.depth('bob')).toBe(1);
   });
 
   it('stores first for a recipient receiving its stored queue, and pushes once stored', async () => {
@@ -111,7 +86,7 @@ describe('relay SEND path', () => {
     expect(deps.held.find('bob', frame.messageId)).toBeUndefined();
     bob.receivingQueue = false;
     await answered;
-    expect(store.queue.depth('bob')).toBe(1);
+    expect(delivery.store.queue.depth('bob')).toBe(1);
     expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
     expect(bob.pushed).toEqual([hex(frame.messageId)]);
   });
@@ -120,7 +95,7 @@ describe('relay SEND path', () => {
     const deps = relayParts();
     const alice = sender();
     await acceptSend(deps, alice, send(), 'alice');
-    expect(store.queue.depth('bob')).toBe(1);
+    expect(delivery.store.queue.depth('bob')).toBe(1);
     expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
   });
 
@@ -133,12 +108,12 @@ describe('relay SEND path', () => {
     acceptSend(deps, alice, send('bob', 1, messageId), 'alice');
     acceptSend(deps, alice, send('bob', 2, messageId), 'alice');
     expect(bob.pushed).toEqual([hex(messageId)]);
-    await committed();
+    await delivery.committed();
     expect(alice.sent).toEqual([
       { name: 'OK', requestId: 1 },
       { name: 'OK', requestId: 2 },
     ]);
-    expect(store.queue.depth('bob')).toBe(1);
+    expect(delivery.store.queue.depth('bob')).toBe(1);
   });
 
   it('answers a SEND to an unknown user with USER_NOT_FOUND and stores nothing', () => {
