@@ -12,6 +12,7 @@ import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { SCHEMA_VERSION } from '../../relay/src/store/migrations.js';
 import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity } from '../support/wire-client.js';
 import { useRelayHarness } from '../support/relay-harness.js';
+import { metric } from '../support/metrics.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -224,6 +225,35 @@ describe('relay: delivery', () => {
     for (const { id } of sent) recipient.post({ name: 'ACK', messageId: id });
     await barrier(recipient);
     expect(r.queueDepth('bob')).toBe(0);
+  });
+
+  it('delivers a SEND that comes while its recipient is still receiving its queue after that queue, and once', async () => {
+    // With half of maxBufferedBytes pending the drain waits for the socket; a recipient that does not read holds it there.
+    const r = await relay({ maxBufferedBytes: 512 * 1024, rateLimits: { messages: { points: 10_000, durationMs: 1_000 } } });
+    const [alice, bob] = await Promise.all([createIdentity('alice'), createIdentity('bob')]);
+    await registerOffline(r.url, bob);
+    const sender = await registered(r.url, alice);
+    // More than the loopback TCP buffers (a few MiB) and that half take.
+    const queued = Array.from({ length: 120 }, () => messageId());
+    for (const id of queued) await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: id, envelope: new Uint8Array(MAX_ENVELOPE_BYTES) }));
+
+    const recipient = await connect(r.url);
+    const authenticated = recipient.auth(bob);
+    recipient.pause();
+    // The drain starts in the turn that handles the AUTH and runs until it waits: once a DELIVER is out, it is waiting.
+    const deliversOut = (): Promise<number> => metric(r, 'parley_frames_out_total{type="DELIVER"}');
+    while ((await deliversOut()) === 0) continue;
+    expect(await deliversOut()).toBeLessThan(queued.length);
+    const late = messageId();
+    await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: late, envelope: envelope('late') }));
+
+    recipient.resume();
+    await expectOk(authenticated);
+    const drained = await recipient.next('DRAINED');
+    const delivered: string[] = [];
+    while (recipient.unread('DELIVER') > 0) delivered.push(Buffer.from((await recipient.next('DELIVER')).messageId).toString('hex'));
+    expect(delivered).toEqual([...queued, late].map((id) => Buffer.from(id).toString('hex')));
+    expect(drained.count).toBe(queued.length + 1);
   });
 
   it('redelivers an unacked envelope on the next connection', async () => {
