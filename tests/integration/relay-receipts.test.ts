@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
+import { MAX_ENVELOPE_BYTES } from '../../relay/protocol/index.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
+import { metric } from '../support/metrics.js';
 import type { TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, type TestIdentity } from '../support/wire-client.js';
 import { useRelayHarness } from '../support/relay-harness.js';
 
-const { relay, registered } = useRelayHarness();
+const { relay, registered, connect } = useRelayHarness();
 
 const login = registered;
 
@@ -109,5 +111,40 @@ describe('duplicate message ids', () => {
     const other = messageId();
     await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: other, envelope: Uint8Array.of(2) }));
     expect(await recipient.next('DELIVER')).toMatchObject({ messageId: other });
+  });
+
+  it('sends a receipt that comes while its sender is still receiving its queue once, with the queue', async () => {
+    // With half of maxBufferedBytes pending the drain waits for the socket; a sender that does not read holds it there.
+    const r = await relay({ maxBufferedBytes: 512 * 1024, rateLimits: { messages: { points: 10_000, durationMs: 1_000 } } });
+    const { alice, bob } = await people(r);
+    const sender = await login(r.url, alice);
+    const recipient = await login(r.url, bob);
+    const filler = await login(r.url, await createIdentity('carol'));
+    const id = messageId();
+    await expectOk(sender.request({ name: 'SEND_WITH_RECEIPT', to: 'bob', messageId: id, envelope: Uint8Array.of(1), ttlMs: 0 }));
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
+    await sender.close();
+    // More than the loopback TCP buffers (a few MiB) and that half take.
+    for (let i = 0; i < 120; i++) await expectOk(filler.request({ name: 'SEND', to: 'alice', messageId: messageId(), envelope: new Uint8Array(MAX_ENVELOPE_BYTES) }));
+
+    const deliversOut = (): Promise<number> => metric(r, 'parley_frames_out_total{type="DELIVER"}');
+    const before = await deliversOut();
+    const back = await connect(r.url);
+    const authenticated = back.auth(alice);
+    back.pause();
+    // The drain starts in the turn that handles the AUTH and runs until it waits: once a DELIVER is out, it is waiting.
+    while ((await deliversOut()) === before) continue;
+    expect(await deliversOut()).toBeLessThan(before + 120);
+    recipient.post({ name: 'ACK', messageId: id });
+    // An OK follows the commit of the ACKs before it, and what that commit set off: the receipt has been filed and offered.
+    await expectOk(recipient.request({ name: 'SEND', to: 'carol', messageId: messageId(), envelope: Uint8Array.of(2) }));
+
+    back.resume();
+    await expectOk(authenticated);
+    expect(await back.next('DRAINED')).toMatchObject({ count: 120 });
+    // A round trip: any receipt pushed before it has arrived by its answer.
+    expect(await back.request({ name: 'LOOKUP', username: 'alice' })).toMatchObject({ name: 'USER' });
+    expect(back.unread('RECEIPT')).toBe(1);
+    expect(await back.next('RECEIPT')).toMatchObject({ messageId: id });
   });
 });
