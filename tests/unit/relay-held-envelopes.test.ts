@@ -112,6 +112,8 @@ describe('held envelopes', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect([commits(), alice.told]).toEqual([1, ['ok 1']]);
     expect([held.size, held.find('bob', first.messageId), held.find('bob', second.messageId)]).toEqual([1, undefined, b]);
+    // Written, the first counts in bob's queue and no more as pending.
+    expect(held.pending('bob')).toEqual({ count: 1, bytes: second.envelope.length });
     await vi.advanceTimersByTimeAsync(HOLD_MS);
     expect([commits(), alice.told, store.queue.depth('bob')]).toEqual([2, ['ok 1', 'ok 2'], 2]);
     expect([held.size, held.find('bob', second.messageId)]).toEqual([0, undefined]);
@@ -162,6 +164,22 @@ describe('held envelopes', () => {
     expect([held.size, held.currentHoldMs]).toEqual([0, HOLD_MS]);
   });
 
+  it('counts an ACK stamped before its arrival (the clock went back) as no wait, so one alone does not shrink a stretched hold', async () => {
+    const { held } = heldOverStore();
+    const alice = recordingSender();
+    let requestId = 0;
+    // Never acked in time: the hold doubles.
+    await alignToGrid();
+    for (let i = 0; i < 200; i++) held.add('bob', envelope(10), alice, ++requestId);
+    await vi.advanceTimersByTimeAsync(2 * held.currentHoldMs);
+    expect(held.currentHoldMs).toBe(2 * HOLD_MS);
+    await alignToGrid();
+    const early = envelope(10);
+    held.add('bob', early, alice, ++requestId).ackedAt = early.receivedAt - 3_600_000;
+    await vi.advanceTimersByTimeAsync(2 * held.currentHoldMs);
+    expect([held.size, held.currentHoldMs]).toEqual([0, 2 * HOLD_MS]);
+  });
+
   it('answers an envelope whose write fails with an error, and still writes the rest of its step', async () => {
     const { held } = heldOverStore();
     const alice = recordingSender();
@@ -177,16 +195,22 @@ describe('held envelopes', () => {
     expect(held.pending('nobody')).toEqual({ count: 0, bytes: 0 });
   });
 
-  it('when the commit itself fails, errors every sender except those whose recipient already acked', async () => {
+  it('when the commit itself fails, errors every sender (and retry) except those whose recipient already acked', async () => {
     const { held, failNextCommit } = heldOverStore();
     const alice = recordingSender();
     const [first, second] = [envelope(), envelope()];
     await alignToGrid();
-    held.add('bob', first, alice, 1);
-    held.add('bob', second, alice, 2).ackedAt = Date.now();
+    const carol = recordingSender();
+    const a = held.add('bob', first, alice, 1);
+    const b = held.add('bob', second, alice, 2);
+    b.ackedAt = Date.now();
+    // Retries get the same answer as the SEND they repeat.
+    held.retried(a, carol, 3);
+    held.retried(b, carol, 4);
     failNextCommit();
     await vi.advanceTimersByTimeAsync(STEP_END);
     expect(alice.told).toEqual(['error 1: disk full', 'ok despite 2: disk full']);
+    expect(carol.told).toEqual(['error 3: disk full', 'ok despite 4: disk full']);
     expect([held.size, store.queue.depth('bob')]).toEqual([0, 0]);
   });
 
