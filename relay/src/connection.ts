@@ -20,7 +20,7 @@ import { acceptAck } from './delivery/acks.js';
 import type { DeliveryClient, DeliveryDeps } from './delivery/client.js';
 import { drainQueue, type DrainTarget } from './delivery/queue-drain.js';
 import { acceptSend } from './delivery/sends.js';
-import { describeError } from './log.js';
+import { describeError, type Log } from './log.js';
 import { missingCaseError } from './missing-case.js';
 import type { RateLimitName } from './options.js';
 import type { OkPacer } from './ok-pacer.js';
@@ -28,12 +28,15 @@ import type { FrameListener } from './frame-reader.js';
 import { Outbox, type Transport } from './outbox.js';
 import { errorFrame, okFrame } from './replies.js';
 import type { Peer } from './router.js';
-import { STORAGE_FULL_RETRY_MS } from './store/storage-full.js';
+import { STORAGE_FULL_RETRY_MS, type StorageAlarm } from './store/storage-full.js';
 import type { ReceiptPeer } from './receipts.js';
 import type { TokenService } from './tokens.js';
 
 /** What every connection shares: the relay's parts, and its options. */
 export interface ConnectionDeps extends DeliveryDeps {
+  readonly log: Log;
+  /** Counts and logs writes refused because the disk or the database's cap is full. */
+  readonly storage: StorageAlarm;
   readonly tokens: TokenService;
   /** Writes OKs that leave on their own a few sockets per turn. */
   readonly okPacer: OkPacer;

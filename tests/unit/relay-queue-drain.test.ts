@@ -1,30 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerFrame } from '../../relay/protocol/index.js';
 import { DRAIN_PAGE_SIZE, drainQueue, type DrainDeps, type DrainTarget } from '../../relay/src/delivery/queue-drain.js';
-import type { NewEnvelope, RelayStore } from '../../relay/src/store/ports.js';
-import { openSqliteStore } from '../../relay/src/store/sqlite.js';
-import { addUsers } from '../support/delivery.js';
+import type { NewEnvelope } from '../../relay/src/store/ports.js';
+import { useDeliveryStore } from '../support/delivery.js';
 
 const UNCAPPED = { count: 10_000, bytes: 100_000_000 };
 const MAX_BUFFERED_BYTES = 1_000;
 
-let dir: string;
-let store: RelayStore;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'parley-drain-'));
-  store = openSqliteStore(dir);
-  addUsers(store, ['alice', 'bob']);
-});
-
-afterEach(async () => {
-  store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const delivery = useDeliveryStore(0);
 
 const hex = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('hex');
 
@@ -34,7 +18,7 @@ function envelope(receiptBox: Uint8Array | null = null): NewEnvelope {
 
 function queueFor(recipient: string, count: number): NewEnvelope[] {
   const items = Array.from({ length: count }, () => envelope());
-  for (const item of items) expect(store.queue.enqueue(recipient, item, UNCAPPED)).toBe('queued');
+  for (const item of items) expect(delivery.store.queue.enqueue(recipient, item, UNCAPPED)).toBe('queued');
   return items;
 }
 
@@ -71,7 +55,7 @@ class RecordingTarget implements DrainTarget {
 }
 
 function deps(events: string[] = []): DrainDeps {
-  return { store, writes: { flush: () => void events.push('flush') }, options: { maxBufferedBytes: MAX_BUFFERED_BYTES, now: () => Date.now() } };
+  return { store: delivery.store, writes: { flush: () => void events.push('flush') }, options: { maxBufferedBytes: MAX_BUFFERED_BYTES, now: () => Date.now() } };
 }
 
 describe('relay queue drain', () => {
@@ -83,14 +67,14 @@ describe('relay queue drain', () => {
     expect(target.frames.at(-1)).toEqual({ name: 'DRAINED', requestId: 0, count: items.length });
     expect(target.events.at(-1)).toBe('drained');
     // Sent, not removed: each envelope leaves the queue on its ACK.
-    expect(store.queue.depth('bob')).toBe(items.length);
+    expect(delivery.store.queue.depth('bob')).toBe(items.length);
   });
 
   it('writes the ACKs still waiting for their commit before it reads the queue', async () => {
     queueFor('bob', 2);
     const events: string[] = [];
-    const page = store.queue.page.bind(store.queue);
-    vi.spyOn(store.queue, 'page').mockImplementation((...args) => {
+    const page = delivery.store.queue.page.bind(delivery.store.queue);
+    vi.spyOn(delivery.store.queue, 'page').mockImplementation((...args) => {
       events.push('page');
       return page(...args);
     });
@@ -127,15 +111,15 @@ describe('relay queue drain', () => {
     await drainQueue(deps(), target, 'bob');
     expect(target.delivered()).toEqual(items.slice(0, 2).map((item) => hex(item.messageId)));
     expect(target.events).toEqual(['DELIVER', 'DELIVER', 'drained']);
-    expect(store.queue.depth('bob')).toBe(5);
+    expect(delivery.store.queue.depth('bob')).toBe(5);
   });
 
   it('sends the receipts that waited for their sender, oldest first, before DRAINED', async () => {
     const box = new Uint8Array(randomBytes(16));
     const asked = Array.from({ length: 3 }, () => envelope(box));
     for (const item of asked) {
-      store.queue.enqueue('bob', item, UNCAPPED);
-      expect(store.queue.ack('bob', item.messageId, 1_000)).toBeDefined();
+      delivery.store.queue.enqueue('bob', item, UNCAPPED);
+      expect(delivery.store.queue.ack('bob', item.messageId, 1_000)).toBeDefined();
     }
     const mine = queueFor('alice', 1);
     const target = new RecordingTarget();
@@ -148,7 +132,7 @@ describe('relay queue drain', () => {
   });
 
   it('tells a user whose one-time prekeys have run out, after DRAINED', async () => {
-    store.prekeys.setSignedPrekey('bob', { keyId: 1, publicKey: new Uint8Array(32), signature: new Uint8Array(64) }, 0);
+    delivery.store.prekeys.setSignedPrekey('bob', { keyId: 1, publicKey: new Uint8Array(32), signature: new Uint8Array(64) }, 0);
     const target = new RecordingTarget();
     await drainQueue(deps(), target, 'bob');
     expect(target.frames).toEqual([
@@ -160,8 +144,8 @@ describe('relay queue drain', () => {
   it('ends the hold on pushes in the same turn as its last read of the queue', async () => {
     queueFor('bob', 2);
     const target = new RecordingTarget();
-    const page = store.queue.page.bind(store.queue);
-    vi.spyOn(store.queue, 'page').mockImplementation((...args) => {
+    const page = delivery.store.queue.page.bind(delivery.store.queue);
+    vi.spyOn(delivery.store.queue, 'page').mockImplementation((...args) => {
       // Anything that runs after this read (a commit's push, say) must find the hold already ended.
       queueMicrotask(() => target.events.push('next microtask'));
       return page(...args);
@@ -171,7 +155,7 @@ describe('relay queue drain', () => {
   });
 
   it('ends the hold on pushes when reading the queue fails, and rejects', async () => {
-    vi.spyOn(store.queue, 'page').mockImplementation(() => {
+    vi.spyOn(delivery.store.queue, 'page').mockImplementation(() => {
       throw new Error('disk I/O error');
     });
     const target = new RecordingTarget();

@@ -1,14 +1,12 @@
 import type { ServerFrame } from '../../protocol/index.js';
 import type { SendLimits } from '../handlers/messages.js';
 import type { RelayRateLimiter } from '../limits/rate-limiter.js';
-import type { Log } from '../log.js';
 import type { RelayMetrics } from '../metrics.js';
 import type { ResolvedRelayOptions } from '../options.js';
 import type { ReceiptBoxes } from '../receipts.js';
 import type { Router } from '../router.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { RelayStore } from '../store/ports.js';
-import type { StorageAlarm } from '../store/storage-full.js';
 import type { HeldEnvelopes, HeldSender } from './held-envelopes.js';
 
 /** What delivering envelopes needs of the relay: part of every connection's deps object. */
@@ -18,7 +16,6 @@ export interface DeliveryDeps {
   readonly writes: GroupCommit;
   readonly router: Router;
   readonly options: ResolvedRelayOptions;
-  readonly log: Log;
   readonly limiter: RelayRateLimiter;
   readonly metrics: RelayMetrics;
   readonly receipts: ReceiptBoxes;
@@ -26,8 +23,6 @@ export interface DeliveryDeps {
   readonly held: HeldEnvelopes;
   /** The queue caps and longest ttl every SEND is checked against (from the options). */
   readonly sendLimits: SendLimits;
-  /** Counts and logs writes refused because the disk or the database's cap is full. */
-  readonly storage: StorageAlarm;
 }
 
 /** What delivering envelopes needs of the authenticated connection a SEND or an ACK came in on. */
