@@ -90,6 +90,20 @@ describe('group commit', () => {
     reader.close();
   });
 
+  it("reports a write whose settling throws to that write alone, and still settles the writes after it", async () => {
+    const { db, writes } = await openPair();
+    const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+    const told: string[] = [];
+    const submit = (v: string, then: () => void): void => writes.submit(() => insert.run(v), then, (error) => void told.push(`${v}: ${(error as Error).message}`));
+    submit('a', () => {
+      throw new Error('caller gone');
+    });
+    submit('b', () => void told.push('b settled'));
+    writes.flush();
+    expect(told).toEqual(['a: caller gone', 'b settled']);
+    db.close();
+  });
+
   it('fails every write of the batch, and runs none after it, when one write\'s failure ends the transaction (a full database)', async () => {
     const { db, reader, writes } = await openPair();
     db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true }))}`);
@@ -215,6 +229,51 @@ describe('group commit', () => {
     }
   });
 
+  it('commits each held write at its own deadline: one due later never puts back the timer of one due sooner', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { db, reader, commits, writes } = await openPair();
+      const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+      const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
+      const submit = (v: string, ms: number): void => writes.submit(() => insert.run(v), () => undefined, () => undefined, notBefore(ms));
+      submit('sooner', 30);
+      submit('later', 33);
+      await vi.advanceTimersByTimeAsync(29);
+      expect(rows()).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(rows()).toEqual(['sooner']);
+      await vi.advanceTimersByTimeAsync(3);
+      expect(rows()).toEqual(['later', 'sooner']);
+      expect(commits()).toBe(2);
+      db.close();
+      reader.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('takes a held write due within a millisecond along with a commit, rather than waking again for it', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    try {
+      const { db, reader, commits, writes } = await openPair();
+      const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
+      const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
+      const submit = (v: string, wait: Wait): void => writes.submit(() => insert.run(v), () => undefined, () => undefined, wait);
+      submit('held', notBefore(0.5));
+      submit('now', NOW);
+      // The end of turn, before the held write's deadline.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(rows()).toEqual(['held', 'now']);
+      expect(commits()).toBe(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(commits()).toBe(1);
+      db.close();
+      reader.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('commits from runOverdue what a late timer or end of turn would have, when the loop has not reached them', async () => {
     // Fake timers that the test never advances: the loop stuck in its poll phase, as under a flood of busy sockets.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
@@ -242,9 +301,16 @@ describe('group commit', () => {
       writes.runOverdue(submittedAt + OVERDUE_MS);
       expect(rows()).toEqual(['held', 'now']);
       expect(commits()).toBe(2);
+      // The immediate has still not run: the next overdue commit is measured from that one, not from the first submit.
+      submit('next', NOW);
+      writes.runOverdue(submittedAt + OVERDUE_MS + OVERDUE_MS / 2);
+      expect(rows()).toEqual(['held', 'now']);
+      writes.runOverdue(submittedAt + 2 * OVERDUE_MS);
+      expect(rows()).toEqual(['held', 'next', 'now']);
+      expect(commits()).toBe(3);
       // The timer and the immediate, when they do run, find nothing left to commit.
       await vi.advanceTimersByTimeAsync(200);
-      expect(commits()).toBe(2);
+      expect(commits()).toBe(3);
       db.close();
       reader.close();
     } finally {
