@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -226,6 +226,36 @@ describe('the frame reader', () => {
     expect(failures).toEqual([fault]);
     expect(socket.listeners('data')).toHaveLength(0);
     expect(wsRead).toEqual([]);
+  });
+
+  it('does the same for a TCP socket reading into the shared buffer, where no stream stands between the read and the listener', async () => {
+    const server = createServer({ pauseOnConnect: true });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const [accepted] = (await once(server, 'connection')) as [Socket];
+    accepted.on('data', () => undefined);
+    const fault = new Error('a fault of the listener');
+    let received = 0;
+    const failed = new Promise<unknown>((resolve) =>
+      readFramesDirectly(accepted, MAX_PAYLOAD, {
+        received: () => {
+          received += 1;
+          throw fault;
+        },
+        ponged: () => undefined,
+        readFailed: resolve,
+      }),
+    );
+    accepted.resume();
+    const frame = clientFrameBytes(binary(Uint8Array.of(1)));
+    client.write(Buffer.concat([frame, frame]));
+    expect(await failed).toBe(fault);
+    expect(received).toBe(1);
+    expect(accepted.listeners('data')).toHaveLength(0);
+    client.destroy();
+    accepted.destroy();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it("leaves ws reading when the socket's 'data' listeners are not ws's one", () => {
