@@ -134,7 +134,8 @@ class FrameReader {
     while (at < bytes.length) {
       const consumed = this.frameAt(bytes, at);
       if (consumed === 0) {
-        this.keep(bytes.subarray(at));
+        // Any partial frame was taken into `bytes` above: this starts the next.
+        this.append(bytes.subarray(at));
         return;
       }
       if (consumed < 0) {
@@ -177,14 +178,7 @@ class FrameReader {
     return 0;
   }
 
-  /** Hold the start of a frame, shorter than `needed`. */
-  private keep(rest: Buffer): void {
-    this.partial = undefined;
-    this.partialBytes = 0;
-    this.append(rest);
-  }
-
-  /** Add to the partial frame bytes that do not complete it. */
+  /** Add to the partial frame (there is none yet when a read ends in the start of a frame) bytes that do not complete it. */
   private append(bytes: Buffer): void {
     const filled = this.partialBytes + bytes.length;
     let partial = this.partial;
