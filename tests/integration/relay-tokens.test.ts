@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -38,19 +38,20 @@ interface Forgery {
   readonly iss?: string;
   readonly expOffset?: number;
   readonly nbfOffset?: number;
+  readonly sub?: string;
+  /** A claim the token leaves out. */
+  readonly without?: 'sub' | 'exp' | 'nbf' | 'iat';
 }
 
 /** A token shaped like the relay's, with one thing changed, signed with key (the relay's own unless given). */
 function forge(key: KeyObject | Uint8Array, forgery: Forgery = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
+  const all = { sub: forgery.sub ?? 'alice', iat: now - 10, nbf: now + (forgery.nbfOffset ?? -10), exp: now + (forgery.expOffset ?? 600) };
+  const claims = Object.fromEntries(Object.entries(all).filter(([name]) => name !== forgery.without));
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: forgery.alg ?? 'EdDSA', typ: forgery.typ ?? 'at+jwt' })
     .setIssuer(forgery.iss ?? 'parley-relay')
     .setAudience(forgery.aud ?? 'parley-relay')
-    .setSubject('alice')
-    .setIssuedAt(now - 10)
-    .setNotBefore(now + (forgery.nbfOffset ?? -10))
-    .setExpirationTime(now + (forgery.expOffset ?? 600))
     .sign(key);
 }
 
@@ -89,11 +90,17 @@ describe('access tokens', () => {
     ['alg none', async () => new UnsecuredJWT({ sub: 'alice' }).setAudience('parley-relay').setIssuer('parley-relay').setExpirationTime('10m').encode(), 'TOKEN_INVALID'],
     ['a wrong key', () => forge(generateKeyPairSync('ed25519').privateKey), 'TOKEN_INVALID'],
     ['HS256 (an algorithm not on the allow-list)', () => forge(new Uint8Array(randomBytes(32)), { alg: 'HS256' }), 'TOKEN_INVALID'],
+    ["Ed25519, the relay's own key under another algorithm name not on the allow-list", (r) => forge(relayKey(r), { alg: 'Ed25519' }), 'TOKEN_INVALID'],
     ['an expired token', (r) => forge(relayKey(r), { expOffset: -5 }), 'TOKEN_EXPIRED'],
     ['a wrong audience', (r) => forge(relayKey(r), { aud: 'another-relay' }), 'TOKEN_AUDIENCE'],
     ['a wrong type', (r) => forge(relayKey(r), { typ: 'JWT' }), 'TOKEN_TYPE'],
     ['a wrong issuer', (r) => forge(relayKey(r), { iss: 'someone-else' }), 'TOKEN_INVALID'],
     ['a token not yet valid', (r) => forge(relayKey(r), { nbfOffset: 300 }), 'TOKEN_INVALID'],
+    ['a token with no expiry', (r) => forge(relayKey(r), { without: 'exp' }), 'TOKEN_INVALID'],
+    ['a token with no not-before', (r) => forge(relayKey(r), { without: 'nbf' }), 'TOKEN_INVALID'],
+    ['a token with no issue time', (r) => forge(relayKey(r), { without: 'iat' }), 'TOKEN_INVALID'],
+    ['a token with no subject', (r) => forge(relayKey(r), { without: 'sub' }), 'TOKEN_INVALID'],
+    ['a token whose subject is empty', (r) => forge(relayKey(r), { sub: '' }), 'TOKEN_INVALID'],
     ['a tampered payload', async (r) => {
       const [header, , signature] = (await forge(relayKey(r))).split('.');
       const payload = Buffer.from(JSON.stringify({ sub: 'mallory', aud: 'parley-relay', iss: 'parley-relay', exp: 4e9, nbf: 0, iat: 0 })).toString('base64url');
@@ -134,9 +141,17 @@ describe('access tokens', () => {
     expect((await resume(r, token)).reply).toMatchObject({ code: 'TOKEN_INVALID' });
   });
 
-  it('keeps its signing key across restarts, so tokens survive a restart', async () => {
+  it('answers RESUME with an empty token with TOKEN_MISSING', async () => {
+    const r = await relay();
+    const { reply, client } = await resume(r, '');
+    expect(reply).toMatchObject({ name: 'ERROR', code: 'TOKEN_MISSING' });
+    expect((await client.closed).code).toBe(1008);
+  });
+
+  it('keeps its signing key, readable by its owner alone, across restarts, so tokens survive a restart', async () => {
     const r = await relay();
     const { token } = await aliceWithToken(r);
+    expect(statSync(join(r.dataDir, TOKEN_KEY_FILE)).mode & 0o777).toBe(0o600);
     const restarted = await restart(r);
     expect((await resume(restarted, token)).reply).toMatchObject({ name: 'OK' });
   });
