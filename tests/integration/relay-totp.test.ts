@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Frame } from '../../relay/protocol/index.js';
+import { runAdmin } from '../../relay/src/admin/cli.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk, signChallenge, type TestIdentity } from '../support/wire-client.js';
 
@@ -37,14 +38,15 @@ function wrongCode(secret: string, now: number): string {
   return right === '000000' ? '000001' : '000000';
 }
 
-function registerLocked(client: WireClient, identity: TestIdentity, code: string): Promise<Frame> {
+/** A re-binding to identity's keys; `forged` swaps in another identity's agreementSig or challenge signature. */
+function registerLocked(client: WireClient, identity: TestIdentity, code: string, forged: { agreementSig?: Uint8Array; signature?: Uint8Array } = {}): Promise<Frame> {
   return client.request({
     name: 'REGISTER_LOCKED',
     username: identity.username,
     identityKey: identity.identityKey,
     agreementKey: identity.agreementKey,
-    agreementSig: identity.agreementSig,
-    signature: signChallenge(identity, client.nonce),
+    agreementSig: forged.agreementSig ?? identity.agreementSig,
+    signature: forged.signature ?? signChallenge(identity, client.nonce),
     code,
   });
 }
@@ -95,6 +97,27 @@ describe('registration lock (TOTP)', () => {
     // The same code is good once.
     const replay = await connect(r.url);
     expect(await registerLocked(replay, await createIdentity('alice'), codeAt(secret, clock.now))).toMatchObject({ code: 'TOTP_INVALID' });
+  });
+
+  it('refuses a re-binding whose new key does not sign its agreement key or the challenge, or of a banned user, even with a right code', async () => {
+    // Each refusal counts as an attempt; enough of them here to reach the last.
+    const { r, clock } = await relay({ rateLimits: { totp: { points: 10, durationMs: 60_000 } } });
+    const { alice, secret } = await lockedAlice(r, clock);
+    const newAlice = await createIdentity('alice');
+    const mallory = await createIdentity('alice');
+    clock.now += 30_000;
+    const code = codeAt(secret, clock.now);
+    expect(await registerLocked(await connect(r.url), newAlice, code, { agreementSig: mallory.agreementSig })).toMatchObject({ code: 'AUTH_FAILED' });
+    const other = await connect(r.url);
+    expect(await registerLocked(other, newAlice, code, { signature: signChallenge(mallory, other.nonce) })).toMatchObject({ code: 'AUTH_FAILED' });
+    expect(await registerLocked(await connect(r.url), newAlice, code, { signature: signChallenge(newAlice, new Uint8Array(32)) })).toMatchObject({ code: 'AUTH_FAILED' });
+
+    runAdmin(['--data', r.dataDir, 'users', 'ban', 'alice']);
+    expect(await registerLocked(await connect(r.url), newAlice, code)).toMatchObject({ code: 'AUTH_BANNED' });
+    runAdmin(['--data', r.dataDir, 'users', 'unban', 'alice']);
+    // None of the refusals moved the username to the new key, nor spent the code.
+    await expectOk((await connect(r.url)).auth(alice));
+    await expectOk(registerLocked(await connect(r.url), newAlice, code));
   });
 
   it('answers TOTP_NOT_ENABLED for a username without a lock, and after the lock is turned off', async () => {
