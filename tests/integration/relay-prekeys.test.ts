@@ -76,6 +76,15 @@ describe('relay prekey directory', () => {
     expect(errorCode(malformed)).toBe('PREKEYS_MALFORMED');
     const tooMany = await client.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: encodeOneTimePrekeys(Array.from({ length: 101 }, (_, i) => ({ keyId: i, publicKey: key(1) }))) });
     expect(errorCode(tooMany)).toBe('PREKEYS_TOO_MANY');
+    expect(errorCode(await client.request({ name: 'PUBLISH_ONE_TIME_PREKEYS', prekeys: new Uint8Array() }))).toBe('PREKEYS_MALFORMED');
+    expect(errorCode(await client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: new Uint8Array() }))).toBe('PREKEYS_MALFORMED');
+    const twoLastResorts = encodePqPrekeys([pqEntry(bob, 3, true), pqEntry(bob, 4, true)]);
+    expect(errorCode(await client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: twoLastResorts }))).toBe('PREKEYS_MALFORMED');
+    const tooManyPq = encodePqPrekeys(Array.from({ length: 101 }, (_, i) => pqEntry(bob, 100 + i, false)));
+    expect(errorCode(await client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: tooManyPq }))).toBe('PREKEYS_TOO_MANY');
+    // One forged key among good ones refuses the whole list.
+    const oneForged = encodePqPrekeys([pqEntry(bob, 6, false), pqEntry(mallory, 7, false), pqEntry(bob, 8, true)]);
+    expect(errorCode(await client.request({ name: 'PUBLISH_PQ_PREKEYS', prekeys: oneForged }))).toBe('PREKEY_BAD_SIGNATURE');
     const none = await client.request({ name: 'FETCH_PREKEYS', username: 'bob' });
     expect(errorCode(none)).toBe('PREKEYS_UNAVAILABLE');
     const nobody = await client.request({ name: 'FETCH_PREKEYS', username: 'nobody' });
