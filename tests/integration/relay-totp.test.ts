@@ -120,6 +120,43 @@ describe('registration lock (TOTP)', () => {
     await expectOk(registerLocked(await connect(r.url), newAlice, code));
   });
 
+  it("accepts a code of the step before or after the relay's clock, and no further off", async () => {
+    const { r, clock } = await relay();
+    const session = await connect(r.url);
+    await expectOk(session.register(await createIdentity('alice')));
+    const setup = await session.request({ name: 'TOTP_SETUP' });
+    if (setup.name !== 'TOTP_SECRET') throw new Error(`expected TOTP_SECRET, got ${setup.name}`);
+    // Codes that happen to match a nearer step would make this test pass for the wrong reason.
+    const near = new Set([-1, 0, 1].map((steps) => codeAt(setup.secret, clock.now + steps * 30_000)));
+    for (const steps of [-2, 2]) {
+      const far = codeAt(setup.secret, clock.now + steps * 30_000);
+      if (!near.has(far)) expect(await session.request({ name: 'TOTP_ENABLE', code: far })).toMatchObject({ code: 'TOTP_INVALID' });
+    }
+    await expectOk(session.request({ name: 'TOTP_ENABLE', code: codeAt(setup.secret, clock.now - 30_000) }));
+
+    // The lock's next code may be from the step after.
+    const newAlice = await createIdentity('alice');
+    await expectOk(registerLocked(await connect(r.url), newAlice, codeAt(setup.secret, clock.now + 30_000)));
+  });
+
+  it('takes each code once across enabling, re-binding and disabling', async () => {
+    const { r, clock } = await relay();
+    const { secret } = await lockedAlice(r, clock);
+    // The code that enabled the lock does not also re-bind the username.
+    const enabling = codeAt(secret, clock.now);
+    const newAlice = await createIdentity('alice');
+    expect(await registerLocked(await connect(r.url), newAlice, enabling)).toMatchObject({ code: 'TOTP_INVALID' });
+
+    clock.now += 30_000;
+    const rebinding = codeAt(secret, clock.now);
+    const session = await connect(r.url);
+    await expectOk(registerLocked(session, newAlice, rebinding));
+    // Nor does the code that re-bound it turn the lock off.
+    expect(await session.request({ name: 'TOTP_DISABLE', code: rebinding })).toMatchObject({ code: 'TOTP_INVALID' });
+    clock.now += 30_000;
+    await expectOk(session.request({ name: 'TOTP_DISABLE', code: codeAt(secret, clock.now) }));
+  });
+
   it('answers TOTP_NOT_ENABLED for a username without a lock, and after the lock is turned off', async () => {
     const { r, clock } = await relay();
     await (await WireClient.registered(r.url, await createIdentity('bob'))).close();
