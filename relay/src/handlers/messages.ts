@@ -43,9 +43,7 @@ export function checkSend(frame: SendFrame, store: RelayStore, limits: SendLimit
   if (!store.users.exists(frame.to)) {
     return errorFrame(frame.requestId, 'USER_NOT_FOUND', 'no such user');
   }
-  const item = { messageId: frame.messageId, envelope: frame.envelope, receivedAt: now, expiresAt: ttlMs === undefined ? null : now + ttlMs,
-    receiptBox: frame.name === 'SEND_WITH_RECEIPT' ? receiptBox : null,
-  };
+  const item = { messageId: frame.messageId, envelope: frame.envelope, receivedAt: now, expiresAt: ttlMs === undefined ? null : now + ttlMs, receiptBox };
   return { to: frame.to, item };
 }
 
