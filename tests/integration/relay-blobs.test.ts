@@ -281,6 +281,28 @@ describe('relay blob transfers in progress', () => {
     expect(log.lines.filter((line) => line.event === 'blob_failed')).toEqual([]);
   });
 
+  it('closes a kept-alive connection left idle after an upload or a download, as after any other request', async () => {
+    const r = await relay();
+    const alice = await tokenFor(r, 'alice');
+    const { id } = (await (await upload(r, alice, Uint8Array.of(1, 2, 3))).json()) as { id: string };
+    /** One request on a connection the client keeps open: what the relay answered once it closed the connection. */
+    const idleAfter = async (request: string): Promise<string> => {
+      const socket = connect(r.port, '127.0.0.1');
+      let answer = '';
+      socket.setEncoding('latin1').on('data', (chunk: string) => (answer += chunk));
+      socket.write(request);
+      await once(socket, 'close');
+      return answer;
+    };
+    const [uploaded, downloaded, health] = await Promise.all([
+      idleAfter(`PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 3\r\n\r\nabc`),
+      idleAfter(`GET /v1/blobs/${id} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
+      idleAfter('GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n'),
+    ]);
+    expect([uploaded, downloaded, health].map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect(downloaded.endsWith('\x01\x02\x03')).toBe(true);
+  });
+
   it('refuses a maxBlobTransfers over what the descriptors kept for the relay\'s files allow', () => {
     expect(() => resolveOptions({ dataDir: '/d', maxBlobTransfers: 193 })).toThrow(/maxBlobTransfers must be an integer from 1 to 192/);
   });

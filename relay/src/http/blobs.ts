@@ -87,12 +87,8 @@ function startTransfer(request: IncomingMessage, response: ServerResponse, usern
     deps.log('blob_transfer_cut', { req: requestId, idleMs: deps.options.blobIdleTimeoutMs });
     response.destroy();
   });
-  const socket = request.socket;
-  response.once('close', () => {
-    slot.release();
-    // A kept-alive connection goes back to Node's own timing.
-    socket.setTimeout(0);
-  });
+  // The socket's timeout is left as the response ends it: Node sets its keep-alive timeout there, which clearing it here would undo.
+  response.once('close', () => slot.release());
   return { cutOff: () => cut };
 }
 
