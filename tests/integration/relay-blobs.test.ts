@@ -294,12 +294,12 @@ describe('relay blob transfers in progress', () => {
       await once(socket, 'close');
       return answer;
     };
-    const [uploaded, downloaded, health] = await Promise.all([
+    const [uploaded, downloaded, whoami] = await Promise.all([
       idleAfter(`PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 3\r\n\r\nabc`),
       idleAfter(`GET /v1/blobs/${id} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
-      idleAfter('GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n'),
+      idleAfter(`GET /v1/whoami HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
     ]);
-    expect([uploaded, downloaded, health].map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect([uploaded, downloaded, whoami].map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     expect(downloaded.endsWith('\x01\x02\x03')).toBe(true);
   });
 
