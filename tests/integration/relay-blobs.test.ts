@@ -45,6 +45,18 @@ function download(r: TestRelay, token: string, id: string, method = 'GET'): Prom
   return fetch(`http://127.0.0.1:${r.port}/v1/blobs/${id}`, { method, headers: { authorization: `Bearer ${token}` } });
 }
 
+/** What the relay answers a request written as is on a connection of its own, once the relay has closed that connection. */
+async function answerOnceClosed(r: TestRelay, request: string): Promise<string> {
+  const socket = connect(r.port, '127.0.0.1');
+  let answer = '';
+  socket.setEncoding('latin1').on('data', (chunk: string) => (answer += chunk));
+  socket.write(request);
+  await once(socket, 'close');
+  return answer;
+}
+
+const statusLine = (answer: string): string | undefined => answer.split('\r\n')[0];
+
 describe('relay blobs', () => {
   it('stores an uploaded blob and serves the same bytes to another user with a token', async () => {
     const r = await relay();
@@ -99,6 +111,15 @@ describe('relay blobs', () => {
     const over = await upload(r, alice, new Uint8Array(1001));
     expect(over.status).toBe(413);
     expect(await over.json()).toMatchObject({ code: 'BLOB_TOO_LARGE' });
+
+    // Refused on its declared length before a byte of its body is sent, and the connection closed, not kept waiting for it.
+    const declared = await answerOnceClosed(r, `PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 1001\r\n\r\n`);
+    expect(statusLine(declared)).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(declared).toMatch(/\r\nconnection: close\r\n/i);
+    // The same for one found over the cap as it streams in: the rest of its body is not waited for.
+    const streamedRaw = await answerOnceClosed(r, `PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nTransfer-Encoding: chunked\r\n\r\n4b0\r\n${'x'.repeat(0x4b0)}\r\n`);
+    expect(statusLine(streamedRaw)).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(streamedRaw).toMatch(/\r\nconnection: close\r\n/i);
 
     // No Content-Length: the relay counts while it writes and stops at the cap.
     const chunks = [new Uint8Array(600), new Uint8Array(600)];
@@ -211,6 +232,10 @@ describe('relay blob transfers in progress', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     expect(await refused.json()).toEqual({ code: 'TOO_MANY_TRANSFERS', message: 'at most 2 blob uploads and downloads at once per user', retryAfterMs: 1_000 });
+    // An upload refused before its body is read closes its connection rather than wait for the body.
+    const unsent = await answerOnceClosed(r, `PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 10\r\n\r\n`);
+    expect(statusLine(unsent)).toBe('HTTP/1.1 429 Too Many Requests');
+    expect(unsent).toMatch(/\r\nconnection: close\r\n/i);
     // A download opens a file too.
     expect((await download(r, alice, stored.id)).status).toBe(429);
     // HEAD opens none.
@@ -220,7 +245,7 @@ describe('relay blob transfers in progress', () => {
     expect(await first.finish()).toBe(201);
     expect((await upload(r, alice, randomBytes(10))).status).toBe(201);
     expect(await second.finish()).toBe(201);
-    expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfersPerUser"}')).toBe(2);
+    expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfersPerUser"}')).toBe(3);
   });
 
   it('holds all users to maxBlobTransfers at once with 503 RELAY_BUSY, and an upload its client abandons gives its place back', async () => {
@@ -285,21 +310,13 @@ describe('relay blob transfers in progress', () => {
     const r = await relay();
     const alice = await tokenFor(r, 'alice');
     const { id } = (await (await upload(r, alice, Uint8Array.of(1, 2, 3))).json()) as { id: string };
-    /** One request on a connection the client keeps open: what the relay answered once it closed the connection. */
-    const idleAfter = async (request: string): Promise<string> => {
-      const socket = connect(r.port, '127.0.0.1');
-      let answer = '';
-      socket.setEncoding('latin1').on('data', (chunk: string) => (answer += chunk));
-      socket.write(request);
-      await once(socket, 'close');
-      return answer;
-    };
+    // Each connection kept open by its client after its one request.
     const [uploaded, downloaded, whoami] = await Promise.all([
-      idleAfter(`PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 3\r\n\r\nabc`),
-      idleAfter(`GET /v1/blobs/${id} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
-      idleAfter(`GET /v1/whoami HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
+      answerOnceClosed(r, `PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 3\r\n\r\nabc`),
+      answerOnceClosed(r, `GET /v1/blobs/${id} HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
+      answerOnceClosed(r, `GET /v1/whoami HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\n\r\n`),
     ]);
-    expect([uploaded, downloaded, whoami].map((answer) => answer.split('\r\n')[0])).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    expect([uploaded, downloaded, whoami].map(statusLine)).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
     expect(downloaded.endsWith('\x01\x02\x03')).toBe(true);
   });
 
