@@ -32,11 +32,11 @@ export function usernameSkeleton(name: string): string {
 }
 
 /**
- * Why a username cannot be registered, or undefined if it can. A name must already be in canonical form
- * (NFKC, lower case, the wire pattern): the relay refuses other forms instead of silently changing them.
+ * Why a username cannot be registered, or undefined if it can. A name must already be in canonical form (the wire
+ * pattern: lower-case ASCII, so NFKC leaves it as it is): the relay refuses other forms instead of silently changing them.
  */
 export function usernameProblem(name: string): UsernameProblem | undefined {
-  if (!isValidUsername(name) || name.normalize('NFKC') !== name) return 'invalid';
+  if (!isValidUsername(name)) return 'invalid';
   const skeleton = usernameSkeleton(name);
   for (const reserved of RESERVED_USERNAMES) if (usernameSkeleton(reserved) === skeleton) return 'reserved';
   return undefined;

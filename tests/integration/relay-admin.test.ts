@@ -52,6 +52,10 @@ describe('usernames', () => {
     expect(usernameSkeleton('bob')).toBe(usernameSkeleton('b0b'));
     expect(usernameSkeleton('bob')).toBe(usernameSkeleton('b.o_b'));
     expect(usernameSkeleton('modern')).toBe(usernameSkeleton('modem'));
+    expect(usernameSkeleton('wendy')).toBe(usernameSkeleton('vvendy'));
+    expect(usernameSkeleton('jason')).toBe(usernameSkeleton('ja5on'));
+    // Case folds too, for any string it is given, not only names that passed the wire pattern.
+    expect(usernameSkeleton('Alice')).toBe(usernameSkeleton('alice'));
     expect(usernameSkeleton('alice')).not.toBe(usernameSkeleton('alicia'));
   });
 
