@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../relay/src/options.js';
 import { captureLines } from '../support/log-capture.js';
+import { rawWebSocket } from '../support/raw-websocket.js';
 import { metric } from '../support/metrics.js';
 import { startTestRelay, type TestRelay } from '../support/relay.js';
 import { WireClient, createIdentity, expectOk } from '../support/wire-client.js';
@@ -268,6 +269,26 @@ describe('relay blob transfers in progress', () => {
     expect(await fromBob.finish()).toBe(201);
     expect(await metric(r, 'parley_rate_limited_total{limit="maxBlobTransfers"}')).toBe(1);
     expect(await metric(r, 'parley_blob_transfers')).toBe(0);
+  });
+
+  it('answers /readyz with 503 once shutting down, on a connection it still serves (an upload in flight, then the probe)', async () => {
+    const r = await relay();
+    const alice = await tokenFor(r, 'alice');
+    const client = connect(r.port, '127.0.0.1');
+    let answer = '';
+    client.setEncoding('latin1').on('data', (chunk: string) => (answer += chunk));
+    const closed = once(client, 'close');
+    client.write(`PUT /v1/blobs HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer ${alice}\r\nContent-Length: 10\r\n\r\n12345`);
+    await uploadsInProgress(r, 1);
+    // A WebSocket client that never answers the relay's goodbye keeps the shutdown in its grace period.
+    const held = await rawWebSocket(r.url);
+    const closing = r.close();
+    // The rest of the upload, and the probe after it on the same connection.
+    client.write('67890GET /readyz HTTP/1.1\r\nHost: relay\r\n\r\n');
+    while (!answer.includes('shutting down')) await once(client, 'data');
+    expect(answer.match(/^HTTP\/1\.1 \d+ .*$/gm)).toEqual(['HTTP/1.1 201 Created', 'HTTP/1.1 503 Service Unavailable']);
+    held.destroy();
+    await Promise.all([closing, closed]);
   });
 
   it('cuts off an upload or a download with no bytes moving for blobIdleTimeoutMs, which frees its place', async () => {

@@ -142,11 +142,20 @@ describe('relay HTTP endpoints', () => {
     const ready = await fetch(`${base}/readyz`, { headers: { 'x-request-id': 'probe-17' } });
     expect(ready.status).toBe(200);
     expect(ready.headers.get('x-request-id')).toBe('probe-17');
-    expect((await fetch(`${base}/elsewhere`)).status).toBe(426);
+    // Anything else a proxy might pass on as a request id is replaced, not echoed into headers and logs.
+    for (const given of ['x'.repeat(65), 'two words', 'a"quote']) {
+      const replaced = await fetch(`${base}/healthz`, { headers: { 'x-request-id': given } });
+      expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await fetch(`${base}/healthz?from=monitor`)).status).toBe(200);
+    const elsewhere = await fetch(`${base}/elsewhere`);
+    expect(elsewhere.status).toBe(426);
+    expect(elsewhere.headers.get('upgrade')).toBe('websocket');
     const posted = await fetch(`${base}/healthz`, { method: 'POST' });
     expect(posted.status).toBe(405);
     expect(posted.headers.get('allow')).toBe('GET, HEAD');
   });
+
 
   it('serves Prometheus metrics: connections, frames, queue depth, delivery latency, rate-limit hits, storage', async () => {
     const relay = await testRelay({ rateLimits: { messages: { points: 2, durationMs: 60_000 } } });
