@@ -185,6 +185,8 @@ describe('relay storage full', () => {
     }
     expect(refused?.status).toBe(507);
     expect(refused?.headers.get('retry-after')).toBe(String(STORAGE_FULL_RETRY_MS / 1000));
+    // What is left of a refused body is not read, so the connection is not kept for another request.
+    expect(refused?.headers.get('connection')).toBe('close');
     expect(await refused?.json()).toEqual({ code: 'STORAGE_FULL', message: 'the relay is out of storage; try again later', retryAfterMs: STORAGE_FULL_RETRY_MS });
     expect(await readdir(join(r.dataDir, 'blobs'))).toHaveLength(stored);
     expect(await metric(r, 'parley_storage_full_total')).toBe(refusedBefore + 1);
