@@ -20,6 +20,15 @@ export class ReceiptBoxes {
 
   constructor(private readonly key: Uint8Array) {}
 
+  /** The boxes of an existing data folder, for the operator's tool: undefined if the relay never made its key. */
+  static read(dataDir: string): ReceiptBoxes | undefined {
+    try {
+      return new ReceiptBoxes(readFileSync(join(dataDir, RECEIPT_KEY_FILE)));
+    } catch {
+      return undefined;
+    }
+  }
+
   static load(dataDir: string): ReceiptBoxes {
     const path = join(dataDir, RECEIPT_KEY_FILE);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });

@@ -128,6 +128,20 @@ async function aliceAndOfflineBob(): Promise<{ r: TestRelay; sender: WireClient 
   return { r, sender };
 }
 
+/** `identity` reads and acks the envelope `messageId`; its next connection finds its queue empty (the ack is stored). */
+async function acked(r: TestRelay, identity: TestIdentity, messageId: Uint8Array): Promise<void> {
+  const reader = await connect(r.url);
+  await expectOk(reader.auth(identity));
+  expect(await reader.next('DELIVER')).toMatchObject({ messageId });
+  reader.post({ name: 'ACK', messageId });
+  await reader.next('DRAINED');
+  await reader.close();
+  const again = await connect(r.url);
+  await expectOk(again.auth(identity));
+  expect(await again.next('DRAINED')).toMatchObject({ count: 0 });
+  await again.close();
+}
+
 describe('relay:admin', () => {
   it('users list shows each user with registration, ban state and queue depth', async () => {
     const { r, sender } = await aliceAndOfflineBob();
@@ -183,12 +197,53 @@ describe('relay:admin', () => {
     await expectOk((await connect(r.url)).auth(alice));
   });
 
+  it('users delete drops the receipts waiting for the name and unties what others hold of it: the next to take the name gets none of it', async () => {
+    const r = await relay({ maxBlobBytesPerUser: 1_000 });
+    const [alice, bob, carol] = await Promise.all([createIdentity('alice'), createIdentity('bob'), createIdentity('carol')]);
+    for (const identity of [bob, carol]) await (await WireClient.registered(r.url, identity)).close();
+    const sender = await connect(r.url);
+    await expectOk(sender.register(alice));
+    const [toBob, toCarol] = [new Uint8Array(16).fill(1), new Uint8Array(16).fill(2)];
+    for (const [to, messageId] of [['bob', toBob], ['carol', toCarol]] as const) {
+      await expectOk(sender.request({ name: 'SEND_WITH_RECEIPT', to, messageId, envelope: Uint8Array.of(1), ttlMs: 0 }));
+    }
+    const token = await sender.request({ name: 'TOKEN_REQUEST' });
+    if (token.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${token.name}`);
+    const put = (bearer: string): Promise<Response> =>
+      fetch(`http://127.0.0.1:${r.port}/v1/blobs`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}` }, body: new Uint8Array(1_000) });
+    const { id: blobId } = (await (await put(token.token)).json()) as { id: string };
+    await sender.close();
+    // bob reads his: a receipt waits for alice. His next connection finds his queue empty, so the ack is stored.
+    await acked(r, bob, toBob);
+
+    expect(admin(r, 'users', 'delete', 'alice')).toEqual([
+      'deleted alice: queue 0, registration_locks 0, signed_prekeys 0, one_time_prekeys 0, pq_prekeys 0, users 1, receipts 1',
+      'untied from the name: envelopes it sent still queued 1 (no receipt will be sent), blobs it uploaded 1 (kept until they expire)',
+    ]);
+    // carol still gets what alice sent her, and reads it after the delete.
+    await acked(r, carol, toCarol);
+
+    const next = await connect(r.url);
+    await expectOk(next.register(await createIdentity('alice')));
+    expect(await next.next('DRAINED')).toMatchObject({ count: 0 });
+    await next.request({ name: 'LOOKUP', username: 'alice' });
+    expect(next.unread('RECEIPT')).toBe(0);
+    // The old account's blob is still there for its recipients, and no longer counts against the name's quota.
+    const nextToken = await next.request({ name: 'TOKEN_REQUEST' });
+    if (nextToken.name !== 'TOKEN') throw new Error(`expected TOKEN, got ${nextToken.name}`);
+    expect((await fetch(`http://127.0.0.1:${r.port}/v1/blobs/${blobId}`, { headers: { authorization: `Bearer ${nextToken.token}` } })).status).toBe(200);
+    expect((await put(nextToken.token)).status).toBe(201);
+  });
+
   it('users delete removes the account, rows stored under its name (prekeys) and its queue; the name is free again', async () => {
     const { r, sender } = await aliceAndOfflineBob();
     for (const fill of [1, 2]) {
       await expectOk(sender.request({ name: 'SEND', to: 'bob', messageId: new Uint8Array(16).fill(fill), envelope: Uint8Array.of(fill) }));
     }
-    expect(admin(r, 'users', 'delete', 'bob')).toEqual(['deleted bob: queue 2, registration_locks 0, signed_prekeys 1, one_time_prekeys 2, pq_prekeys 2, users 1']);
+    expect(admin(r, 'users', 'delete', 'bob')).toEqual([
+      'deleted bob: queue 2, registration_locks 0, signed_prekeys 1, one_time_prekeys 2, pq_prekeys 2, users 1, receipts 0',
+      'untied from the name: envelopes it sent still queued 0 (no receipt will be sent), blobs it uploaded 0 (kept until they expire)',
+    ]);
     // The relay looks for the admin tool's commits at most once a millisecond: the first look after it sees this one.
     await vi.waitFor(() => expect(r.queueDepth('bob')).toBe(0));
     expect(admin(r, 'users', 'list').map((line) => line.split('\t')[0])).toEqual(['alice']);

@@ -95,7 +95,7 @@ describe('per-recipient queue usage', () => {
     // The admin tool works on the database directly, from its own connection.
     const db = openDatabase(dir);
     try {
-      deleteUser(db, 'bob');
+      deleteUser(db, 'bob', new Uint8Array(16));
     } finally {
       db.close();
     }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { missingCaseError } from '../missing-case.js';
+import { ReceiptBoxes } from '../receipts.js';
 import { DATABASE_FILE, openDatabase } from '../store/sqlite.js';
 import { diskFreeBytes } from '../store/storage-usage.js';
 import { backupRelay } from './backup.js';
@@ -150,8 +151,13 @@ function execute(db: Database.Database, command: Command, now: number, data: str
       unbanUser(db, command.name);
       return [`unbanned ${command.name}`];
     case 'users delete': {
-      const deleted = deleteUser(db, command.name);
-      return [`deleted ${command.name}: ${Object.entries(deleted).map(([table, n]) => `${table} ${n}`).join(', ')}`];
+      const boxes = ReceiptBoxes.read(data);
+      if (boxes === undefined) throw new AdminError('NO_RELAY_DATA', `no receipt key in ${data}: is it a relay's data folder, whole?`);
+      const { deleted, untied } = deleteUser(db, command.name, boxes.boxFor(command.name));
+      return [
+        `deleted ${command.name}: ${Object.entries(deleted).map(([table, n]) => `${table} ${n}`).join(', ')}`,
+        `untied from the name: envelopes it sent still queued ${untied.sentEnvelopes} (no receipt will be sent), blobs it uploaded ${untied.blobs} (kept until they expire)`,
+      ];
     }
     case 'stats': {
       const stats = relayStats(db, now);

@@ -37,6 +37,14 @@ export interface RelayStats {
 /** What a delete removed, table by table. */
 export type Deleted = Readonly<Record<string, number>>;
 
+/** What a delete left for others but no longer ties to the name: envelopes it sent that wait in queues, blobs it uploaded. */
+export interface Untied {
+  /** Their receipt is no longer asked for: it would go to whoever takes the name next. */
+  readonly sentEnvelopes: number;
+  /** Left for their recipients until they expire, counted against no one's quota. */
+  readonly blobs: number;
+}
+
 export class AdminError extends Error {
   constructor(
     readonly code: 'USER_NOT_FOUND' | 'INVITE_NOT_FOUND' | 'ALREADY' | 'NO_RELAY_DATA' | 'BACKUP_DESTINATION_NOT_EMPTY',
@@ -119,10 +127,14 @@ function tablesKeyedByUsername(db: Database.Database): string[] {
   );
 }
 
-/** Remove the account, everything stored under its name (prekeys) and its queue, in one transaction. The name becomes free. */
-export function deleteUser(db: Database.Database, username: string): Deleted {
+/**
+ * Remove the account, everything stored under its name (prekeys) and its queue, in one transaction. The name becomes
+ * free. `receiptBox` is the name's receipt box: the receipts waiting for it go too, and what others still hold of the
+ * account's is untied from it, so nothing reaches whoever registers the name next.
+ */
+export function deleteUser(db: Database.Database, username: string, receiptBox: Uint8Array): { deleted: Deleted; untied: Untied } {
   requireUser(db, username);
-  return db.transaction((): Deleted => {
+  return db.transaction(() => {
     const deleted: Record<string, number> = {};
     deleted.queue = db.prepare('DELETE FROM queue WHERE recipient = ?').run(username).changes;
     for (const table of tablesKeyedByUsername(db)) {
@@ -130,7 +142,12 @@ export function deleteUser(db: Database.Database, username: string): Deleted {
       deleted[table] = db.prepare(`DELETE FROM "${table.replaceAll('"', '""')}" WHERE username = ?`).run(username).changes;
     }
     deleted.users = db.prepare('DELETE FROM users WHERE username = ?').run(username).changes;
-    return deleted;
+    deleted.receipts = db.prepare('DELETE FROM receipts WHERE box = ?').run(receiptBox).changes;
+    const untied = {
+      sentEnvelopes: db.prepare('UPDATE queue SET receipt_box = NULL WHERE receipt_box = ?').run(receiptBox).changes,
+      blobs: db.prepare('UPDATE blobs SET owner = NULL WHERE owner = ?').run(receiptBox).changes,
+    };
+    return { deleted, untied };
   })();
 }
 
