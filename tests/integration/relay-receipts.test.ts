@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES } from '../../relay/protocol/index.js';
+import { RECEIPT_KEY_FILE } from '../../relay/src/receipts.js';
 import { DATABASE_FILE } from '../../relay/src/store/sqlite.js';
 import { metric } from '../support/metrics.js';
 import type { TestRelay } from '../support/relay.js';
@@ -46,6 +48,27 @@ describe('delivery receipts', () => {
     const third = await login(r.url, alice);
     await third.next('DRAINED');
     expect(third.unread('RECEIPT')).toBe(0);
+  });
+
+  it("sends the receipt live to the sender's newer connection, after its older one was replaced and has gone", async () => {
+    const r = await relay();
+    const { alice, bob } = await people(r);
+    const older = await login(r.url, alice);
+    const id = messageId();
+    await expectOk(older.request({ name: 'SEND_WITH_RECEIPT', to: 'bob', messageId: id, envelope: Uint8Array.of(1), ttlMs: 0 }));
+    const newer = await login(r.url, alice);
+    await older.closed;
+    await newer.request({ name: 'LOOKUP', username: 'alice' });
+
+    const recipient = await login(r.url, bob);
+    expect(await recipient.next('DELIVER')).toMatchObject({ messageId: id });
+    recipient.post({ name: 'ACK', messageId: id });
+    expect(await newer.next('RECEIPT')).toMatchObject({ messageId: id });
+  });
+
+  it('keeps its receipt key readable by its owner alone', async () => {
+    const r = await relay();
+    expect(statSync(join(r.dataDir, RECEIPT_KEY_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it('keeps a receipt for an offline sender and delivers it on their next connection', async () => {
