@@ -77,6 +77,19 @@ describe('per-recipient queue usage', () => {
     expectUsageMatchesQueue(s, ['bob']);
   });
 
+  it('purges receipts waiting longer than the queue keeps envelopes, and keeps younger ones', () => {
+    const s = open();
+    addUser(s, 'bob');
+    const box = randomBytes(16);
+    const [older, younger] = [{ ...envelope(10), receiptBox: box }, { ...envelope(10), receiptBox: box }];
+    for (const item of [older, younger]) s.queue.enqueue('bob', item, CAPS);
+    s.queue.ack('bob', older.messageId, 1_200);
+    s.queue.ack('bob', younger.messageId, 1_800);
+    expect(s.receipts.page(box, 0, 10).map((receipt) => receipt.ackedAt)).toEqual([1_200, 1_800]);
+    s.queue.purge(1_500, 1_500);
+    expect(s.receipts.page(box, 0, 10).map((receipt) => receipt.ackedAt)).toEqual([1_800]);
+  });
+
   it('survives a restart and an admin delete', async () => {
     let s = open();
     addUser(s, 'bob');

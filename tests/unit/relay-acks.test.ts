@@ -59,6 +59,8 @@ describe('relay ACK path', () => {
     // Acked before its hold ended: never stored, and the sender has its OK.
     expect(delivery.store.queue.depth('bob')).toBe(0);
     expect(sender.sent).toEqual([{ name: 'OK', requestId: 1 }]);
+    // Its receipt is stored all the same, until the sender acks it (the push may not have reached it).
+    expect(delivery.store.receipts.page(aliceBox, 0, 10).map((receipt) => receipt.ackedAt)).toEqual([1_000]);
     expect(bob.failures).toEqual([]);
   });
 

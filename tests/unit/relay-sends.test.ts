@@ -41,13 +41,13 @@ class RecordingPeer implements Peer {
   replace(): void {}
 }
 
-function relayParts(retryAfterMs = 0): SendDeps & { router: Router; held: HeldEnvelopes } {
+function relayParts(retryAfterMs = 0, caps = { count: 100, bytes: 1_000_000 }): SendDeps & { router: Router; held: HeldEnvelopes } {
   return {
     store: delivery.store,
     writes: delivery.writes,
     router: new Router(),
     held: new HeldEnvelopes(delivery.writes, delivery.store.queue, HOLD_MS),
-    sendLimits: { caps: { count: 100, bytes: 1_000_000 }, maxTtlMs: 60_000 },
+    sendLimits: { caps, maxTtlMs: 60_000 },
     limiter: { takeMessageNow: () => retryAfterMs },
     options: { now: () => Date.now(), holdMs: HOLD_MS },
   };
@@ -72,6 +72,22 @@ describe('relay SEND path', () => {
     expect(alice.sent).toEqual([{ name: 'OK', requestId: 1 }]);
     // Not acked within its hold: stored.
     expect(delivery.store.queue.depth('bob')).toBe(1);
+  });
+
+  it.each([
+    ['count', { count: 2, bytes: 1_000_000 }],
+    ['bytes', { count: 100, bytes: 7 }],
+  ])("counts envelopes held for their ACK against the recipient's queue cap on %s: the next SEND is refused QUEUE_FULL", async (_label, caps) => {
+    const deps = relayParts(0, caps);
+    const bob = new RecordingPeer();
+    deps.router.attach('bob', bob);
+    const alice = sender();
+    // Three bytes each: two fit under either cap, a third does not.
+    for (const requestId of [1, 2, 3]) acceptSend(deps, alice, send('bob', requestId), 'alice');
+    expect(bob.pushed).toHaveLength(2);
+    expect(alice.sent).toEqual([expect.objectContaining({ name: 'ERROR', requestId: 3, code: 'QUEUE_FULL' })]);
+    await delivery.committed();
+    expect(delivery.store.queue.depth('bob')).toBe(2);
   });
 
   it('stores first for a recipient receiving its stored queue, and pushes once stored', async () => {
