@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { watch } from 'node:fs';
+import { statSync, watch } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { request as httpRequest, type ClientRequest } from 'node:http';
@@ -68,6 +68,7 @@ describe('relay blobs', () => {
     const { id, expiresAt } = (await put.json()) as { id: string; expiresAt: number };
     expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(expiresAt).toBeGreaterThan(Date.now() + 29 * 24 * 3600_000);
+    expect(statSync(join(r.dataDir, 'blobs', id)).mode & 0o777).toBe(0o600);
 
     const got = await download(r, bob, id);
     expect(got.status).toBe(200);
@@ -172,6 +173,17 @@ describe('relay blobs', () => {
     // Expired blobs stop counting.
     now += 60_000;
     expect((await upload(r, alice, new Uint8Array(1_000))).status).toBe(201);
+  });
+
+  it('holds a user to maxBlobBytesPerUser across uploads made side by side: each fits alone, the later to finish is refused', async () => {
+    const r = await relay({ maxBlobBytes: 2_000, maxBlobBytesPerUser: 3_000 });
+    const alice = await tokenFor(r, 'alice');
+    const [first, second] = [stalledUpload(r, alice), stalledUpload(r, alice)];
+    await uploadsInProgress(r, 2);
+    expect(await first.finish()).toBe(201);
+    expect(await second.finish()).toBe(413);
+    // The refused one's file goes with it.
+    expect(await readdir(join(r.dataDir, 'blobs'))).toHaveLength(1);
   });
 
   it('expires blobs after blobTtlMs: not served, then purged from disk', async () => {
