@@ -82,6 +82,23 @@ describe('delivered ids', () => {
     const restarted = memory(3);
     expect(acked.map((messageId) => restarted.has('bob', messageId))).toEqual([false, true, true, true]);
     expect(restarted.size).toBe(3);
+
+    // A log longer than the window (written under a larger one): a restart loads its newest.
+    const wide = memory(10);
+    const more = [id(), id(), id(), id()];
+    more.forEach((messageId, i) => wide.add('carol', messageId, 2_000 + i));
+    wide.flush();
+    const narrow = memory(3);
+    expect(more.map((messageId) => narrow.has('carol', messageId))).toEqual([false, true, true, true]);
+  });
+
+  it('writes its waiting ids without being asked once 4,096 wait, so memory waiting for the log stays bounded', () => {
+    const ids = memory(10_000);
+    const logged = database().prepare<[], number>('SELECT count(*) FROM delivered_log').pluck();
+    for (let i = 0; i < 4_095; i++) ids.add('bob', id(), 1_000);
+    expect(logged.get()).toBe(0);
+    ids.add('bob', id(), 1_000);
+    expect(logged.get()).toBe(4_096);
   });
 
   it('forgets the ids acked before a time, in memory and in its log', () => {
