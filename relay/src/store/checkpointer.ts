@@ -72,9 +72,8 @@ export class Checkpointer {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlite, path, closed: this.closed } });
     this.worker.on('message', (reply: WorkerReply) => this.waiting.shift()?.(reply));
     this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => {
-      if (!this.stopped) this.fail(new Error(`the checkpoint worker exited with ${code}`));
-    });
+    // After close() this is no failure: fail() ignores a stopped checkpointer.
+    this.worker.on('exit', (code) => this.fail(new Error(`the checkpoint worker exited with ${code}`)));
     this.timer = setInterval(() => this.checkpointOnTime(), everyMs);
     this.timer.unref();
     this.worker.unref();
