@@ -49,6 +49,16 @@ function manualSync(): { sync: SyncCommitted; started: () => number; finish: (er
   };
 }
 
+/** Runs `test` with timers, immediates and performance.now() faked: time moves only when the test moves it. */
+async function withFakeClock(test: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+  try {
+    await test();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 /** Let setImmediate callbacks (the end-of-turn commit) run. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -202,8 +212,7 @@ describe('group commit', () => {
   });
 
   it('commits held writes on its grid: never before their deadline, and those due in one step in one commit', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
-    try {
+    await withFakeClock(async () => {
       const { db, reader, commits, writes } = await openPair(100);
       const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
       const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY id').pluck().all();
@@ -224,14 +233,11 @@ describe('group commit', () => {
       expect(settledAt).toEqual({ a: gridPoint, b: gridPoint });
       db.close();
       reader.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('commits each held write at its own deadline: one due later never puts back the timer of one due sooner', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
-    try {
+    await withFakeClock(async () => {
       const { db, reader, commits, writes } = await openPair();
       const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
       const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
@@ -247,14 +253,11 @@ describe('group commit', () => {
       expect(commits()).toBe(2);
       db.close();
       reader.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('takes a held write due within a millisecond along with a commit, rather than waking again for it', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
-    try {
+    await withFakeClock(async () => {
       const { db, reader, commits, writes } = await openPair();
       const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
       const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
@@ -269,15 +272,12 @@ describe('group commit', () => {
       expect(commits()).toBe(1);
       db.close();
       reader.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('commits from runOverdue what a late timer or end of turn would have, when the loop has not reached them', async () => {
     // Fake timers that the test never advances: the loop stuck in its poll phase, as under a flood of busy sockets.
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
-    try {
+    await withFakeClock(async () => {
       const { db, reader, commits, writes } = await openPair(100);
       const insert = db.prepare<[string]>('INSERT INTO t (v) VALUES (?)');
       const rows = (): string[] => reader.prepare<[], string>('SELECT v FROM t ORDER BY v').pluck().all();
@@ -313,9 +313,7 @@ describe('group commit', () => {
       expect(commits()).toBe(3);
       db.close();
       reader.close();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
   });
 
   it('with a sync of its own, settles a commit only when a sync begun after it is done; the commits made during one share the next', async () => {
