@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { COUNT_BATCH_MS, RelayRateLimiter, type RetryAfterMs } from '../../relay/src/limits/rate-limiter.js';
+import { COUNT_BATCH_MS, MAX_KNOWN_KEYS, RelayRateLimiter, type RetryAfterMs } from '../../relay/src/limits/rate-limiter.js';
 import { DEFAULT_RATE_LIMITS } from '../../relay/src/options.js';
 
 /** A limiter allowing `points` messages per identity per minute; counts refusals by limit name. */
@@ -62,6 +62,17 @@ describe('relay rate limiter: messages answered at once when provably allowed', 
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('counts the SENDs it allowed at once before it forgets the identities it knows, once they pass MAX_KNOWN_KEYS', async () => {
+    const { limits } = limiter(3);
+    expect(await limits.takeMessageNow('alice')).toBe(0);
+    // Allowed at once, and not yet counted by the limiter.
+    expect(limits.takeMessageNow('alice')).toBe(0);
+    // In the same turn, before the batch's timer can run, enough other identities to fill what it knows.
+    await Promise.all(Array.from({ length: MAX_KNOWN_KEYS }, (_, i) => limits.takeMessageNow(`user${i}`)));
+    // alice has used two of her three.
+    expect([await limits.takeMessageNow('alice'), await limits.takeMessageNow('alice')].map((retryAfterMs) => retryAfterMs === 0)).toEqual([true, false]);
   });
 
   it('counts the SENDs it allowed at once within the batch delay, in the window they were allowed in', async () => {

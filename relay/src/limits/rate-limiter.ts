@@ -41,7 +41,7 @@ class Known {
  * About 84 bytes a key, so 8 MB when full. It must exceed the identities that send within a while: at 10,000,
  * 15,000 identities sending in turn cleared it before any came round again, and every SEND waited for the limiter.
  */
-const MAX_KNOWN_KEYS = 100_000;
+export const MAX_KNOWN_KEYS = 100_000;
 
 /**
  * How late SENDs allowed at once reach the limiter, counted together: one call per identity per this many ms, not one
