@@ -29,16 +29,14 @@ export class ReceiptBoxes {
     }
   }
 
+  /** The relay's boxes, its key made (mode 0600) on first start. */
   static load(dataDir: string): ReceiptBoxes {
-    const path = join(dataDir, RECEIPT_KEY_FILE);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    try {
-      return new ReceiptBoxes(readFileSync(path));
-    } catch {
-      const key = randomBytes(32);
-      writeFileSync(path, key, { mode: 0o600, flag: 'wx' });
-      return new ReceiptBoxes(key);
-    }
+    const existing = ReceiptBoxes.read(dataDir);
+    if (existing !== undefined) return existing;
+    const key = randomBytes(32);
+    writeFileSync(join(dataDir, RECEIPT_KEY_FILE), key, { mode: 0o600, flag: 'wx' });
+    return new ReceiptBoxes(key);
   }
 
   boxFor(username: string): Uint8Array {
